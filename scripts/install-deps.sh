@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Plinth builds against. Idempotent: installs only what is missing.
+set -euo pipefail
+
+PACKAGES=(
+  build-essential cmake ninja-build ccache pkg-config clang-format
+  libboost-dev libboost-system-dev      # Boost.Beast/Asio (HTTP facade, src/http only)
+  rapidjson-dev                          # hot-path JSON parse + write
+  nlohmann-json3-dev                     # cold-path JSON (config, CLI, tests)
+  libsqlite3-dev                         # embedded metadata store
+  libssl-dev                             # SHA-256, random ids
+  libcli11-dev                           # CLI parsing
+  libspdlog-dev libfmt-dev               # logging (async access log)
+  libgtest-dev libgmock-dev googletest   # unit tests
+  python3-venv                           # test peers (mlflow client) live in a virtualenv
+  curl procps psmisc
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all Debian packages present"
+  exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}"
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q
+$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"

@@ -1,0 +1,1 @@
+// Placeholder translation unit for capability folders that have no sources yet.
