@@ -1,0 +1,53 @@
+// ArtifactStore: the seam for artifact bytes (run files, models, datasets). Paths are relative,
+// '/'-separated, and checked by NormalizeArtifactPath before any store sees them, so no path can
+// leave the store's root. Content moves through ByteSource in chunks, never whole in memory.
+// LocalArtifactStore (a folder) is the default; an S3-compatible store implements the same
+// interface. Implementations are thread-safe.
+#ifndef PLINTH_ARTIFACTS_ARTIFACT_STORE_H_
+#define PLINTH_ARTIFACTS_ARTIFACT_STORE_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/io.h"
+#include "core/result.h"
+
+namespace plinth::artifacts {
+
+struct FileInfo {
+  std::string path;  // the entry's name within the listed folder
+  bool is_dir = false;
+  std::optional<int64_t> file_size;  // files only
+};
+
+class ArtifactStore {
+ public:
+  virtual ~ArtifactStore() = default;
+  // Stores `content` at `path`, replacing any file there. The file appears whole or not at all.
+  // Failure: kInvalidArgument when path names a folder; kInternal on I/O errors; the content's
+  // own error (e.g. a client that hung up) is passed through.
+  virtual Status Put(const std::string& path, ByteSource& content) = 0;
+  // Opens the file at `path` for reading. Failure: kNotFound.
+  virtual Result<std::unique_ptr<ByteSource>> Get(const std::string& path) = 0;
+  // Lists the folder at `path` ("" = root), sorted by name; an absent folder lists as empty.
+  virtual Result<std::vector<FileInfo>> List(const std::string& path) = 0;
+  // Deletes the file or folder (recursively) at `path`; absent paths are not an error.
+  virtual Status Delete(const std::string& path) = 0;
+};
+
+// Checks and canonicalises a relative artifact path: drops empty and "." segments, and refuses
+// (kInvalidArgument) absolute paths, "..", backslashes, NUL bytes and Windows drive prefixes.
+// `allow_empty` permits "" (the root) for listings.
+Result<std::string> NormalizeArtifactPath(std::string_view path, bool allow_empty);
+
+// A store rooted at the local folder `root` (created if missing).
+// Failure: kUnavailable when the folder cannot be created.
+Result<std::unique_ptr<ArtifactStore>> OpenLocalArtifactStore(const std::string& root);
+
+}  // namespace plinth::artifacts
+
+#endif  // PLINTH_ARTIFACTS_ARTIFACT_STORE_H_

@@ -1,0 +1,139 @@
+#include "store/schema.h"
+
+namespace plinth::store {
+namespace {
+
+constexpr Migration kMigrations[] = {
+    {1, "tracking: experiments, runs, metrics, params, tags, datasets, logged models", R"SQL(
+CREATE TABLE experiments (
+  experiment_id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  artifact_location TEXT NOT NULL,
+  lifecycle_stage TEXT NOT NULL DEFAULT 'active',
+  creation_time INTEGER NOT NULL,
+  last_update_time INTEGER NOT NULL
+);
+CREATE TABLE experiment_tags (
+  experiment_id INTEGER NOT NULL REFERENCES experiments(experiment_id),
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (experiment_id, key)
+) WITHOUT ROWID;
+CREATE TABLE runs (
+  run_uuid TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  experiment_id INTEGER NOT NULL REFERENCES experiments(experiment_id),
+  user_id TEXT NOT NULL,
+  status TEXT NOT NULL,
+  start_time INTEGER NOT NULL,
+  end_time INTEGER,
+  artifact_uri TEXT NOT NULL,
+  lifecycle_stage TEXT NOT NULL DEFAULT 'active',
+  deleted_time INTEGER
+);
+CREATE INDEX runs_by_experiment ON runs (experiment_id, start_time DESC, run_uuid);
+CREATE TABLE params (
+  run_uuid TEXT NOT NULL REFERENCES runs(run_uuid),
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (run_uuid, key)
+) WITHOUT ROWID;
+CREATE INDEX params_by_key ON params (key, value);
+CREATE TABLE tags (
+  run_uuid TEXT NOT NULL REFERENCES runs(run_uuid),
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (run_uuid, key)
+) WITHOUT ROWID;
+CREATE INDEX tags_by_key ON tags (key, value);
+-- Every logged point; identical points are stored once, as MLflow does.
+CREATE TABLE metrics (
+  run_uuid TEXT NOT NULL REFERENCES runs(run_uuid),
+  key TEXT NOT NULL,
+  step INTEGER NOT NULL,
+  timestamp INTEGER NOT NULL,
+  value REAL NOT NULL,
+  is_nan INTEGER NOT NULL DEFAULT 0,
+  model_id TEXT,
+  dataset_name TEXT,
+  dataset_digest TEXT,
+  PRIMARY KEY (run_uuid, key, step, timestamp, value, is_nan)
+) WITHOUT ROWID;
+CREATE INDEX metrics_by_model ON metrics (model_id) WHERE model_id IS NOT NULL;
+-- The latest point per (run, key): max by (step, timestamp, value). Search and GetRun read it.
+CREATE TABLE latest_metrics (
+  run_uuid TEXT NOT NULL REFERENCES runs(run_uuid),
+  key TEXT NOT NULL,
+  step INTEGER NOT NULL,
+  timestamp INTEGER NOT NULL,
+  value REAL NOT NULL,
+  is_nan INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (run_uuid, key)
+) WITHOUT ROWID;
+CREATE INDEX latest_metrics_by_key ON latest_metrics (key, value);
+CREATE TABLE datasets (
+  dataset_uuid INTEGER PRIMARY KEY,
+  experiment_id INTEGER NOT NULL,
+  name TEXT NOT NULL,
+  digest TEXT NOT NULL,
+  source_type TEXT NOT NULL,
+  source TEXT NOT NULL,
+  schema TEXT,
+  profile TEXT,
+  UNIQUE (experiment_id, name, digest)
+);
+CREATE TABLE run_inputs (
+  run_uuid TEXT NOT NULL REFERENCES runs(run_uuid),
+  dataset_uuid INTEGER NOT NULL REFERENCES datasets(dataset_uuid),
+  PRIMARY KEY (run_uuid, dataset_uuid)
+) WITHOUT ROWID;
+CREATE TABLE input_tags (
+  run_uuid TEXT NOT NULL,
+  dataset_uuid INTEGER NOT NULL,
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (run_uuid, dataset_uuid, key)
+) WITHOUT ROWID;
+CREATE TABLE run_models (
+  run_uuid TEXT NOT NULL REFERENCES runs(run_uuid),
+  model_id TEXT NOT NULL,
+  direction TEXT NOT NULL,  -- 'input' or 'output'
+  step INTEGER,
+  PRIMARY KEY (run_uuid, direction, model_id)
+) WITHOUT ROWID;
+CREATE TABLE logged_models (
+  model_id TEXT PRIMARY KEY,
+  experiment_id INTEGER NOT NULL REFERENCES experiments(experiment_id),
+  name TEXT NOT NULL,
+  artifact_uri TEXT NOT NULL,
+  status TEXT NOT NULL,
+  status_message TEXT,
+  model_type TEXT,
+  source_run_id TEXT,
+  creation_timestamp_ms INTEGER NOT NULL,
+  last_updated_timestamp_ms INTEGER NOT NULL,
+  lifecycle_stage TEXT NOT NULL DEFAULT 'active'
+);
+CREATE INDEX logged_models_by_experiment ON logged_models (experiment_id, creation_timestamp_ms);
+CREATE TABLE logged_model_tags (
+  model_id TEXT NOT NULL REFERENCES logged_models(model_id),
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (model_id, key)
+) WITHOUT ROWID;
+CREATE TABLE logged_model_params (
+  model_id TEXT NOT NULL REFERENCES logged_models(model_id),
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (model_id, key)
+) WITHOUT ROWID;
+)SQL"},
+};
+
+}  // namespace
+
+std::span<const Migration> Migrations() { return kMigrations; }
+
+int LatestSchemaVersion() { return kMigrations[std::size(kMigrations) - 1].version; }
+
+}  // namespace plinth::store

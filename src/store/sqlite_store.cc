@@ -1,0 +1,1441 @@
+// SqliteStore: the embedded MetadataStore.
+//
+// Writes: one writer thread owns the only writing connection. Callers enqueue a job and wait;
+// the writer folds every job queued at that moment into one transaction (group commit), each
+// job inside its own SAVEPOINT so one failing job does not undo its neighbours. A caller is
+// answered only after COMMIT returned, so an acknowledged write survives kill -9 (WAL).
+// This is also why concurrent clients never see "database is locked": there is one writer.
+// Reads: a pool of connections, each read in its own snapshot (BEGIN … COMMIT), concurrent with
+// the writer thanks to WAL.
+#include <algorithm>
+#include <cmath>
+#include <condition_variable>
+#include <deque>
+#include <filesystem>
+#include <functional>
+#include <future>
+#include <limits>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+#include <variant>
+
+#include "core/log.h"
+#include "store/metadata_store.h"
+#include "store/schema.h"
+#include "store/sql_filter.h"
+#include "store/sqlite_db.h"
+
+namespace plinth::store {
+namespace {
+
+using WriteJob = std::function<Status(SqliteDb&)>;
+
+Status BindAll(SqliteStmt& stmt, const std::vector<SqlValue>& binds, int first = 1) {
+  int i = first;
+  for (const SqlValue& v : binds) {
+    if (const auto* s = std::get_if<std::string>(&v)) {
+      stmt.Bind(i, *s);
+    } else if (const auto* n = std::get_if<int64_t>(&v)) {
+      stmt.Bind(i, *n);
+    } else {
+      stmt.Bind(i, std::get<double>(v));
+    }
+    ++i;
+  }
+  return Status::Ok();
+}
+
+// Experiment ids are integers in the database and strings on the wire.
+std::optional<int64_t> ParseExperimentId(const std::string& id) {
+  if (id.empty() || id.size() > 18) {
+    return std::nullopt;
+  }
+  int64_t out = 0;
+  for (char c : id) {
+    if (c < '0' || c > '9') {
+      return std::nullopt;
+    }
+    out = out * 10 + (c - '0');
+  }
+  return out;
+}
+
+Status ExperimentNotFound(const std::string& id) {
+  return NotFound("No Experiment with id=" + id + " exists");
+}
+Status RunNotFound(const std::string& id) { return NotFound("Run with id=" + id + " not found"); }
+Status LoggedModelNotFound(const std::string& id) {
+  return NotFound("Logged model with ID '" + id + "' not found.");
+}
+
+// Stored metric value: NaN is kept as 0 with is_nan=1 (as MLflow's SQL store does).
+std::pair<double, int> StoredValue(double v) {
+  if (std::isnan(v)) {
+    return {0.0, 1};
+  }
+  return {v, 0};
+}
+double LoadedValue(double v, int64_t is_nan) {
+  return is_nan ? std::numeric_limits<double>::quiet_NaN() : v;
+}
+
+std::string JsonArrayOf(const std::vector<std::string>& ids) {
+  std::string out = "[";
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (i) out += ',';
+    out += '"';
+    for (char c : ids[i]) {
+      if (c == '"' || c == '\\') out += '\\';
+      out += c;
+    }
+    out += '"';
+  }
+  out += ']';
+  return out;
+}
+
+class SqliteStore final : public MetadataStore {
+ public:
+  explicit SqliteStore(SqliteStoreOptions options) : options_(std::move(options)) {}
+
+  ~SqliteStore() override {
+    {
+      std::lock_guard<std::mutex> lock(write_mu_);
+      stopping_ = true;
+    }
+    write_cv_.notify_all();
+    if (writer_.joinable()) {
+      writer_.join();
+    }
+  }
+
+  Status Open(int64_t now) {
+    std::filesystem::path path(options_.path);
+    if (path.has_parent_path()) {
+      std::error_code ec;
+      std::filesystem::create_directories(path.parent_path(), ec);
+      if (ec) {
+        return Unavailable("cannot create folder '" + path.parent_path().string() +
+                           "' for the database: " + ec.message());
+      }
+    }
+    PLINTH_ASSIGN_OR_RETURN(write_db_, SqliteDb::Open(options_.path, false));
+    PLINTH_RETURN_IF_ERROR(Migrate(now));
+    for (int i = 0; i < options_.reader_connections; ++i) {
+      PLINTH_ASSIGN_OR_RETURN(auto reader, SqliteDb::Open(options_.path, false));
+      readers_.push_back(std::move(reader));
+    }
+    writer_ = std::thread([this] { WriterLoop(); });
+    return Status::Ok();
+  }
+
+  // ------------------------------------------------------------------ experiments
+
+  Result<std::string> CreateExperiment(const Experiment& e,
+                                       const std::string& default_root) override {
+    std::string id;
+    PLINTH_RETURN_IF_ERROR(Write([&](SqliteDb& db) -> Status {
+      PLINTH_ASSIGN_OR_RETURN(SqliteStmt * find,
+                              db.Prepare("SELECT lifecycle_stage FROM experiments WHERE name=?"));
+      find->Bind(1, e.name);
+      PLINTH_ASSIGN_OR_RETURN(bool exists, find->Step());
+      if (exists) {
+        bool deleted = find->Text(0) == "deleted";
+        find->Reset();
+        return AlreadyExists(deleted ? "Experiment '" + e.name +
+                                           "' already exists in deleted state. You can restore "
+                                           "the experiment, or permanently delete it first."
+                                     : "Experiment(name=" + e.name + ") already exists.");
+      }
+      find->Reset();
+      PLINTH_ASSIGN_OR_RETURN(
+          SqliteStmt * ins,
+          db.Prepare("INSERT INTO experiments (name, artifact_location, lifecycle_stage, "
+                     "creation_time, last_update_time) VALUES (?, ?, 'active', ?, ?)"));
+      ins->Bind(1, e.name).Bind(2, e.artifact_location).Bind(3, e.creation_time).Bind(4,
+                                                                                   e.creation_time);
+      PLINTH_RETURN_IF_ERROR(ins->Exec());
+      int64_t new_id = sqlite3_last_insert_rowid(db.handle());
+      id = std::to_string(new_id);
+      if (e.artifact_location.empty()) {
+        PLINTH_ASSIGN_OR_RETURN(
+            SqliteStmt * upd,
+            db.Prepare("UPDATE experiments SET artifact_location=? WHERE experiment_id=?"));
+        upd->Bind(1, default_root + "/" + id).Bind(2, new_id);
+        PLINTH_RETURN_IF_ERROR(upd->Exec());
+      }
+      for (const KeyValue& tag : e.tags) {
+        PLINTH_RETURN_IF_ERROR(UpsertExperimentTag(db, new_id, tag));
+      }
+      return Status::Ok();
+    }));
+    return id;
+  }
+
+  Result<Experiment> GetExperiment(const std::string& experiment_id) override {
+    auto id = ParseExperimentId(experiment_id);
+    if (!id) {
+      return ExperimentNotFound(experiment_id);
+    }
+    return Read<Experiment>([&](SqliteDb& db) -> Result<Experiment> {
+      PLINTH_ASSIGN_OR_RETURN(SqliteStmt * stmt,
+                              db.Prepare(std::string(kExperimentColumns) +
+                                         " FROM experiments WHERE experiment_id=?"));
+      stmt->Bind(1, *id);
+      PLINTH_ASSIGN_OR_RETURN(bool row, stmt->Step());
+      if (!row) {
+        return ExperimentNotFound(experiment_id);
+      }
+      Experiment e = ExperimentFromRow(*stmt);
+      stmt->Reset();
+      PLINTH_RETURN_IF_ERROR(LoadExperimentTags(db, *id, &e.tags));
+      return e;
+    });
+  }
+
+  Result<Experiment> GetExperimentByName(const std::string& name) override {
+    return Read<Experiment>([&](SqliteDb& db) -> Result<Experiment> {
+      PLINTH_ASSIGN_OR_RETURN(SqliteStmt * stmt,
+                              db.Prepare(std::string(kExperimentColumns) +
+                                         " FROM experiments WHERE name=? ORDER BY "
+                                         "lifecycle_stage='active' DESC LIMIT 1"));
+      stmt->Bind(1, name);
+      PLINTH_ASSIGN_OR_RETURN(bool row, stmt->Step());
+      if (!row) {
+        return NotFound("Could not find experiment with name '" + name + "'");
+      }
+      Experiment e = ExperimentFromRow(*stmt);
+      int64_t id = stmt->Int64(0);
+      stmt->Reset();
+      PLINTH_RETURN_IF_ERROR(LoadExperimentTags(db, id, &e.tags));
+      return e;
+    });
+  }
+
+  Result<ExperimentPage> SearchExperiments(const ExperimentSearch& search) override {
+    std::vector<SqlValue> binds;
+    PLINTH_ASSIGN_OR_RETURN(std::string where, CompileExperimentFilter(search.filter, &binds));
+    std::string sql = std::string(kExperimentColumns) + " FROM experiments e WHERE " +
+                      LifecycleClause("e.lifecycle_stage", search.view_type) + where +
+                      " ORDER BY ";
+    for (const OrderBy& o : search.order_by) {
+      PLINTH_ASSIGN_OR_RETURN(std::string term, CompileExperimentOrderBy(o, &binds));
+      sql += term + ", ";
+    }
+    sql += "e.experiment_id DESC LIMIT ? OFFSET ?";
+    binds.emplace_back(search.max_results + 1);
+    binds.emplace_back(search.offset);
+    return Read<ExperimentPage>([&](SqliteDb& db) -> Result<ExperimentPage> {
+      PLINTH_ASSIGN_OR_RETURN(auto stmt, db.PrepareOnce(sql));
+      PLINTH_RETURN_IF_ERROR(BindAll(*stmt, binds));
+      ExperimentPage page;
+      std::vector<int64_t> ids;
+      for (;;) {
+        PLINTH_ASSIGN_OR_RETURN(bool row, stmt->Step());
+        if (!row) break;
+        if (static_cast<int64_t>(page.experiments.size()) == search.max_results) {
+          page.has_more = true;
+          break;
+        }
+        page.experiments.push_back(ExperimentFromRow(*stmt));
+        ids.push_back(stmt->Int64(0));
+      }
+      for (size_t i = 0; i < ids.size(); ++i) {
+        PLINTH_RETURN_IF_ERROR(LoadExperimentTags(db, ids[i], &page.experiments[i].tags));
+      }
+      return page;
+    });
+  }
+
+  Status RenameExperiment(const std::string& experiment_id, const std::string& new_name,
+                          int64_t now) override {
+    auto id = ParseExperimentId(experiment_id);
+    if (!id) return ExperimentNotFound(experiment_id);
+    return Write([&](SqliteDb& db) -> Status {
+      PLINTH_ASSIGN_OR_RETURN(std::string stage, ExperimentStage(db, *id, experiment_id));
+      if (stage != "active") {
+        return FailedPrecondition("Cannot rename a non-active experiment.");
+      }
+      PLINTH_ASSIGN_OR_RETURN(SqliteStmt * find,
+                              db.Prepare("SELECT experiment_id FROM experiments WHERE name=?"));
+      find->Bind(1, new_name);
+      PLINTH_ASSIGN_OR_RETURN(bool taken, find->Step());
+      int64_t holder = taken ? find->Int64(0) : -1;
+      find->Reset();
+      if (taken && holder != *id) {
+        return AlreadyExists("Experiment(name=" + new_name + ") already exists.");
+      }
+      PLINTH_ASSIGN_OR_RETURN(
+          SqliteStmt * upd,
+          db.Prepare("UPDATE experiments SET name=?, last_update_time=? WHERE experiment_id=?"));
+      upd->Bind(1, new_name).Bind(2, now).Bind(3, *id);
+      return upd->Exec();
+    });
+  }
+
+  Status SetExperimentLifecycle(const std::string& experiment_id, LifecycleStage stage,
+                                int64_t now) override {
+    auto id = ParseExperimentId(experiment_id);
+    if (!id) return ExperimentNotFound(experiment_id);
+    return Write([&](SqliteDb& db) -> Status {
+      PLINTH_ASSIGN_OR_RETURN(std::string current, ExperimentStage(db, *id, experiment_id));
+      std::string target(LifecycleName(stage));
+      PLINTH_ASSIGN_OR_RETURN(SqliteStmt * upd,
+                              db.Prepare("UPDATE experiments SET lifecycle_stage=?, "
+                                         "last_update_time=? WHERE experiment_id=?"));
+      upd->Bind(1, target).Bind(2, now).Bind(3, *id);
+      PLINTH_RETURN_IF_ERROR(upd->Exec());
+      // Like MLflow, deleting an experiment deletes its runs, and restoring restores them.
+      PLINTH_ASSIGN_OR_RETURN(
+          SqliteStmt * runs,
+          db.Prepare("UPDATE runs SET lifecycle_stage=?, deleted_time=? WHERE experiment_id=?"));
+      runs->Bind(1, target).Bind(3, *id);
+      if (stage == LifecycleStage::kDeleted) {
+        runs->Bind(2, now);
+      } else {
+        runs->BindNull(2);
+      }
+      return runs->Exec();
+    });
+  }
+
+  Status SetExperimentTag(const std::string& experiment_id, const KeyValue& tag) override {
+    auto id = ParseExperimentId(experiment_id);
+    if (!id) return ExperimentNotFound(experiment_id);
+    return Write([&](SqliteDb& db) -> Status {
+      PLINTH_ASSIGN_OR_RETURN(std::string stage, ExperimentStage(db, *id, experiment_id));
+      if (stage != "active") {
+        return InvalidArgument("The experiment " + experiment_id +
+                               " must be in the 'active' state. Current state is " + stage + ".");
+      }
+      return UpsertExperimentTag(db, *id, tag);
+    });
+  }
+
+  Status DeleteExperimentTag(const std::string& experiment_id, const std::string& key) override {
+    auto id = ParseExperimentId(experiment_id);
+    if (!id) return ExperimentNotFound(experiment_id);
+    return Write([&](SqliteDb& db) -> Status {
+      PLINTH_ASSIGN_OR_RETURN(std::string stage, ExperimentStage(db, *id, experiment_id));
+      if (stage != "active") {
+        return InvalidArgument("The experiment " + experiment_id +
+                               " must be in the 'active' state. Current state is " + stage + ".");
+      }
+      PLINTH_ASSIGN_OR_RETURN(
+          SqliteStmt * del,
+          db.Prepare("DELETE FROM experiment_tags WHERE experiment_id=? AND key=?"));
+      del->Bind(1, *id).Bind(2, key);
+      PLINTH_RETURN_IF_ERROR(del->Exec());
+      if (del->Changes() == 0) {
+        return NotFound("No tag with name: " + key + " in experiment with id " + experiment_id);
+      }
+      return Status::Ok();
+    });
+  }
+
+  // ------------------------------------------------------------------ runs
+
+  Status CreateRun(const Run& run) override {
+    auto exp_id = ParseExperimentId(run.info.experiment_id);
+    if (!exp_id) return ExperimentNotFound(run.info.experiment_id);
+    return Write([&](SqliteDb& db) -> Status {
+      PLINTH_ASSIGN_OR_RETURN(std::string stage,
+                              ExperimentStage(db, *exp_id, run.info.experiment_id));
+      if (stage != "active") {
+        return InvalidArgument("The experiment " + run.info.experiment_id +
+                               " must be in the 'active' state. Current state is " + stage + ".");
+      }
+      PLINTH_ASSIGN_OR_RETURN(
+          SqliteStmt * ins,
+          db.Prepare("INSERT INTO runs (run_uuid, name, experiment_id, user_id, status, "
+                     "start_time, end_time, artifact_uri, lifecycle_stage) "
+                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'active')"));
+      const RunInfo& i = run.info;
+      ins->Bind(1, i.run_id)
+          .Bind(2, i.run_name)
+          .Bind(3, *exp_id)
+          .Bind(4, i.user_id)
+          .Bind(5, RunStatusName(i.status))
+          .Bind(6, i.start_time)
+          .Bind(7, i.end_time)
+          .Bind(8, i.artifact_uri);
+      PLINTH_RETURN_IF_ERROR(ins->Exec());
+      for (const KeyValue& t : run.tags) {
+        PLINTH_RETURN_IF_ERROR(UpsertRunTag(db, i.run_id, t));
+      }
+      for (const KeyValue& p : run.params) {
+        PLINTH_RETURN_IF_ERROR(InsertParam(db, i.run_id, p));
+      }
+      return Status::Ok();
+    });
+  }
+
+  Result<Run> GetRun(const std::string& run_id) override {
+    return Read<Run>([&](SqliteDb& db) -> Result<Run> {
+      PLINTH_ASSIGN_OR_RETURN(SqliteStmt * stmt, db.Prepare(std::string(kRunColumns) +
+                                                             " FROM runs r WHERE run_uuid=?"));
+      stmt->Bind(1, run_id);
+      PLINTH_ASSIGN_OR_RETURN(bool row, stmt->Step());
+      if (!row) {
+        return RunNotFound(run_id);
+      }
+      std::vector<Run> runs(1);
+      runs[0].info = RunInfoFromRow(*stmt);
+      stmt->Reset();
+      PLINTH_RETURN_IF_ERROR(LoadRunData(db, &runs));
+      return std::move(runs[0]);
+    });
+  }
+
+  Result<RunInfo> UpdateRun(const std::string& run_id, const RunUpdate& update) override {
+    RunInfo info;
+    PLINTH_RETURN_IF_ERROR(Write([&](SqliteDb& db) -> Status {
+      PLINTH_RETURN_IF_ERROR(CheckRunActive(db, run_id));
+      if (update.status) {
+        PLINTH_ASSIGN_OR_RETURN(SqliteStmt * s,
+                                db.Prepare("UPDATE runs SET status=? WHERE run_uuid=?"));
+        s->Bind(1, RunStatusName(*update.status)).Bind(2, run_id);
+        PLINTH_RETURN_IF_ERROR(s->Exec());
+      }
+      if (update.end_time) {
+        PLINTH_ASSIGN_OR_RETURN(SqliteStmt * s,
+                                db.Prepare("UPDATE runs SET end_time=? WHERE run_uuid=?"));
+        s->Bind(1, *update.end_time).Bind(2, run_id);
+        PLINTH_RETURN_IF_ERROR(s->Exec());
+      }
+      if (update.run_name) {
+        PLINTH_ASSIGN_OR_RETURN(SqliteStmt * s,
+                                db.Prepare("UPDATE runs SET name=? WHERE run_uuid=?"));
+        s->Bind(1, *update.run_name).Bind(2, run_id);
+        PLINTH_RETURN_IF_ERROR(s->Exec());
+        PLINTH_RETURN_IF_ERROR(UpsertRunTag(db, run_id, {"mlflow.runName", *update.run_name}));
+      }
+      PLINTH_ASSIGN_OR_RETURN(SqliteStmt * stmt, db.Prepare(std::string(kRunColumns) +
+                                                             " FROM runs r WHERE run_uuid=?"));
+      stmt->Bind(1, run_id);
+      PLINTH_ASSIGN_OR_RETURN(bool row, stmt->Step());
+      if (row) {
+        info = RunInfoFromRow(*stmt);
+      }
+      stmt->Reset();
+      return Status::Ok();
+    }));
+    return info;
+  }
+
+  Status SetRunLifecycle(const std::string& run_id, LifecycleStage stage, int64_t now) override {
+    return Write([&](SqliteDb& db) -> Status {
+      PLINTH_ASSIGN_OR_RETURN(
+          SqliteStmt * s,
+          db.Prepare("UPDATE runs SET lifecycle_stage=?, deleted_time=? WHERE run_uuid=?"));
+      s->Bind(1, LifecycleName(stage)).Bind(3, run_id);
+      if (stage == LifecycleStage::kDeleted) {
+        s->Bind(2, now);
+      } else {
+        s->BindNull(2);
+      }
+      PLINTH_RETURN_IF_ERROR(s->Exec());
+      if (s->Changes() == 0) {
+        return RunNotFound(run_id);
+      }
+      return Status::Ok();
+    });
+  }
+
+  Status LogBatch(const std::string& run_id, const std::vector<Metric>& metrics,
+                  const std::vector<KeyValue>& params,
+                  const std::vector<KeyValue>& tags) override {
+    return Write([&](SqliteDb& db) -> Status {
+      PLINTH_RETURN_IF_ERROR(CheckRunActive(db, run_id));
+      for (const KeyValue& p : params) {
+        PLINTH_RETURN_IF_ERROR(InsertParam(db, run_id, p));
+      }
+      for (const KeyValue& t : tags) {
+        PLINTH_RETURN_IF_ERROR(UpsertRunTag(db, run_id, t));
+      }
+      if (!metrics.empty()) {
+        PLINTH_RETURN_IF_ERROR(InsertMetrics(db, run_id, metrics));
+      }
+      return Status::Ok();
+    });
+  }
+
+  Status DeleteTag(const std::string& run_id, const std::string& key) override {
+    return Write([&](SqliteDb& db) -> Status {
+      PLINTH_RETURN_IF_ERROR(CheckRunActive(db, run_id));
+      PLINTH_ASSIGN_OR_RETURN(SqliteStmt * del,
+                              db.Prepare("DELETE FROM tags WHERE run_uuid=? AND key=?"));
+      del->Bind(1, run_id).Bind(2, key);
+      PLINTH_RETURN_IF_ERROR(del->Exec());
+      if (del->Changes() == 0) {
+        return NotFound("No tag with name: " + key + " in run with id " + run_id);
+      }
+      return Status::Ok();
+    });
+  }
+
+  Status LogInputs(const std::string& run_id, const std::vector<DatasetInput>& datasets,
+                   const std::vector<ModelIo>& models) override {
+    return Write([&](SqliteDb& db) -> Status {
+      PLINTH_RETURN_IF_ERROR(CheckRunActive(db, run_id));
+      PLINTH_ASSIGN_OR_RETURN(SqliteStmt * exp,
+                              db.Prepare("SELECT experiment_id FROM runs WHERE run_uuid=?"));
+      exp->Bind(1, run_id);
+      PLINTH_ASSIGN_OR_RETURN(bool row, exp->Step());
+      int64_t experiment_id = row ? exp->Int64(0) : 0;
+      exp->Reset();
+      for (const DatasetInput& in : datasets) {
+        const Dataset& d = in.dataset;
+        PLINTH_ASSIGN_OR_RETURN(
+            SqliteStmt * up,
+            db.Prepare("INSERT INTO datasets (experiment_id, name, digest, source_type, source, "
+                       "schema, profile) VALUES (?, ?, ?, ?, ?, ?, ?) "
+                       "ON CONFLICT (experiment_id, name, digest) DO NOTHING"));
+        up->Bind(1, experiment_id).Bind(2, d.name).Bind(3, d.digest).Bind(4, d.source_type).Bind(
+            5, d.source);
+        d.schema.empty() ? up->BindNull(6) : up->Bind(6, d.schema);
+        d.profile.empty() ? up->BindNull(7) : up->Bind(7, d.profile);
+        PLINTH_RETURN_IF_ERROR(up->Exec());
+        PLINTH_ASSIGN_OR_RETURN(SqliteStmt * get,
+                                db.Prepare("SELECT dataset_uuid FROM datasets WHERE "
+                                           "experiment_id=? AND name=? AND digest=?"));
+        get->Bind(1, experiment_id).Bind(2, d.name).Bind(3, d.digest);
+        PLINTH_ASSIGN_OR_RETURN(bool found, get->Step());
+        if (!found) {
+          get->Reset();
+          return Internal("dataset row vanished");
+        }
+        int64_t dataset_uuid = get->Int64(0);
+        get->Reset();
+        PLINTH_ASSIGN_OR_RETURN(
+            SqliteStmt * link,
+            db.Prepare("INSERT OR IGNORE INTO run_inputs (run_uuid, dataset_uuid) VALUES (?, ?)"));
+        link->Bind(1, run_id).Bind(2, dataset_uuid);
+        PLINTH_RETURN_IF_ERROR(link->Exec());
+        for (const KeyValue& tag : in.tags) {
+          PLINTH_ASSIGN_OR_RETURN(
+              SqliteStmt * t,
+              db.Prepare("INSERT INTO input_tags (run_uuid, dataset_uuid, key, value) VALUES "
+                         "(?, ?, ?, ?) ON CONFLICT DO UPDATE SET value=excluded.value"));
+          t->Bind(1, run_id).Bind(2, dataset_uuid).Bind(3, tag.key).Bind(4, tag.value);
+          PLINTH_RETURN_IF_ERROR(t->Exec());
+        }
+      }
+      return InsertRunModels(db, run_id, "input", models);
+    });
+  }
+
+  Status LogOutputs(const std::string& run_id, const std::vector<ModelIo>& models) override {
+    return Write([&](SqliteDb& db) -> Status {
+      PLINTH_RETURN_IF_ERROR(CheckRunActive(db, run_id));
+      return InsertRunModels(db, run_id, "output", models);
+    });
+  }
+
+  Result<MetricPage> GetMetricHistory(const std::string& run_id, const std::string& key,
+                                      int64_t max_results, int64_t offset) override {
+    return Read<MetricPage>([&](SqliteDb& db) -> Result<MetricPage> {
+      PLINTH_RETURN_IF_ERROR(CheckRunExists(db, run_id));
+      PLINTH_ASSIGN_OR_RETURN(
+          SqliteStmt * stmt,
+          db.Prepare("SELECT key, value, timestamp, step, is_nan, model_id, dataset_name, "
+                     "dataset_digest FROM metrics WHERE run_uuid=? AND key=? "
+                     "ORDER BY step, timestamp, value LIMIT ? OFFSET ?"));
+      stmt->Bind(1, run_id).Bind(2, key).Bind(3, max_results + 1).Bind(4, offset);
+      MetricPage page;
+      page.metrics.reserve(static_cast<size_t>(std::min<int64_t>(max_results, 1 << 16)));
+      for (;;) {
+        PLINTH_ASSIGN_OR_RETURN(bool row, stmt->Step());
+        if (!row) break;
+        if (static_cast<int64_t>(page.metrics.size()) == max_results) {
+          page.has_more = true;
+          break;
+        }
+        page.metrics.push_back(MetricFromRow(*stmt));
+      }
+      stmt->Reset();
+      return page;
+    });
+  }
+
+  Result<std::vector<Metric>> GetMetricHistorySampled(const std::vector<std::string>& run_ids,
+                                                      const std::string& key,
+                                                      std::optional<int64_t> start_step,
+                                                      std::optional<int64_t> end_step,
+                                                      int64_t max_results) override {
+    return Read<std::vector<Metric>>([&](SqliteDb& db) -> Result<std::vector<Metric>> {
+      std::vector<Metric> out;
+      for (const std::string& run_id : run_ids) {
+        // Distinct steps in range, then an even sample of them (first and last kept).
+        PLINTH_ASSIGN_OR_RETURN(
+            SqliteStmt * steps,
+            db.Prepare("SELECT DISTINCT step FROM metrics WHERE run_uuid=? AND key=? AND "
+                       "step BETWEEN ? AND ? ORDER BY step"));
+        steps->Bind(1, run_id)
+            .Bind(2, key)
+            .Bind(3, start_step.value_or(std::numeric_limits<int64_t>::min()))
+            .Bind(4, end_step.value_or(std::numeric_limits<int64_t>::max()));
+        std::vector<int64_t> all;
+        for (;;) {
+          PLINTH_ASSIGN_OR_RETURN(bool row, steps->Step());
+          if (!row) break;
+          all.push_back(steps->Int64(0));
+        }
+        steps->Reset();
+        std::vector<int64_t> chosen;
+        if (static_cast<int64_t>(all.size()) <= max_results || max_results < 2) {
+          chosen = all;
+          if (max_results >= 1 && static_cast<int64_t>(chosen.size()) > max_results) {
+            chosen.resize(static_cast<size_t>(max_results));
+          }
+        } else {
+          double stride = static_cast<double>(all.size() - 1) / static_cast<double>(max_results - 1);
+          for (int64_t i = 0; i < max_results; ++i) {
+            size_t idx = static_cast<size_t>(std::llround(static_cast<double>(i) * stride));
+            if (chosen.empty() || chosen.back() != all[idx]) chosen.push_back(all[idx]);
+          }
+        }
+        PLINTH_ASSIGN_OR_RETURN(
+            SqliteStmt * pts,
+            db.Prepare("SELECT key, value, timestamp, step, is_nan, model_id, dataset_name, "
+                       "dataset_digest FROM metrics WHERE run_uuid=? AND key=? AND step=? "
+                       "ORDER BY timestamp, value"));
+        for (int64_t step : chosen) {
+          pts->Bind(1, run_id).Bind(2, key).Bind(3, step);
+          for (;;) {
+            PLINTH_ASSIGN_OR_RETURN(bool row, pts->Step());
+            if (!row) break;
+            Metric m = MetricFromRow(*pts);
+            m.run_id = run_id;
+            out.push_back(std::move(m));
+          }
+          pts->Reset();
+        }
+      }
+      return out;
+    });
+  }
+
+  Result<RunPage> SearchRuns(const RunSearch& search) override {
+    std::vector<SqlValue> binds;
+    std::string joins;
+    std::string order;
+    int join_index = 0;
+    for (const OrderBy& o : search.order_by) {
+      PLINTH_ASSIGN_OR_RETURN(std::string term,
+                              CompileRunOrderBy(o, join_index++, &joins, &binds));
+      order += term + ", ";
+    }
+    std::vector<SqlValue> where_binds;
+    PLINTH_ASSIGN_OR_RETURN(std::string where, CompileRunFilter(search.filter, &where_binds));
+    std::string ids = "(";
+    for (size_t i = 0; i < search.experiment_ids.size(); ++i) {
+      auto id = ParseExperimentId(search.experiment_ids[i]);
+      if (!id) {
+        continue;  // an id that cannot exist matches nothing
+      }
+      if (ids.size() > 1) ids += ',';
+      ids += std::to_string(*id);
+    }
+    ids += ')';
+    if (ids == "()") {
+      return RunPage{};
+    }
+    std::string sql = std::string(kRunColumns) + " FROM runs r" + joins +
+                      " WHERE r.experiment_id IN " + ids + " AND " +
+                      LifecycleClause("r.lifecycle_stage", search.view_type) + where +
+                      " ORDER BY " + order + "r.start_time DESC, r.run_uuid ASC LIMIT ? OFFSET ?";
+    for (auto& b : where_binds) binds.push_back(std::move(b));
+    binds.emplace_back(search.max_results + 1);
+    binds.emplace_back(search.offset);
+    return Read<RunPage>([&](SqliteDb& db) -> Result<RunPage> {
+      PLINTH_ASSIGN_OR_RETURN(auto stmt, db.PrepareOnce(sql));
+      PLINTH_RETURN_IF_ERROR(BindAll(*stmt, binds));
+      RunPage page;
+      for (;;) {
+        PLINTH_ASSIGN_OR_RETURN(bool row, stmt->Step());
+        if (!row) break;
+        if (static_cast<int64_t>(page.runs.size()) == search.max_results) {
+          page.has_more = true;
+          break;
+        }
+        Run run;
+        run.info = RunInfoFromRow(*stmt);
+        page.runs.push_back(std::move(run));
+      }
+      stmt.reset();
+      PLINTH_RETURN_IF_ERROR(LoadRunData(db, &page.runs));
+      return page;
+    });
+  }
+
+  // ------------------------------------------------------------------ logged models
+
+  Status CreateLoggedModel(const LoggedModel& m) override {
+    auto exp_id = ParseExperimentId(m.experiment_id);
+    if (!exp_id) return ExperimentNotFound(m.experiment_id);
+    return Write([&](SqliteDb& db) -> Status {
+      PLINTH_ASSIGN_OR_RETURN(std::string stage, ExperimentStage(db, *exp_id, m.experiment_id));
+      if (stage != "active") {
+        return InvalidArgument("The experiment " + m.experiment_id +
+                               " must be in the 'active' state. Current state is " + stage + ".");
+      }
+      PLINTH_ASSIGN_OR_RETURN(
+          SqliteStmt * ins,
+          db.Prepare("INSERT INTO logged_models (model_id, experiment_id, name, artifact_uri, "
+                     "status, status_message, model_type, source_run_id, creation_timestamp_ms, "
+                     "last_updated_timestamp_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+      ins->Bind(1, m.model_id)
+          .Bind(2, *exp_id)
+          .Bind(3, m.name)
+          .Bind(4, m.artifact_uri)
+          .Bind(5, LoggedModelStatusName(m.status));
+      m.status_message.empty() ? ins->BindNull(6) : ins->Bind(6, m.status_message);
+      m.model_type.empty() ? ins->BindNull(7) : ins->Bind(7, m.model_type);
+      m.source_run_id.empty() ? ins->BindNull(8) : ins->Bind(8, m.source_run_id);
+      ins->Bind(9, m.creation_timestamp_ms).Bind(10, m.last_updated_timestamp_ms);
+      PLINTH_RETURN_IF_ERROR(ins->Exec());
+      for (const KeyValue& t : m.tags) {
+        PLINTH_RETURN_IF_ERROR(UpsertModelKv(db, "logged_model_tags", m.model_id, t));
+      }
+      for (const KeyValue& p : m.params) {
+        PLINTH_RETURN_IF_ERROR(UpsertModelKv(db, "logged_model_params", m.model_id, p));
+      }
+      return Status::Ok();
+    });
+  }
+
+  Result<LoggedModel> GetLoggedModel(const std::string& model_id) override {
+    return Read<LoggedModel>([&](SqliteDb& db) -> Result<LoggedModel> {
+      PLINTH_ASSIGN_OR_RETURN(
+          SqliteStmt * stmt,
+          db.Prepare(std::string(kModelColumns) +
+                     " FROM logged_models m WHERE model_id=? AND lifecycle_stage='active'"));
+      stmt->Bind(1, model_id);
+      PLINTH_ASSIGN_OR_RETURN(bool row, stmt->Step());
+      if (!row) {
+        return LoggedModelNotFound(model_id);
+      }
+      std::vector<LoggedModel> models{LoggedModelFromRow(*stmt)};
+      stmt->Reset();
+      PLINTH_RETURN_IF_ERROR(LoadModelData(db, &models));
+      return std::move(models[0]);
+    });
+  }
+
+  Status SetLoggedModelStatus(const std::string& model_id, LoggedModelStatus status,
+                              const std::string& message, int64_t now) override {
+    return Write([&](SqliteDb& db) -> Status {
+      PLINTH_ASSIGN_OR_RETURN(
+          SqliteStmt * s,
+          db.Prepare("UPDATE logged_models SET status=?, status_message=?, "
+                     "last_updated_timestamp_ms=? WHERE model_id=? AND lifecycle_stage='active'"));
+      s->Bind(1, LoggedModelStatusName(status)).Bind(3, now).Bind(4, model_id);
+      message.empty() ? s->BindNull(2) : s->Bind(2, message);
+      PLINTH_RETURN_IF_ERROR(s->Exec());
+      return s->Changes() == 0 ? LoggedModelNotFound(model_id) : Status::Ok();
+    });
+  }
+
+  Status DeleteLoggedModel(const std::string& model_id, int64_t now) override {
+    return Write([&](SqliteDb& db) -> Status {
+      PLINTH_ASSIGN_OR_RETURN(
+          SqliteStmt * s,
+          db.Prepare("UPDATE logged_models SET lifecycle_stage='deleted', "
+                     "last_updated_timestamp_ms=? WHERE model_id=? AND lifecycle_stage='active'"));
+      s->Bind(1, now).Bind(2, model_id);
+      PLINTH_RETURN_IF_ERROR(s->Exec());
+      return s->Changes() == 0 ? LoggedModelNotFound(model_id) : Status::Ok();
+    });
+  }
+
+  Status SetLoggedModelTags(const std::string& model_id, const std::vector<KeyValue>& tags,
+                            int64_t now) override {
+    return Write([&](SqliteDb& db) -> Status {
+      PLINTH_RETURN_IF_ERROR(CheckModelExists(db, model_id));
+      for (const KeyValue& t : tags) {
+        PLINTH_RETURN_IF_ERROR(UpsertModelKv(db, "logged_model_tags", model_id, t));
+      }
+      PLINTH_ASSIGN_OR_RETURN(
+          SqliteStmt * s,
+          db.Prepare("UPDATE logged_models SET last_updated_timestamp_ms=? WHERE model_id=?"));
+      s->Bind(1, now).Bind(2, model_id);
+      return s->Exec();
+    });
+  }
+
+  Status DeleteLoggedModelTag(const std::string& model_id, const std::string& key) override {
+    return Write([&](SqliteDb& db) -> Status {
+      PLINTH_RETURN_IF_ERROR(CheckModelExists(db, model_id));
+      PLINTH_ASSIGN_OR_RETURN(
+          SqliteStmt * del, db.Prepare("DELETE FROM logged_model_tags WHERE model_id=? AND key=?"));
+      del->Bind(1, model_id).Bind(2, key);
+      PLINTH_RETURN_IF_ERROR(del->Exec());
+      if (del->Changes() == 0) {
+        return NotFound("No tag with key '" + key + "' found for logged model '" + model_id + "'");
+      }
+      return Status::Ok();
+    });
+  }
+
+  Status LogLoggedModelParams(const std::string& model_id,
+                              const std::vector<KeyValue>& params) override {
+    return Write([&](SqliteDb& db) -> Status {
+      PLINTH_RETURN_IF_ERROR(CheckModelExists(db, model_id));
+      for (const KeyValue& p : params) {
+        PLINTH_RETURN_IF_ERROR(UpsertModelKv(db, "logged_model_params", model_id, p));
+      }
+      return Status::Ok();
+    });
+  }
+
+  Result<LoggedModelPage> SearchLoggedModels(const LoggedModelSearch& search) override {
+    std::vector<SqlValue> binds;
+    PLINTH_ASSIGN_OR_RETURN(std::string where, CompileLoggedModelFilter(search.filter, &binds));
+    std::string ids = "(";
+    for (const std::string& e : search.experiment_ids) {
+      auto id = ParseExperimentId(e);
+      if (!id) continue;
+      if (ids.size() > 1) ids += ',';
+      ids += std::to_string(*id);
+    }
+    ids += ')';
+    if (ids == "()") {
+      return LoggedModelPage{};
+    }
+    std::vector<SqlValue> ordered = std::move(binds);
+    std::string order;
+    for (const OrderBy& o : search.order_by) {
+      PLINTH_ASSIGN_OR_RETURN(std::string term, CompileLoggedModelOrderBy(o, &ordered));
+      order += term + ", ";
+    }
+    ordered.emplace_back(search.max_results + 1);
+    ordered.emplace_back(search.offset);
+    std::string sql = std::string(kModelColumns) + " FROM logged_models m WHERE m.experiment_id IN " +
+                      ids + " AND m.lifecycle_stage='active'" + where + " ORDER BY " + order +
+                      "m.creation_timestamp_ms DESC, m.model_id ASC LIMIT ? OFFSET ?";
+    return Read<LoggedModelPage>([&](SqliteDb& db) -> Result<LoggedModelPage> {
+      PLINTH_ASSIGN_OR_RETURN(auto stmt, db.PrepareOnce(sql));
+      PLINTH_RETURN_IF_ERROR(BindAll(*stmt, ordered));
+      LoggedModelPage page;
+      for (;;) {
+        PLINTH_ASSIGN_OR_RETURN(bool row, stmt->Step());
+        if (!row) break;
+        if (static_cast<int64_t>(page.models.size()) == search.max_results) {
+          page.has_more = true;
+          break;
+        }
+        page.models.push_back(LoggedModelFromRow(*stmt));
+      }
+      stmt.reset();
+      PLINTH_RETURN_IF_ERROR(LoadModelData(db, &page.models));
+      return page;
+    });
+  }
+
+ private:
+  static constexpr const char* kExperimentColumns =
+      "SELECT experiment_id, name, artifact_location, lifecycle_stage, creation_time, "
+      "last_update_time";
+  static constexpr const char* kRunColumns =
+      "SELECT r.run_uuid, r.name, r.experiment_id, r.user_id, r.status, r.start_time, "
+      "r.end_time, r.artifact_uri, r.lifecycle_stage";
+  static constexpr const char* kModelColumns =
+      "SELECT m.model_id, m.experiment_id, m.name, m.artifact_uri, m.status, m.status_message, "
+      "m.model_type, m.source_run_id, m.creation_timestamp_ms, m.last_updated_timestamp_ms";
+
+  // ---- plumbing
+
+  struct PendingWrite {
+    WriteJob job;
+    std::promise<Status> done;
+  };
+
+  Status Write(WriteJob job) {
+    auto pending = std::make_shared<PendingWrite>();
+    pending->job = std::move(job);
+    std::future<Status> result = pending->done.get_future();
+    {
+      std::lock_guard<std::mutex> lock(write_mu_);
+      if (stopping_) {
+        return Unavailable("the store is shutting down");
+      }
+      write_queue_.push_back(pending);
+    }
+    write_cv_.notify_one();
+    return result.get();
+  }
+
+  void WriterLoop() {
+    std::vector<std::shared_ptr<PendingWrite>> batch;
+    for (;;) {
+      {
+        std::unique_lock<std::mutex> lock(write_mu_);
+        write_cv_.wait(lock, [this] { return stopping_ || !write_queue_.empty(); });
+        if (write_queue_.empty() && stopping_) {
+          return;
+        }
+        while (!write_queue_.empty() &&
+               static_cast<int>(batch.size()) < options_.max_group_commit) {
+          batch.push_back(std::move(write_queue_.front()));
+          write_queue_.pop_front();
+        }
+      }
+      std::vector<Status> results(batch.size());
+      Status begin = write_db_->ExecScript("BEGIN IMMEDIATE");
+      if (!begin.ok()) {
+        for (auto& r : results) r = begin;
+      } else {
+        for (size_t i = 0; i < batch.size(); ++i) {
+          (void)write_db_->ExecScript("SAVEPOINT job");
+          try {
+            results[i] = batch[i]->job(*write_db_);
+          } catch (const std::exception& e) {
+            results[i] = Internal(std::string("write failed: ") + e.what());
+          }
+          if (!results[i].ok()) {
+            (void)write_db_->ExecScript("ROLLBACK TO job");
+          }
+          (void)write_db_->ExecScript("RELEASE job");
+        }
+        Status commit = write_db_->ExecScript("COMMIT");
+        if (!commit.ok()) {
+          PLINTH_LOG_ERROR("group commit failed: {}", commit.ToString());
+          (void)write_db_->ExecScript("ROLLBACK");
+          for (auto& r : results) {
+            if (r.ok()) r = commit;
+          }
+        }
+      }
+      for (size_t i = 0; i < batch.size(); ++i) {
+        batch[i]->done.set_value(std::move(results[i]));
+      }
+      batch.clear();
+    }
+  }
+
+  class ReaderLease {
+   public:
+    ReaderLease(SqliteStore* store) : store_(store) {
+      std::unique_lock<std::mutex> lock(store_->read_mu_);
+      store_->read_cv_.wait(lock, [this] { return !store_->readers_.empty(); });
+      db_ = std::move(store_->readers_.back());
+      store_->readers_.pop_back();
+    }
+    ~ReaderLease() {
+      {
+        std::lock_guard<std::mutex> lock(store_->read_mu_);
+        store_->readers_.push_back(std::move(db_));
+      }
+      store_->read_cv_.notify_one();
+    }
+    SqliteDb& db() { return *db_; }
+
+   private:
+    SqliteStore* store_;
+    std::unique_ptr<SqliteDb> db_;
+  };
+
+  template <typename T, typename Fn>
+  Result<T> Read(Fn&& fn) {
+    ReaderLease lease(this);
+    SqliteDb& db = lease.db();
+    PLINTH_RETURN_IF_ERROR(db.ExecScript("BEGIN"));
+    Result<T> out = fn(db);
+    (void)db.ExecScript("COMMIT");
+    return out;
+  }
+
+  Status Migrate(int64_t now) {
+    PLINTH_RETURN_IF_ERROR(write_db_->ExecScript(
+        "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"));
+    int current = 0;
+    {
+      PLINTH_ASSIGN_OR_RETURN(SqliteStmt * s,
+                              write_db_->Prepare("SELECT MAX(version) FROM schema_version"));
+      PLINTH_ASSIGN_OR_RETURN(bool row, s->Step());
+      if (row && !s->IsNull(0)) current = static_cast<int>(s->Int64(0));
+      s->Reset();
+    }
+    if (current > LatestSchemaVersion()) {
+      return FailedPrecondition("database schema version " + std::to_string(current) +
+                                " is newer than this plinth binary knows (" +
+                                std::to_string(LatestSchemaVersion()) + "); upgrade plinth");
+    }
+    for (const Migration& m : Migrations()) {
+      if (m.version <= current) continue;
+      PLINTH_LOG_INFO("applying schema migration {}: {}", m.version, m.description);
+      PLINTH_RETURN_IF_ERROR(write_db_->ExecScript("BEGIN IMMEDIATE"));
+      Status s = write_db_->ExecScript(m.sqlite_sql);
+      if (s.ok()) {
+        s = write_db_->ExecScript("INSERT INTO schema_version (version) VALUES (" +
+                                  std::to_string(m.version) + ")");
+      }
+      if (!s.ok()) {
+        (void)write_db_->ExecScript("ROLLBACK");
+        return Internal("schema migration " + std::to_string(m.version) +
+                        " failed: " + s.message());
+      }
+      PLINTH_RETURN_IF_ERROR(write_db_->ExecScript("COMMIT"));
+    }
+    // The Default experiment "0" always exists, as in MLflow.
+    PLINTH_ASSIGN_OR_RETURN(
+        SqliteStmt * ins,
+        write_db_->Prepare("INSERT OR IGNORE INTO experiments (experiment_id, name, "
+                           "artifact_location, lifecycle_stage, creation_time, last_update_time) "
+                           "VALUES (0, 'Default', ?, 'active', ?, ?)"));
+    ins->Bind(1, std::string("mlflow-artifacts:/0")).Bind(2, now).Bind(3, now);
+    return ins->Exec();
+  }
+
+  static std::string LifecycleClause(const char* column, ViewType view) {
+    switch (view) {
+      case ViewType::kActiveOnly:
+        return std::string(column) + "='active'";
+      case ViewType::kDeletedOnly:
+        return std::string(column) + "='deleted'";
+      case ViewType::kAll:
+        return "1=1";
+    }
+    return "1=1";
+  }
+
+  static Experiment ExperimentFromRow(SqliteStmt& s) {
+    Experiment e;
+    e.experiment_id = std::to_string(s.Int64(0));
+    e.name = s.Text(1);
+    e.artifact_location = s.Text(2);
+    e.lifecycle_stage = s.Text(3) == "deleted" ? LifecycleStage::kDeleted : LifecycleStage::kActive;
+    e.creation_time = s.Int64(4);
+    e.last_update_time = s.Int64(5);
+    return e;
+  }
+
+  static RunInfo RunInfoFromRow(SqliteStmt& s) {
+    RunInfo i;
+    i.run_id = s.Text(0);
+    i.run_name = s.Text(1);
+    i.experiment_id = std::to_string(s.Int64(2));
+    i.user_id = s.Text(3);
+    i.status = ParseRunStatus(s.Text(4)).value_or(RunStatus::kRunning);
+    i.start_time = s.Int64(5);
+    i.end_time = s.OptInt64(6);
+    i.artifact_uri = s.Text(7);
+    i.lifecycle_stage = s.Text(8) == "deleted" ? LifecycleStage::kDeleted : LifecycleStage::kActive;
+    return i;
+  }
+
+  static Metric MetricFromRow(SqliteStmt& s) {
+    Metric m;
+    m.key = s.Text(0);
+    m.value = LoadedValue(s.Double(1), s.Int64(4));
+    m.timestamp = s.Int64(2);
+    m.step = s.Int64(3);
+    m.model_id = s.Text(5);
+    m.dataset_name = s.Text(6);
+    m.dataset_digest = s.Text(7);
+    return m;
+  }
+
+  static LoggedModel LoggedModelFromRow(SqliteStmt& s) {
+    LoggedModel m;
+    m.model_id = s.Text(0);
+    m.experiment_id = std::to_string(s.Int64(1));
+    m.name = s.Text(2);
+    m.artifact_uri = s.Text(3);
+    m.status = ParseLoggedModelStatus(s.Text(4)).value_or(LoggedModelStatus::kPending);
+    m.status_message = s.Text(5);
+    m.model_type = s.Text(6);
+    m.source_run_id = s.Text(7);
+    m.creation_timestamp_ms = s.Int64(8);
+    m.last_updated_timestamp_ms = s.Int64(9);
+    return m;
+  }
+
+  Status LoadExperimentTags(SqliteDb& db, int64_t id, std::vector<KeyValue>* out) {
+    PLINTH_ASSIGN_OR_RETURN(
+        SqliteStmt * s,
+        db.Prepare("SELECT key, value FROM experiment_tags WHERE experiment_id=? ORDER BY key"));
+    s->Bind(1, id);
+    for (;;) {
+      PLINTH_ASSIGN_OR_RETURN(bool row, s->Step());
+      if (!row) break;
+      out->push_back({s->Text(0), s->Text(1)});
+    }
+    s->Reset();
+    return Status::Ok();
+  }
+
+  // Fills params, tags, latest metrics, inputs and outputs of `runs` (infos already set),
+  // with one query per kind for the whole page.
+  Status LoadRunData(SqliteDb& db, std::vector<Run>* runs) {
+    if (runs->empty()) return Status::Ok();
+    std::unordered_map<std::string, Run*> by_id;
+    std::vector<std::string> ids;
+    for (Run& r : *runs) {
+      by_id[r.info.run_id] = &r;
+      ids.push_back(r.info.run_id);
+    }
+    std::string id_json = JsonArrayOf(ids);
+    auto each = [&](const char* sql, auto&& fn) -> Status {
+      PLINTH_ASSIGN_OR_RETURN(SqliteStmt * s, db.Prepare(sql));
+      s->Bind(1, id_json);
+      for (;;) {
+        PLINTH_ASSIGN_OR_RETURN(bool row, s->Step());
+        if (!row) break;
+        auto it = by_id.find(s->Text(0));
+        if (it != by_id.end()) fn(*s, *it->second);
+      }
+      s->Reset();
+      return Status::Ok();
+    };
+    PLINTH_RETURN_IF_ERROR(
+        each("SELECT run_uuid, key, value FROM params WHERE run_uuid IN "
+             "(SELECT value FROM json_each(?)) ORDER BY run_uuid, key",
+             [](SqliteStmt& s, Run& r) { r.params.push_back({s.Text(1), s.Text(2)}); }));
+    PLINTH_RETURN_IF_ERROR(
+        each("SELECT run_uuid, key, value FROM tags WHERE run_uuid IN "
+             "(SELECT value FROM json_each(?)) ORDER BY run_uuid, key",
+             [](SqliteStmt& s, Run& r) { r.tags.push_back({s.Text(1), s.Text(2)}); }));
+    PLINTH_RETURN_IF_ERROR(each(
+        "SELECT run_uuid, key, value, timestamp, step, is_nan FROM latest_metrics WHERE run_uuid "
+        "IN (SELECT value FROM json_each(?)) ORDER BY run_uuid, key",
+        [](SqliteStmt& s, Run& r) {
+          Metric m;
+          m.key = s.Text(1);
+          m.value = LoadedValue(s.Double(2), s.Int64(5));
+          m.timestamp = s.Int64(3);
+          m.step = s.Int64(4);
+          r.metrics.push_back(std::move(m));
+        }));
+    PLINTH_RETURN_IF_ERROR(each(
+        "SELECT i.run_uuid, d.dataset_uuid, d.name, d.digest, d.source_type, d.source, "
+        "d.schema, d.profile FROM run_inputs i JOIN datasets d ON d.dataset_uuid=i.dataset_uuid "
+        "WHERE i.run_uuid IN (SELECT value FROM json_each(?)) ORDER BY i.run_uuid, d.dataset_uuid",
+        [](SqliteStmt& s, Run& r) {
+          DatasetInput in;
+          in.dataset.name = s.Text(2);
+          in.dataset.digest = s.Text(3);
+          in.dataset.source_type = s.Text(4);
+          in.dataset.source = s.Text(5);
+          in.dataset.schema = s.Text(6);
+          in.dataset.profile = s.Text(7);
+          // The dataset id rides in a tag slot until the tags below replace it.
+          in.tags.push_back({"\x01id", std::to_string(s.Int64(1))});
+          r.dataset_inputs.push_back(std::move(in));
+        }));
+    bool any_inputs = false;
+    for (Run& r : *runs) any_inputs |= !r.dataset_inputs.empty();
+    if (any_inputs) {
+      PLINTH_RETURN_IF_ERROR(each(
+          "SELECT run_uuid, dataset_uuid, key, value FROM input_tags WHERE run_uuid IN "
+          "(SELECT value FROM json_each(?)) ORDER BY run_uuid, dataset_uuid, key",
+          [](SqliteStmt& s, Run& r) {
+            std::string id = std::to_string(s.Int64(1));
+            for (DatasetInput& in : r.dataset_inputs) {
+              if (!in.tags.empty() && in.tags.front().key == "\x01id" &&
+                  in.tags.front().value == id) {
+                in.tags.push_back({s.Text(2), s.Text(3)});
+              }
+            }
+          }));
+      for (Run& r : *runs) {
+        for (DatasetInput& in : r.dataset_inputs) {
+          if (!in.tags.empty() && in.tags.front().key == "\x01id") {
+            in.tags.erase(in.tags.begin());
+          }
+        }
+      }
+    }
+    PLINTH_RETURN_IF_ERROR(
+        each("SELECT run_uuid, model_id, direction, step FROM run_models WHERE run_uuid IN "
+             "(SELECT value FROM json_each(?)) ORDER BY run_uuid, model_id",
+             [](SqliteStmt& s, Run& r) {
+               ModelIo io{s.Text(1), s.OptInt64(3)};
+               if (s.Text(2) == "input") {
+                 io.step.reset();
+                 r.model_inputs.push_back(std::move(io));
+               } else {
+                 r.model_outputs.push_back(std::move(io));
+               }
+             }));
+    return Status::Ok();
+  }
+
+  Status LoadModelData(SqliteDb& db, std::vector<LoggedModel>* models) {
+    for (LoggedModel& m : *models) {
+      for (const char* table : {"logged_model_tags", "logged_model_params"}) {
+        PLINTH_ASSIGN_OR_RETURN(SqliteStmt * s,
+                                db.Prepare(std::string("SELECT key, value FROM ") + table +
+                                           " WHERE model_id=? ORDER BY key"));
+        s->Bind(1, m.model_id);
+        auto& out = std::string_view(table) == "logged_model_tags" ? m.tags : m.params;
+        for (;;) {
+          PLINTH_ASSIGN_OR_RETURN(bool row, s->Step());
+          if (!row) break;
+          out.push_back({s->Text(0), s->Text(1)});
+        }
+        s->Reset();
+      }
+      PLINTH_ASSIGN_OR_RETURN(
+          SqliteStmt * s,
+          db.Prepare("SELECT key, value, timestamp, step, is_nan, model_id, dataset_name, "
+                     "dataset_digest, run_uuid FROM metrics WHERE model_id=? "
+                     "ORDER BY key, step, timestamp"));
+      s->Bind(1, m.model_id);
+      for (;;) {
+        PLINTH_ASSIGN_OR_RETURN(bool row, s->Step());
+        if (!row) break;
+        Metric metric = MetricFromRow(*s);
+        metric.run_id = s->Text(8);
+        m.metrics.push_back(std::move(metric));
+      }
+      s->Reset();
+    }
+    return Status::Ok();
+  }
+
+  Result<std::string> ExperimentStage(SqliteDb& db, int64_t id, const std::string& id_text) {
+    PLINTH_ASSIGN_OR_RETURN(
+        SqliteStmt * s, db.Prepare("SELECT lifecycle_stage FROM experiments WHERE experiment_id=?"));
+    s->Bind(1, id);
+    PLINTH_ASSIGN_OR_RETURN(bool row, s->Step());
+    std::string stage = row ? s->Text(0) : "";
+    s->Reset();
+    if (!row) {
+      return ExperimentNotFound(id_text);
+    }
+    return stage;
+  }
+
+  Status CheckRunExists(SqliteDb& db, const std::string& run_id) {
+    PLINTH_ASSIGN_OR_RETURN(SqliteStmt * s,
+                            db.Prepare("SELECT 1 FROM runs WHERE run_uuid=?"));
+    s->Bind(1, run_id);
+    PLINTH_ASSIGN_OR_RETURN(bool row, s->Step());
+    s->Reset();
+    return row ? Status::Ok() : RunNotFound(run_id);
+  }
+
+  Status CheckRunActive(SqliteDb& db, const std::string& run_id) {
+    PLINTH_ASSIGN_OR_RETURN(SqliteStmt * s,
+                            db.Prepare("SELECT lifecycle_stage FROM runs WHERE run_uuid=?"));
+    s->Bind(1, run_id);
+    PLINTH_ASSIGN_OR_RETURN(bool row, s->Step());
+    std::string stage = row ? s->Text(0) : "";
+    s->Reset();
+    if (!row) {
+      return RunNotFound(run_id);
+    }
+    if (stage != "active") {
+      return InvalidArgument("The run " + run_id +
+                             " must be in the 'active' state. Current state is " + stage + ".");
+    }
+    return Status::Ok();
+  }
+
+  Status CheckModelExists(SqliteDb& db, const std::string& model_id) {
+    PLINTH_ASSIGN_OR_RETURN(
+        SqliteStmt * s,
+        db.Prepare("SELECT 1 FROM logged_models WHERE model_id=? AND lifecycle_stage='active'"));
+    s->Bind(1, model_id);
+    PLINTH_ASSIGN_OR_RETURN(bool row, s->Step());
+    s->Reset();
+    return row ? Status::Ok() : LoggedModelNotFound(model_id);
+  }
+
+  Status UpsertExperimentTag(SqliteDb& db, int64_t id, const KeyValue& tag) {
+    PLINTH_ASSIGN_OR_RETURN(
+        SqliteStmt * s,
+        db.Prepare("INSERT INTO experiment_tags (experiment_id, key, value) VALUES (?, ?, ?) "
+                   "ON CONFLICT (experiment_id, key) DO UPDATE SET value=excluded.value"));
+    s->Bind(1, id).Bind(2, tag.key).Bind(3, tag.value);
+    return s->Exec();
+  }
+
+  Status UpsertRunTag(SqliteDb& db, const std::string& run_id, const KeyValue& tag) {
+    PLINTH_ASSIGN_OR_RETURN(
+        SqliteStmt * s,
+        db.Prepare("INSERT INTO tags (run_uuid, key, value) VALUES (?, ?, ?) "
+                   "ON CONFLICT (run_uuid, key) DO UPDATE SET value=excluded.value"));
+    s->Bind(1, run_id).Bind(2, tag.key).Bind(3, tag.value);
+    PLINTH_RETURN_IF_ERROR(s->Exec());
+    if (tag.key == "mlflow.runName") {
+      // The run's name and its mlflow.runName tag are one fact, as in MLflow.
+      PLINTH_ASSIGN_OR_RETURN(SqliteStmt * u,
+                              db.Prepare("UPDATE runs SET name=? WHERE run_uuid=?"));
+      u->Bind(1, tag.value).Bind(2, run_id);
+      PLINTH_RETURN_IF_ERROR(u->Exec());
+    }
+    return Status::Ok();
+  }
+
+  // Params are write-once: the same value again is fine, a different one is refused.
+  Status InsertParam(SqliteDb& db, const std::string& run_id, const KeyValue& p) {
+    PLINTH_ASSIGN_OR_RETURN(
+        SqliteStmt * ins,
+        db.Prepare("INSERT INTO params (run_uuid, key, value) VALUES (?, ?, ?) "
+                   "ON CONFLICT (run_uuid, key) DO NOTHING"));
+    ins->Bind(1, run_id).Bind(2, p.key).Bind(3, p.value);
+    PLINTH_RETURN_IF_ERROR(ins->Exec());
+    if (ins->Changes() == 1) {
+      return Status::Ok();
+    }
+    PLINTH_ASSIGN_OR_RETURN(SqliteStmt * get,
+                            db.Prepare("SELECT value FROM params WHERE run_uuid=? AND key=?"));
+    get->Bind(1, run_id).Bind(2, p.key);
+    PLINTH_ASSIGN_OR_RETURN(bool row, get->Step());
+    std::string old = row ? get->Text(0) : "";
+    get->Reset();
+    if (old != p.value) {
+      return InvalidArgument(
+          "Changing param values is not allowed. Param with key='" + p.key +
+          "' was already logged with value='" + old + "' for run ID='" + run_id +
+          "'. Attempted logging new value '" + p.value + "'.");
+    }
+    return Status::Ok();
+  }
+
+  Status InsertMetrics(SqliteDb& db, const std::string& run_id,
+                       const std::vector<Metric>& metrics) {
+    PLINTH_ASSIGN_OR_RETURN(
+        SqliteStmt * ins,
+        db.Prepare("INSERT OR IGNORE INTO metrics (run_uuid, key, step, timestamp, value, is_nan, "
+                   "model_id, dataset_name, dataset_digest) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+    PLINTH_ASSIGN_OR_RETURN(
+        SqliteStmt * latest,
+        db.Prepare("INSERT INTO latest_metrics (run_uuid, key, step, timestamp, value, is_nan) "
+                   "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (run_uuid, key) DO UPDATE SET "
+                   "step=excluded.step, timestamp=excluded.timestamp, value=excluded.value, "
+                   "is_nan=excluded.is_nan WHERE (excluded.step, excluded.timestamp, "
+                   "excluded.value) >= (latest_metrics.step, latest_metrics.timestamp, "
+                   "latest_metrics.value)"));
+    // Only the newest point per key touches latest_metrics.
+    std::unordered_map<std::string_view, const Metric*> newest;
+    for (const Metric& m : metrics) {
+      auto [value, is_nan] = StoredValue(m.value);
+      ins->Bind(1, run_id).Bind(2, m.key).Bind(3, m.step).Bind(4, m.timestamp).Bind(5, value).Bind(
+          6, is_nan);
+      m.model_id.empty() ? ins->BindNull(7) : ins->Bind(7, m.model_id);
+      m.dataset_name.empty() ? ins->BindNull(8) : ins->Bind(8, m.dataset_name);
+      m.dataset_digest.empty() ? ins->BindNull(9) : ins->Bind(9, m.dataset_digest);
+      PLINTH_RETURN_IF_ERROR(ins->Exec());
+      auto [it, inserted] = newest.emplace(m.key, &m);
+      if (!inserted) {
+        const Metric* o = it->second;
+        auto [ov, on] = StoredValue(o->value);
+        if (std::tie(m.step, m.timestamp, value) >= std::tie(o->step, o->timestamp, ov)) {
+          it->second = &m;
+        }
+      }
+    }
+    for (const auto& [key, m] : newest) {
+      auto [value, is_nan] = StoredValue(m->value);
+      latest->Bind(1, run_id).Bind(2, m->key).Bind(3, m->step).Bind(4, m->timestamp).Bind(5, value)
+          .Bind(6, is_nan);
+      PLINTH_RETURN_IF_ERROR(latest->Exec());
+    }
+    return Status::Ok();
+  }
+
+  Status InsertRunModels(SqliteDb& db, const std::string& run_id, const char* direction,
+                         const std::vector<ModelIo>& models) {
+    for (const ModelIo& m : models) {
+      PLINTH_ASSIGN_OR_RETURN(
+          SqliteStmt * s,
+          db.Prepare("INSERT INTO run_models (run_uuid, model_id, direction, step) VALUES "
+                     "(?, ?, ?, ?) ON CONFLICT DO UPDATE SET step=excluded.step"));
+      s->Bind(1, run_id).Bind(2, m.model_id).Bind(3, std::string_view(direction)).Bind(4, m.step);
+      PLINTH_RETURN_IF_ERROR(s->Exec());
+    }
+    return Status::Ok();
+  }
+
+  Status UpsertModelKv(SqliteDb& db, const std::string& table, const std::string& model_id,
+                       const KeyValue& kv) {
+    PLINTH_ASSIGN_OR_RETURN(
+        SqliteStmt * s,
+        db.Prepare("INSERT INTO " + table +
+                   " (model_id, key, value) VALUES (?, ?, ?) ON CONFLICT (model_id, key) "
+                   "DO UPDATE SET value=excluded.value"));
+    s->Bind(1, model_id).Bind(2, kv.key).Bind(3, kv.value);
+    return s->Exec();
+  }
+
+  SqliteStoreOptions options_;
+  std::unique_ptr<SqliteDb> write_db_;  // used only by the writer thread after Open
+  std::thread writer_;
+  std::mutex write_mu_;
+  std::condition_variable write_cv_;
+  std::deque<std::shared_ptr<PendingWrite>> write_queue_;  // guarded by write_mu_
+  bool stopping_ = false;                                  // guarded by write_mu_
+
+  std::mutex read_mu_;
+  std::condition_variable read_cv_;
+  std::vector<std::unique_ptr<SqliteDb>> readers_;  // idle readers, guarded by read_mu_
+};
+
+}  // namespace
+
+Result<std::unique_ptr<MetadataStore>> OpenSqliteStore(const SqliteStoreOptions& options,
+                                                       int64_t now) {
+  auto store = std::make_unique<SqliteStore>(options);
+  PLINTH_RETURN_IF_ERROR(store->Open(now));
+  return std::unique_ptr<MetadataStore>(std::move(store));
+}
+
+std::string_view RunStatusName(RunStatus status) {
+  switch (status) {
+    case RunStatus::kRunning:
+      return "RUNNING";
+    case RunStatus::kScheduled:
+      return "SCHEDULED";
+    case RunStatus::kFinished:
+      return "FINISHED";
+    case RunStatus::kFailed:
+      return "FAILED";
+    case RunStatus::kKilled:
+      return "KILLED";
+  }
+  return "RUNNING";
+}
+
+std::optional<RunStatus> ParseRunStatus(std::string_view name) {
+  if (name == "RUNNING" || name == "1") return RunStatus::kRunning;
+  if (name == "SCHEDULED" || name == "2") return RunStatus::kScheduled;
+  if (name == "FINISHED" || name == "3") return RunStatus::kFinished;
+  if (name == "FAILED" || name == "4") return RunStatus::kFailed;
+  if (name == "KILLED" || name == "5") return RunStatus::kKilled;
+  return std::nullopt;
+}
+
+std::string_view LifecycleName(LifecycleStage stage) {
+  return stage == LifecycleStage::kDeleted ? "deleted" : "active";
+}
+
+std::string_view LoggedModelStatusName(LoggedModelStatus status) {
+  switch (status) {
+    case LoggedModelStatus::kUnspecified:
+      return "LOGGED_MODEL_STATUS_UNSPECIFIED";
+    case LoggedModelStatus::kPending:
+      return "LOGGED_MODEL_PENDING";
+    case LoggedModelStatus::kReady:
+      return "LOGGED_MODEL_READY";
+    case LoggedModelStatus::kUploadFailed:
+      return "LOGGED_MODEL_UPLOAD_FAILED";
+  }
+  return "LOGGED_MODEL_PENDING";
+}
+
+std::optional<LoggedModelStatus> ParseLoggedModelStatus(std::string_view name) {
+  if (name == "LOGGED_MODEL_STATUS_UNSPECIFIED" || name == "0") {
+    return LoggedModelStatus::kUnspecified;
+  }
+  if (name == "LOGGED_MODEL_PENDING" || name == "1") return LoggedModelStatus::kPending;
+  if (name == "LOGGED_MODEL_READY" || name == "2") return LoggedModelStatus::kReady;
+  if (name == "LOGGED_MODEL_UPLOAD_FAILED" || name == "3") return LoggedModelStatus::kUploadFailed;
+  return std::nullopt;
+}
+
+}  // namespace plinth::store
