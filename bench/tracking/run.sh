@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Tracking-server benchmark: plinth vs MLflow (SQLite) vs FastTrackML on this machine.
+#   bench/tracking/run.sh            full run (~15 min), rewrites docs/benchmarks.md
+#   bench/tracking/run.sh --quick    smoke run (~2 min), report under bench/results/ only
+#   bench/tracking/run.sh --targets mlflow,fasttrackml --duration 10 ...   (see --help)
+# plinth is skipped when build/src/plinth is missing (build it with `make build`).
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
+cd "$ROOT"
+
+case " $* " in
+  *" -h "*|*" --help "*) exec python3 bench/tracking/bench.py --help ;;
+esac
+
+# Peer servers live in .venv-peers. The project-wide script owns it when present.
+if [ -f scripts/setup-peers.sh ]; then
+  bash scripts/setup-peers.sh
+else
+  bash bench/tracking/setup.sh
+fi
+
+export BENCH_COMMAND="bench/tracking/run.sh${*:+ $*}"
+exec python3 bench/tracking/bench.py "$@"
