@@ -355,13 +355,13 @@ class Api:
         self.base = base
         self.s = requests.Session()
 
-    def get(self, path, **params):
-        return self.s.get(self.base + path, params=params, timeout=60)
+    def get(self, _path, **params):
+        return self.s.get(self.base + _path, params=params, timeout=60)
 
-    def post(self, path, body=None, **kw):
+    def post(self, _path, body=None, **kw):
         if body is not None:
             kw["json"] = body
-        return self.s.post(self.base + path, timeout=60, **kw)
+        return self.s.post(self.base + _path, timeout=60, **kw)
 
 
 @pytest.fixture
