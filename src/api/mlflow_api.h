@@ -1,0 +1,31 @@
+// The MLflow-compatible REST surface: tracking (/api/2.0/mlflow/…, also under /ajax-api/ for
+// the MLflow UI), logged models, the artifact proxy (/api/2.0/mlflow-artifacts/…), /health and
+// /version. Handlers translate HTTP+JSON to TrackingService and ArtifactStore calls and back;
+// all logic lives in the engines. The registered handlers are thread-safe.
+#ifndef PLINTH_API_MLFLOW_API_H_
+#define PLINTH_API_MLFLOW_API_H_
+
+#include <string>
+
+#include "artifacts/artifact_store.h"
+#include "http/http_server.h"
+#include "tracking/tracking_service.h"
+
+namespace plinth::api {
+
+// The MLflow version `GET /version` reports: the client gates features on it.
+inline constexpr const char* kMlflowCompatVersion = "3.17.2";
+
+struct ApiContext {
+  tracking::TrackingService* tracking = nullptr;
+  artifacts::ArtifactStore* artifacts = nullptr;
+  std::string plinth_version;
+  // Readiness for load balancers: false while draining.
+  const std::atomic<bool>* ready = nullptr;
+};
+
+void RegisterMlflowApi(http::Router& router, const ApiContext& context);
+
+}  // namespace plinth::api
+
+#endif  // PLINTH_API_MLFLOW_API_H_

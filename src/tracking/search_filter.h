@@ -1,0 +1,52 @@
+// MLflow's search DSL: parses the `filter` and `order_by` strings of SearchRuns and
+// SearchExperiments into the store's query AST (store/query.h), with the grammar, the per-entity
+// comparator rules and the error texts of MLflow's `mlflow/utils/search_utils.py` (SearchUtils,
+// SearchExperimentsUtils) plus the checks MLflow's SQL store makes before it queries.
+//
+// A small hand-rolled scanner and recursive-descent parser stand in for sqlparse: no regex, no
+// allocation beyond the returned AST. Every function here is pure and thread-safe.
+//
+// Grammar (keywords case-insensitive):
+//   filter     := { clause | AND }                  -- AND-only; OR, NOT and parentheses are errors
+//   clause     := identifier comparator value
+//               | identifier [NOT] IN '(' 'str' {',' 'str'} [','] ')'
+//               | identifier IS [NOT] NULL
+//   identifier := [entity '.'] key                  -- no entity: an attribute
+//   key        := word{'.'word} | "double quoted" | `backticked`  (e.g. tags.mlflow.source.type)
+//   value      := 'single quoted' | "double quoted" | number (int, float, 1e5, -2.5)
+// String values keep their text between the quotes verbatim, as MLflow does ('it''s' is it''s).
+#ifndef PLINTH_TRACKING_SEARCH_FILTER_H_
+#define PLINTH_TRACKING_SEARCH_FILTER_H_
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/result.h"
+#include "store/query.h"
+
+namespace plinth::tracking {
+
+// Parses a SearchRuns filter. Entities: metric(s), param(s)/parameter(s), tag(s),
+// attribute(s)/attr/run, dataset(s). Attribute aliases are resolved (`created` -> start_time,
+// `run name` -> run_name). An empty or all-whitespace filter yields an empty Filter.
+// Fails with kInvalidArgument and MLflow's message on any syntax, key, value or comparator error.
+Result<store::Filter> ParseRunFilter(std::string_view filter);
+
+// Parses SearchRuns order_by entries, each "<identifier> [ASC|DESC]" (default ascending).
+// Fails with kInvalidArgument on the first entry MLflow would reject.
+Result<std::vector<store::OrderBy>> ParseRunOrderBy(const std::vector<std::string>& order_by);
+
+// Parses a SearchExperiments filter: attributes name, experiment_id, creation_time,
+// last_update_time, and tag(s).<key>. An empty or all-whitespace filter yields an empty Filter.
+// Fails with kInvalidArgument and MLflow's message otherwise.
+Result<store::Filter> ParseExperimentFilter(std::string_view filter);
+
+// Parses SearchExperiments order_by entries: name, experiment_id, creation_time,
+// last_update_time. Fails with kInvalidArgument on the first entry MLflow would reject.
+Result<std::vector<store::OrderBy>> ParseExperimentOrderBy(
+    const std::vector<std::string>& order_by);
+
+}  // namespace plinth::tracking
+
+#endif  // PLINTH_TRACKING_SEARCH_FILTER_H_
