@@ -36,7 +36,7 @@ Status ParseJson(std::string_view text, JsonDocument* doc) {
     doc->SetObject();  // MLflow treats an empty body as {}
     return Status::Ok();
   }
-  doc->Parse(text.data(), text.size());
+  doc->Parse<rapidjson::kParseFullPrecisionFlag>(text.data(), text.size());
   if (doc->HasParseError()) {
     return BadRequest("Malformed JSON in request body at offset " +
                       std::to_string(doc->GetErrorOffset()) + ": " +

@@ -57,7 +57,7 @@ CREATE TABLE metrics (
   model_id TEXT,
   dataset_name TEXT,
   dataset_digest TEXT,
-  PRIMARY KEY (run_uuid, key, step, timestamp, value, is_nan)
+  PRIMARY KEY (run_uuid, key, timestamp, step, value, is_nan)
 ) WITHOUT ROWID;
 CREATE INDEX metrics_by_model ON metrics (model_id) WHERE model_id IS NOT NULL;
 -- The latest point per (run, key): max by (step, timestamp, value). Search and GetRun read it.

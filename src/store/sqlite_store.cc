@@ -69,10 +69,14 @@ Status LoggedModelNotFound(const std::string& id) {
   return NotFound("Logged model with ID '" + id + "' not found.");
 }
 
-// Stored metric value: NaN is kept as 0 with is_nan=1 (as MLflow's SQL store does).
+// Stored metric value, as MLflow's SQL store keeps it: NaN as 0 with is_nan=1, and ±Infinity
+// clamped to ±DBL_MAX (so `mlflow server` and plinth read back the same numbers).
 std::pair<double, int> StoredValue(double v) {
   if (std::isnan(v)) {
     return {0.0, 1};
+  }
+  if (std::isinf(v)) {
+    return {v > 0 ? std::numeric_limits<double>::max() : std::numeric_limits<double>::lowest(), 0};
   }
   return {v, 0};
 }
@@ -281,6 +285,10 @@ class SqliteStore final : public MetadataStore {
     return Write([&](SqliteDb& db) -> Status {
       PLINTH_ASSIGN_OR_RETURN(std::string current, ExperimentStage(db, *id, experiment_id));
       std::string target(LifecycleName(stage));
+      if (current == target) {
+        // MLflow: deleting a deleted experiment or restoring an active one finds nothing to do.
+        return ExperimentNotFound(experiment_id);
+      }
       PLINTH_ASSIGN_OR_RETURN(SqliteStmt * upd,
                               db.Prepare("UPDATE experiments SET lifecycle_stage=?, "
                                          "last_update_time=? WHERE experiment_id=?"));
@@ -541,7 +549,7 @@ class SqliteStore final : public MetadataStore {
           SqliteStmt * stmt,
           db.Prepare("SELECT key, value, timestamp, step, is_nan, model_id, dataset_name, "
                      "dataset_digest FROM metrics WHERE run_uuid=? AND key=? "
-                     "ORDER BY step, timestamp, value LIMIT ? OFFSET ?"));
+                     "ORDER BY timestamp, step, value LIMIT ? OFFSET ?"));
       stmt->Bind(1, run_id).Bind(2, key).Bind(3, max_results + 1).Bind(4, offset);
       MetricPage page;
       page.metrics.reserve(static_cast<size_t>(std::min<int64_t>(max_results, 1 << 16)));

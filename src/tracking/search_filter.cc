@@ -848,8 +848,13 @@ class FilterParser {
       if (c == '\'' || c == '"' || c == '`') {
         end = ScanQuoted(s_, pos, c);
         end = end == kNpos ? s_.size() : end;
-      } else if (IsWordChar(c)) {
-        end = ScanWord(s_, pos);
+      } else if (IsWordChar(c) || c == '-' || c == '+' || c == '.') {
+        // A word, or number-like debris such as "-1.5e+3" or the "-key" of "tags.my-key".
+        end = pos + 1;
+        while (end < s_.size() && (IsWordChar(s_[end]) || s_[end] == '-' || s_[end] == '+' ||
+                                   s_[end] == '.')) {
+          ++end;
+        }
       } else {
         end = pos + 1;
       }

@@ -289,7 +289,7 @@ Status TrackingService::LogBatch(const std::string& run_id, std::vector<Metric> 
   if (total > kMaxBatchEntities) {
     return InvalidArgument("A batch logging request can contain at most " +
                            std::to_string(kMaxBatchEntities) +
-                           " total metrics, params, and tags. Got " + std::to_string(total) +
+                           " metrics, params, and tags in total. Got " + std::to_string(total) +
                            " entities. Please split up entities across multiple requests and "
                            "try again.");
   }
