@@ -300,6 +300,9 @@ class HttpServer::Impl {
       beast::error_code ec;
       bhttp::request_parser<bhttp::empty_body> header_parser;
       header_parser.header_limit(64 * 1024);
+      // Beast checks Content-Length against the body limit while reading the header; the real
+      // limit is applied below once the route (streaming or not) is known.
+      header_parser.body_limit(options_.max_streaming_body_bytes);
       co_await bhttp::async_read_header(socket, buffer, header_parser,
                                         asio::redirect_error(asio::use_awaitable, ec));
       conn->idle = false;
