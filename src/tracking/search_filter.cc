@@ -476,13 +476,20 @@ std::optional<EntityKind> RunEntityOf(std::string_view name) {
     EntityKind entity;
   };
   static constexpr Alias kAliases[] = {
-      {"metric", EntityKind::kMetric},       {"metrics", EntityKind::kMetric},
-      {"parameter", EntityKind::kParam},     {"parameters", EntityKind::kParam},
-      {"param", EntityKind::kParam},         {"params", EntityKind::kParam},
-      {"tag", EntityKind::kTag},             {"tags", EntityKind::kTag},
-      {"attribute", EntityKind::kAttribute}, {"attributes", EntityKind::kAttribute},
-      {"attr", EntityKind::kAttribute},      {"run", EntityKind::kAttribute},
-      {"dataset", EntityKind::kDataset},     {"datasets", EntityKind::kDataset},
+      {"metric", EntityKind::kMetric},
+      {"metrics", EntityKind::kMetric},
+      {"parameter", EntityKind::kParam},
+      {"parameters", EntityKind::kParam},
+      {"param", EntityKind::kParam},
+      {"params", EntityKind::kParam},
+      {"tag", EntityKind::kTag},
+      {"tags", EntityKind::kTag},
+      {"attribute", EntityKind::kAttribute},
+      {"attributes", EntityKind::kAttribute},
+      {"attr", EntityKind::kAttribute},
+      {"run", EntityKind::kAttribute},
+      {"dataset", EntityKind::kDataset},
+      {"datasets", EntityKind::kDataset},
   };
   for (const Alias& alias : kAliases) {
     if (alias.name == name) {
@@ -496,7 +503,7 @@ enum class Purpose { kFilter, kOrderBy };
 
 struct Identifier {
   EntityKind entity = EntityKind::kAttribute;
-  std::string_view key;                     // quotes stripped, alias not yet resolved
+  std::string_view key;                      // quotes stripped, alias not yet resolved
   const AttributeInfo* attribute = nullptr;  // set for attributes
 };
 
@@ -851,8 +858,8 @@ class FilterParser {
       } else if (IsWordChar(c) || c == '-' || c == '+' || c == '.') {
         // A word, or number-like debris such as "-1.5e+3" or the "-key" of "tags.my-key".
         end = pos + 1;
-        while (end < s_.size() && (IsWordChar(s_[end]) || s_[end] == '-' || s_[end] == '+' ||
-                                   s_[end] == '.')) {
+        while (end < s_.size() &&
+               (IsWordChar(s_[end]) || s_[end] == '-' || s_[end] == '+' || s_[end] == '.')) {
           ++end;
         }
       } else {
@@ -887,8 +894,9 @@ Status FilterParser::Resolve(const RawClause& raw, store::FilterClause* out) con
           std::string(EntityName(id.entity)) + "' '" + std::string(id.key) + "'");
     }
     if (dialect_ == Dialect::kExperiments && id.entity != EntityKind::kTag) {
-      return InvalidArgument("IS NULL / IS NOT NULL is only supported for tags, not for attribute '" +
-                             std::string(id.key) + "'");
+      return InvalidArgument(
+          "IS NULL / IS NOT NULL is only supported for tags, not for attribute '" +
+          std::string(id.key) + "'");
     }
     out->comparator = *raw.op.comparator;
     return Status::Ok();
@@ -922,7 +930,8 @@ Status FilterParser::ResolveValue(const Identifier& id, const RawValue& value,
   switch (id.entity) {
     case EntityKind::kMetric:
       if (value.kind != ValueKind::kNumber) {
-        return InvalidArgument("Expected numeric value type for metric. Found " + std::string(text));
+        return InvalidArgument("Expected numeric value type for metric. Found " +
+                               std::string(text));
       }
       out->numeric = true;
       out->number_value = NumberValue(value.text);
@@ -1017,8 +1026,8 @@ Status FilterParser::CheckRunComparator(const Identifier& id, const Op& op,
       return Status::Ok();
     case EntityKind::kParam:
     case EntityKind::kTag:
-      if (!IsOneOf(op.comparator, {Comparator::kEq, Comparator::kNe, Comparator::kLike,
-                                   Comparator::kILike})) {
+      if (!IsOneOf(op.comparator,
+                   {Comparator::kEq, Comparator::kNe, Comparator::kLike, Comparator::kILike})) {
         return InvalidComparator(op, kParamTagComparators);
       }
       return Status::Ok();
@@ -1156,8 +1165,7 @@ Result<store::OrderBy> ParseOrderByEntry(std::string_view s, Dialect dialect) {
   };
   // sqlparse must see a single identifier: no surrounding whitespace, no literal.
   bool is_integer = false;
-  if (s.empty() || IsSpace(s.front()) || IsSpace(s.back()) ||
-      ScanNumber(s, 0, &is_integer) > 0) {
+  if (s.empty() || IsSpace(s.front()) || IsSpace(s.back()) || ScanNumber(s, 0, &is_integer) > 0) {
     return unparsable();
   }
   const size_t id_end = ScanIdentifier(s, 0);
