@@ -88,16 +88,16 @@ int RunServer(const ServerCommandOptions& options) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
+  auto artifact_store = artifacts::OpenLocalArtifactStore(*artifacts_path);
+  if (!artifact_store.ok()) {
+    std::fprintf(stderr, "plinth server: %s\n", artifact_store.status().message().c_str());
+    return 1;
+  }
   store::SqliteStoreOptions store_options;
   store_options.path = *db_path;
   auto metadata = store::OpenSqliteStore(store_options, Clock::System()->NowMillis());
   if (!metadata.ok()) {
     std::fprintf(stderr, "plinth server: %s\n", metadata.status().message().c_str());
-    return 1;
-  }
-  auto artifact_store = artifacts::OpenLocalArtifactStore(*artifacts_path);
-  if (!artifact_store.ok()) {
-    std::fprintf(stderr, "plinth server: %s\n", artifact_store.status().message().c_str());
     return 1;
   }
   tracking::TrackingService tracking(metadata->get(), Clock::System(), {});
