@@ -23,6 +23,22 @@ def test_version(api):
     assert v.major >= 3, r.text
 
 
+def test_server_info_capabilities(api):
+    """mlflow-skinny >= 3.1x probes GET /api/3.0/mlflow/server-info before artifact downloads (and
+    large uploads) to decide on multipart/presigned transfers. A 404 means "no capabilities"; a 200
+    must be a JSON object (MLflow: all flags false for a local artifact store). A server that
+    advertises multipart transfers must implement the presigned/MPU endpoints: the artifact tests
+    then exercise them."""
+    r = api.get("/api/3.0/mlflow/server-info")
+    assert r.status_code in (200, 404), r.text[:300]
+    if r.status_code == 200:
+        info = r.json()
+        assert isinstance(info, dict)
+        assert info.get("workspaces_enabled", False) is False
+        assert isinstance(info.get("multipart_uploads_enabled", False), bool)
+        assert isinstance(info.get("multipart_downloads_enabled", False), bool)
+
+
 def test_default_experiment_exists(client):
     exp = client.get_experiment("0")
     assert exp.name == "Default"
