@@ -36,7 +36,6 @@
 namespace plinth::http {
 namespace {
 
-using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
 // ------------------------------------------------------------------ a tiny HTTP/1.1 client
