@@ -1129,14 +1129,16 @@ TEST_F(MlflowApiTest, ConcurrentClientsAllSucceed) {
   }
 }
 
+// Fixed, so the parent process can remove what a crashed child left.
+std::string NestedJsonTestDir() { return ::testing::TempDir() + "plinth_api_nested_json_test"; }
+
 // A hostile body (JSON nested a million levels deep, well under the 64 MB body limit) is a
 // 400, not a crash of the whole server. Run in a child process so a crash fails only this test.
 TEST(MlflowApiDeathTest, DeeplyNestedJsonIsRejectedNotFatal) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");
   auto scenario = [] {
     (void)SetLogLevel("off");
-    std::string dir = ::testing::TempDir() + "plinth_api_nest_XXXXXX";
-    if (mkdtemp(dir.data()) == nullptr) std::_Exit(2);
+    std::string dir = NestedJsonTestDir();
     store::SqliteStoreOptions store_options;
     store_options.path = dir + "/mlflow.db";
     auto metadata = store::OpenSqliteStore(store_options, kNow);
@@ -1159,11 +1161,12 @@ TEST(MlflowApiDeathTest, DeeplyNestedJsonIsRejectedNotFatal) {
     Connection c(server.port());
     c.Send(RequestBytes("POST", "/api/2.0/mlflow/experiments/create", body, "application/json"));
     HttpResult r = c.Read();
-    std::error_code ec;
-    std::filesystem::remove_all(dir, ec);
     std::_Exit(r.status == 400 ? 0 : 1);
   };
   EXPECT_EXIT(scenario(), ::testing::ExitedWithCode(0), "");
+  // The child may die before it can clean up, so the parent does.
+  std::error_code ec;
+  std::filesystem::remove_all(NestedJsonTestDir(), ec);
 }
 
 // ------------------------------------------------------------------ service routes
