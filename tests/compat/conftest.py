@@ -62,11 +62,13 @@ def free_port() -> int:
 
 
 def plinth_bin() -> Path:
-    return Path(os.environ.get("PLINTH_BIN", REPO_ROOT / "build" / "src" / "plinth"))
+    # servers run with cwd=their work dir: resolve a relative PLINTH_BIN against the caller's cwd
+    return Path(os.environ.get("PLINTH_BIN", REPO_ROOT / "build" / "src" / "plinth")).resolve()
 
 
 def mlflow_bin() -> Path:
-    return Path(os.environ.get("PLINTH_MLFLOW_BIN", REPO_ROOT / ".venv-peers" / "bin" / "mlflow"))
+    return Path(os.environ.get("PLINTH_MLFLOW_BIN",
+                               REPO_ROOT / ".venv-peers" / "bin" / "mlflow")).absolute()
 
 
 def read_status_kb(pid: int, field: str) -> int | None:
