@@ -687,7 +687,6 @@ void RegisterArtifacts(Router& r, TrackingService* t, artifacts::ArtifactStore* 
     res.stream = std::move(source).value();
   };
   r.Add(Method::kGet, std::string(kArtifactsPrefix) + "/*", get_artifact);
-  r.Add(Method::kHead, std::string(kArtifactsPrefix) + "/*", get_artifact);
   r.Add(Method::kDelete, std::string(kArtifactsPrefix) + "/*", [store](Request& req, Response& res) {
     auto path = artifacts::NormalizeArtifactPath(req.path_params[0], false);
     Status s = path.ok() ? store->Delete(*path) : path.status();

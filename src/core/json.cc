@@ -2,6 +2,7 @@
 
 #include <rapidjson/error/en.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <limits>
@@ -29,6 +30,32 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
   return true;
 }
 
+// The deepest nesting of arrays and objects in `text`, outside strings. Requests nest a few
+// levels; a hostile body of a million '[' must be refused before anything recurses over it.
+size_t NestingDepth(std::string_view text, size_t limit) {
+  size_t depth = 0;
+  size_t deepest = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      deepest = std::max(deepest, ++depth);
+      if (deepest > limit) return deepest;
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return deepest;
+}
+
 }  // namespace
 
 Status ParseJson(std::string_view text, JsonDocument* doc) {
@@ -36,7 +63,13 @@ Status ParseJson(std::string_view text, JsonDocument* doc) {
     doc->SetObject();  // MLflow treats an empty body as {}
     return Status::Ok();
   }
-  doc->Parse<rapidjson::kParseFullPrecisionFlag>(text.data(), text.size());
+  if (NestingDepth(text, kMaxJsonDepth) > kMaxJsonDepth) {
+    return BadRequest("Malformed JSON in request body: nested deeper than " +
+                      std::to_string(kMaxJsonDepth) + " levels");
+  }
+  // Iterative parsing: no recursion on the stack whatever the input.
+  doc->Parse<rapidjson::kParseFullPrecisionFlag | rapidjson::kParseIterativeFlag>(text.data(),
+                                                                                  text.size());
   if (doc->HasParseError()) {
     return BadRequest("Malformed JSON in request body at offset " +
                       std::to_string(doc->GetErrorOffset()) + ": " +

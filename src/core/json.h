@@ -20,7 +20,11 @@ namespace plinth {
 using JsonDocument = rapidjson::Document;
 using JsonValue = rapidjson::Value;
 
-// Parses `text` into `doc`. Failure: kBadRequest naming the offset and reason.
+// The deepest nesting ParseJson accepts.
+inline constexpr size_t kMaxJsonDepth = 64;
+
+// Parses `text` into `doc`. Failure: kBadRequest naming the offset and reason, or the nesting
+// when it is deeper than kMaxJsonDepth.
 Status ParseJson(std::string_view text, JsonDocument* doc);
 
 // Field readers for a JSON object. Each returns nullopt when the field is absent or null, and

@@ -16,7 +16,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
-#include <set>
+#include <map>
 #include <thread>
 
 #include "core/clock.h"
@@ -207,7 +207,9 @@ class HttpServer::Impl {
     // Close idle connections; busy ones close after their response (see Serve).
     {
       std::lock_guard<std::mutex> lock(mu_);
-      for (Connection* c : connections_) {
+      for (auto& [raw, weak] : connections_) {
+        std::shared_ptr<Connection> c = weak.lock();
+        if (!c) continue;
         asio::post(c->strand, [c] {
           if (c->idle) {
             beast::error_code ec;
@@ -267,7 +269,7 @@ class HttpServer::Impl {
       auto conn = std::make_shared<Connection>(std::move(socket), strand);
       {
         std::lock_guard<std::mutex> lock(mu_);
-        connections_.insert(conn.get());
+        connections_.emplace(conn.get(), conn);
       }
       asio::co_spawn(strand, Serve(conn), asio::detached);
     }
@@ -281,7 +283,15 @@ class HttpServer::Impl {
     }
   }
 
+  // Unregisters a connection however its coroutine ends (return, error or exception).
+  struct ForgetOnExit {
+    Impl* impl;
+    Connection* conn;
+    ~ForgetOnExit() { impl->Forget(conn); }
+  };
+
   asio::awaitable<void> Serve(std::shared_ptr<Connection> conn) {
+    ForgetOnExit forget{this, conn.get()};
     tcp::socket& socket = conn->socket;
     beast::flat_buffer buffer;
     std::string remote;
@@ -307,12 +317,17 @@ class HttpServer::Impl {
                                         asio::redirect_error(asio::use_awaitable, ec));
       conn->idle = false;
       if (ec) {
-        if (ec != bhttp::error::end_of_stream && ec != asio::error::operation_aborted &&
-            ec != asio::error::connection_reset && ec != asio::error::eof &&
-            ec != asio::error::bad_descriptor) {
+        if (ec == bhttp::error::body_limit) {
+          Response too_large;
+          WriteError(Status(StatusCode::kPayloadTooLarge, "request body exceeds the size limit"),
+                     too_large);
+          co_await WriteSimple(socket, too_large, 11, false, false);
+        } else if (ec != bhttp::error::end_of_stream && ec != asio::error::operation_aborted &&
+                   ec != asio::error::connection_reset && ec != asio::error::eof &&
+                   ec != asio::error::bad_descriptor) {
           Response bad;
           WriteError(BadRequest("malformed HTTP request: " + ec.message()), bad);
-          co_await WriteSimple(socket, bad, 11, false);
+          co_await WriteSimple(socket, bad, 11, false, false);
         }
         break;
       }
@@ -354,8 +369,15 @@ class HttpServer::Impl {
       } else {
         bhttp::request_parser<bhttp::string_body> body_parser(std::move(header_parser));
         body_parser.body_limit(options_.max_body_bytes);
-        co_await bhttp::async_read(socket, buffer, body_parser,
-                                   asio::redirect_error(asio::use_awaitable, ec));
+        // Beast checked Content-Length against the header parser's (streaming) limit; check it
+        // against this route's limit before reading anything.
+        auto declared = body_parser.content_length();
+        if (declared && *declared > options_.max_body_bytes) {
+          ec = bhttp::error::body_limit;
+        } else {
+          co_await bhttp::async_read(socket, buffer, body_parser,
+                                     asio::redirect_error(asio::use_awaitable, ec));
+        }
         if (ec == bhttp::error::body_limit) {
           WriteError(Status(StatusCode::kPayloadTooLarge,
                             "request body exceeds " + std::to_string(options_.max_body_bytes) +
@@ -390,7 +412,8 @@ class HttpServer::Impl {
                                  request.method == Method::kHead, &sent);
       } else {
         sent = response.body.size();
-        write_ok = co_await WriteSimple(socket, response, version, keep_alive);
+        write_ok = co_await WriteSimple(socket, response, version, keep_alive,
+                                        request.method == Method::kHead);
       }
       if (spdlog::logger* log = AccessLog()) {
         log->info("{} \"{} {}\" {} {} {}us", remote, request.method_name, request.target,
@@ -403,7 +426,6 @@ class HttpServer::Impl {
     beast::error_code ec;
     socket.shutdown(tcp::socket::shutdown_send, ec);
     socket.close(ec);
-    Forget(conn.get());
   }
 
   static void RunHandler(const Handler& handler, Request& request, Response& response) {
@@ -413,6 +435,10 @@ class HttpServer::Impl {
       PLINTH_LOG_ERROR("handler for {} {} threw: {}", request.method_name, request.path,
                        e.what());
       WriteError(Internal(std::string("internal error: ") + e.what()), response);
+    } catch (...) {
+      PLINTH_LOG_ERROR("handler for {} {} threw a non-standard exception", request.method_name,
+                       request.path);
+      WriteError(Internal("internal error"), response);
     }
   }
 
@@ -424,14 +450,25 @@ class HttpServer::Impl {
     }
   }
 
+  // Writes a response held in memory; for HEAD, the header alone with the body's length.
   asio::awaitable<bool> WriteSimple(tcp::socket& socket, Response& response, unsigned version,
-                                    bool keep_alive) {
+                                    bool keep_alive, bool head_only) {
+    beast::error_code ec;
+    if (head_only) {
+      bhttp::response<bhttp::empty_body> res{static_cast<bhttp::status>(response.status),
+                                             version};
+      FillHeaders(res.base(), response);
+      res.keep_alive(keep_alive);
+      res.content_length(response.body.size());
+      bhttp::response_serializer<bhttp::empty_body> sr{res};
+      co_await bhttp::async_write_header(socket, sr, asio::redirect_error(asio::use_awaitable, ec));
+      co_return !ec;
+    }
     bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(response.status), version};
     FillHeaders(res.base(), response);
     res.body() = std::move(response.body);
     res.keep_alive(keep_alive);
     res.prepare_payload();
-    beast::error_code ec;
     co_await bhttp::async_write(socket, res, asio::redirect_error(asio::use_awaitable, ec));
     co_return !ec;
   }
@@ -498,7 +535,7 @@ class HttpServer::Impl {
   std::atomic<bool> stopping_{false};
 
   std::mutex mu_;
-  std::set<Connection*> connections_;  // guarded by mu_
+  std::map<Connection*, std::weak_ptr<Connection>> connections_;  // guarded by mu_
   std::condition_variable drained_cv_;
   std::condition_variable stopped_cv_;
   bool stopped_ = false;  // guarded by mu_

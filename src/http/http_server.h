@@ -89,6 +89,7 @@ class Router {
   Match Find(Method method, std::string_view path, std::vector<std::string>* params) const;
 
  private:
+  Match FindExact(Method method, std::string_view path, std::vector<std::string>* params) const;
   struct Route {
     Method method;
     std::vector<std::string> segments;  // "{...}" = one segment, "*" = the rest

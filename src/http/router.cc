@@ -126,6 +126,19 @@ void Router::Add(Method method, std::string pattern, Handler handler, RouteOptio
 
 Router::Match Router::Find(Method method, std::string_view path,
                            std::vector<std::string>* params) const {
+  Match match = FindExact(method, path, params);
+  if (match.handler == nullptr && method == Method::kHead) {
+    // HEAD is answered wherever GET is (RFC 9110 §9.3.2); the server drops the body.
+    Match get = FindExact(Method::kGet, path, params);
+    if (get.handler != nullptr) {
+      return get;
+    }
+  }
+  return match;
+}
+
+Router::Match Router::FindExact(Method method, std::string_view path,
+                                std::vector<std::string>* params) const {
   Match match;
   if (auto it = exact_.find(ExactKey(method, path)); it != exact_.end()) {
     match.handler = &it->second.handler;

@@ -18,7 +18,10 @@ using store::EntityKind;
 constexpr size_t kNpos = std::string_view::npos;
 
 // Runs and experiments share the grammar but not the entities, keys and comparator rules.
-enum class Dialect { kRuns, kExperiments };
+// Logged models take the runs' entities (metrics, params, tags) with attributes of their own.
+enum class Dialect { kRuns, kExperiments, kLoggedModels };
+
+bool RunLike(Dialect d) { return d != Dialect::kExperiments; }
 
 // ---------------------------------------------------------------------------------------------
 // Character classes and scanners. Each scanner takes the input and a start offset and returns
@@ -447,6 +450,21 @@ constexpr AttributeInfo kExperimentAttributes[] = {
 constexpr std::string_view kExperimentKeys =
     "{'name', 'experiment_id', 'creation_time', 'last_update_time'}";
 
+// The logged-model attributes MLflow's search_logged_models accepts.
+constexpr AttributeInfo kLoggedModelAttributes[] = {
+    {"name", "name", false, true, false},
+    {"model_id", "model_id", false, true, true},
+    {"model_type", "model_type", false, true, false},
+    {"status", "status", false, true, false},
+    {"source_run_id", "source_run_id", false, true, true},
+    {"creation_time", "creation_time", true, true, false},
+    {"creation_timestamp", "creation_timestamp", true, true, false},
+    {"last_updated_timestamp", "last_updated_timestamp", true, true, false},
+};
+constexpr std::string_view kLoggedModelKeys =
+    "{'name', 'model_id', 'model_type', 'status', 'source_run_id', 'creation_time', "
+    "'creation_timestamp', 'last_updated_timestamp'}";
+
 constexpr std::string_view kNumericComparators = "{'=', '!=', '>', '>=', '<', '<='}";
 constexpr std::string_view kParamTagComparators =
     "{'=', '!=', 'LIKE', 'ILIKE', 'IS NULL', 'IS NOT NULL'}";
@@ -516,7 +534,7 @@ Status ResolveIdentifier(std::string_view raw, Dialect dialect, Purpose purpose,
   if (dot != kNpos) {
     const std::string_view entity_raw = raw.substr(0, dot);
     key_raw = raw.substr(dot + 1);
-    if (dialect == Dialect::kRuns) {
+    if (RunLike(dialect)) {
       const std::string_view entity_name = TrimBackticks(entity_raw);
       const std::optional<EntityKind> entity = RunEntityOf(entity_name);
       if (!entity) {
@@ -543,6 +561,12 @@ Status ResolveIdentifier(std::string_view raw, Dialect dialect, Purpose purpose,
           out->attribute = &info;
         }
       }
+    } else if (dialect == Dialect::kLoggedModels) {
+      for (const AttributeInfo& info : kLoggedModelAttributes) {
+        if (info.name == out->key) {
+          out->attribute = &info;
+        }
+      }
     } else {
       for (const AttributeInfo& info : kExperimentAttributes) {
         if (info.name == out->key) {
@@ -551,9 +575,10 @@ Status ResolveIdentifier(std::string_view raw, Dialect dialect, Purpose purpose,
       }
     }
     if (out->attribute == nullptr) {
-      const std::string_view valid = dialect == Dialect::kExperiments ? kExperimentKeys
-                                     : purpose == Purpose::kFilter    ? kRunSearchKeys
-                                                                      : kRunOrderByKeys;
+      const std::string_view valid = dialect == Dialect::kExperiments   ? kExperimentKeys
+                                     : dialect == Dialect::kLoggedModels ? kLoggedModelKeys
+                                     : purpose == Purpose::kFilter       ? kRunSearchKeys
+                                                                         : kRunOrderByKeys;
       return InvalidArgument("Invalid attribute key '" + std::string(out->key) +
                              "' specified. Valid keys are '" + std::string(valid) + "'");
     }
@@ -887,7 +912,7 @@ Status FilterParser::Resolve(const RawClause& raw, store::FilterClause* out) con
   out->key = std::string(id.attribute != nullptr ? id.attribute->canonical : id.key);
 
   if (raw.op.comparator == Comparator::kIsNull || raw.op.comparator == Comparator::kIsNotNull) {
-    if (dialect_ == Dialect::kRuns && id.entity != EntityKind::kTag &&
+    if (RunLike(dialect_) && id.entity != EntityKind::kTag &&
         id.entity != EntityKind::kParam) {
       return InvalidArgument(
           "IS NULL / IS NOT NULL is only supported for tags and params, not for '" +
@@ -903,7 +928,7 @@ Status FilterParser::Resolve(const RawClause& raw, store::FilterClause* out) con
   }
 
   PLINTH_RETURN_IF_ERROR(ResolveValue(id, raw.value, out));
-  if (dialect_ == Dialect::kRuns) {
+  if (RunLike(dialect_)) {
     PLINTH_RETURN_IF_ERROR(CheckRunComparator(id, raw.op, raw.value));
   } else {
     PLINTH_RETURN_IF_ERROR(CheckExperimentComparator(id, raw.op, raw.value, out));
@@ -959,7 +984,7 @@ Status FilterParser::ResolveValue(const Identifier& id, const RawValue& value,
       }
       if (value.kind == ValueKind::kList) {
         if (!id.attribute->list_ok) {
-          return InvalidArgument(dialect_ == Dialect::kRuns
+          return InvalidArgument(RunLike(dialect_)
                                      ? "Only ['run_id'] attributes support comparison with a "
                                        "list of quoted string values."
                                      : "Only ['experiment_id'] attributes support comparison "
@@ -1205,7 +1230,7 @@ Result<store::OrderBy> ParseOrderByEntry(std::string_view s, Dialect dialect) {
   Identifier id;
   PLINTH_RETURN_IF_ERROR(ResolveIdentifier(identifier, dialect, Purpose::kOrderBy, &id));
   // What MLflow's SQL store then refuses to sort by.
-  if (dialect == Dialect::kRuns && id.entity == EntityKind::kDataset) {
+  if (RunLike(dialect) && id.entity == EntityKind::kDataset) {
     return InvalidArgument("Invalid identifier type 'dataset'");
   }
   if (dialect == Dialect::kExperiments && id.entity != EntityKind::kAttribute) {
@@ -1244,6 +1269,10 @@ Result<store::Filter> ParseExperimentFilter(std::string_view filter) {
 Result<std::vector<store::OrderBy>> ParseExperimentOrderBy(
     const std::vector<std::string>& order_by) {
   return ParseOrderByList(order_by, Dialect::kExperiments);
+}
+
+Result<store::Filter> ParseLoggedModelFilter(std::string_view filter) {
+  return FilterParser(filter, Dialect::kLoggedModels).Parse();
 }
 
 }  // namespace plinth::tracking

@@ -48,6 +48,11 @@ Result<store::Filter> ParseExperimentFilter(std::string_view filter);
 Result<std::vector<store::OrderBy>> ParseExperimentOrderBy(
     const std::vector<std::string>& order_by);
 
+// Parses a SearchLoggedModels filter: metrics, params and tags as for runs, plus the attributes
+// name, model_id, model_type, status, source_run_id, creation_time (creation_timestamp) and
+// last_updated_timestamp. Fails with kInvalidArgument as ParseRunFilter does.
+Result<store::Filter> ParseLoggedModelFilter(std::string_view filter);
+
 }  // namespace plinth::tracking
 
 #endif  // PLINTH_TRACKING_SEARCH_FILTER_H_

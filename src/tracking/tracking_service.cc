@@ -476,18 +476,7 @@ Result<Paged<LoggedModel>> TrackingService::SearchLoggedModels(
   PLINTH_RETURN_IF_ERROR(ValidateMaxResults(request.max_results, 1000, "search_logged_models"));
   store::LoggedModelSearch search;
   search.experiment_ids = request.experiment_ids;
-  // Logged-model filters mix run-style entities (params, metrics, tags) with model attributes
-  // (name, model_id…): parse as a run filter, and as an experiment-style filter for `name`.
-  auto as_run = ParseRunFilter(request.filter);
-  if (as_run.ok()) {
-    search.filter = std::move(as_run).value();
-  } else {
-    auto as_experiment = ParseExperimentFilter(request.filter);
-    if (!as_experiment.ok()) {
-      return as_run.status();
-    }
-    search.filter = std::move(as_experiment).value();
-  }
+  PLINTH_ASSIGN_OR_RETURN(search.filter, ParseLoggedModelFilter(request.filter));
   search.order_by = request.order_by;
   search.max_results = request.max_results;
   PLINTH_ASSIGN_OR_RETURN(search.offset, DecodePageToken(request.page_token));
