@@ -221,20 +221,22 @@ def http_call(conn: Conn, method: str, path: str, body: bytes | None):
 def post_json(conn: Conn, path: str, obj, retries: int = 8):
     """Seeding helper: POST with retries (SQLite 'database is locked' etc.). Returns parsed JSON."""
     body = json.dumps(obj).encode()
-    last = None
+    seen = []
     for attempt in range(retries):
         try:
             status, data = http_call(conn, "POST", API + path, body)
         except (OSError, http.client.HTTPException) as e:
-            last = repr(e)
+            seen.append(repr(e))
             conn.close()
             time.sleep(0.05 * (attempt + 1))
             continue
         if status == 200:
             return json.loads(data or b"{}")
-        last = f"HTTP {status}: {data[:300]!r}"
+        seen.append(f"HTTP {status}: {data[:300]!r}")
+        if 400 <= status < 500 and status != 429:
+            break  # a client error will not go away by retrying
         time.sleep(0.05 * (attempt + 1))
-    raise RuntimeError(f"POST {path} failed after {retries} tries: {last}")
+    raise RuntimeError(f"POST {path} failed ({len(seen)} tries): " + " | ".join(seen[:3]))
 
 
 def metric_json(key: str, value: float, ts: int, step) -> str:
@@ -857,14 +859,16 @@ class Bench:
         except Exception as e:
             info["status"] = "failed"
             info["error"] = f"{e}"
-            self.log(f"  FAILED: {e}")
+            info["log_tail"] = srv.log_tail(40)
+            info["storage_kept"] = True  # for a post-mortem
+            self.log(f"  FAILED: {e}\n  server log tail:\n{info['log_tail']}")
         finally:
             if sampler:
                 sampler.stop()
             srv.stop()
             if a.keep_storage:
                 info["storage_kept"] = True
-            else:
+            elif not info.get("storage_kept"):
                 shutil.rmtree(tmp, ignore_errors=True)
         return info
 
