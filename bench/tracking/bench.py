@@ -537,6 +537,11 @@ class Server:
         self.env = env
 
     def start(self, timeout: float = 180.0) -> float:
+        try:
+            socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+            raise RuntimeError(f"port {self.port} already answers before {self.target} started")
+        except OSError:
+            pass
         t = time.monotonic()
         self.log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(self.cmd, cwd=self.tmp, env=self.env, stdout=self.log,
@@ -703,6 +708,7 @@ class Bench:
         warm = a.warmup if a.warmup is not None else WARMUP[name]
         duration = None if a.requests else a.duration
         per_worker = max(1, math.ceil(a.requests / c)) if a.requests else 0
+        quiet = self.wait_quiet(a.phase_wait_quiet, 1.0, name) if a.phase_wait_quiet > 0 else None
         barrier = self.ctx.Barrier(c + 1)
         q = self.ctx.Queue()
         procs = [self.ctx.Process(target=load_worker, daemon=True,
@@ -779,6 +785,7 @@ class Bench:
             "other_cores_used": round(other, 3) if other is not None else None,
             "peak_rss_mb": sampler.peaks.get(name, 0) / 2**20,
             "reconnects": reconnects, "concurrency": c, "warmup_per_worker": warm,
+            "quiet_before": quiet,
         }
         if name == "get-history":
             res["points_per_op"] = spec["points"]
@@ -788,25 +795,27 @@ class Bench:
                  + (f"  e.g. {samples[0][:160]}" if samples else ""))
         return res
 
-    def wait_quiet(self) -> dict:
-        """Waits (bounded) for a 2 s window in which the machine is nearly idle, so that another
-        job's build or test run disturbs the measurement as little as possible."""
+    def wait_quiet(self, limit: float, window: float = 2.0, what: str = "start") -> dict:
+        """Waits (at most `limit` s) for a window in which the machine is nearly idle, so that
+        another job's build or test run disturbs the measurement as little as possible."""
         a = self.args
         t = time.monotonic()
         busy = None
         while True:
             m0 = machine_cpu_ticks()
-            time.sleep(2.0)
+            time.sleep(window)
             m1 = machine_cpu_ticks()
-            busy = (m1[0] - m0[0]) / CLK_TCK / 2.0
-            if busy <= a.quiet_cores or time.monotonic() - t >= a.wait_quiet:
+            busy = (m1[0] - m0[0]) / CLK_TCK / window
+            if busy <= a.quiet_cores or time.monotonic() - t >= limit:
                 break
         waited = time.monotonic() - t
-        self.log(f"  machine busy {busy:.2f} cores before start (waited {waited:.0f}s)")
+        if what == "start" or waited > window + 0.5:
+            self.log(f"  machine busy {busy:.2f} cores before {what} (waited {waited:.0f}s)")
         return {"cores_busy_before": round(busy, 2), "waited_s": round(waited, 1)}
 
     def run_target(self, target: str) -> dict:
         a = self.args
+        quiet = self.wait_quiet(a.wait_quiet) if a.wait_quiet > 0 else None
         tmp = tempfile.mkdtemp(prefix=f"plinth-bench-{target}-", dir=a.tmpdir)
         self.port = pick_port(a.port_min, a.port_max)
         srv = Server(target, a, tmp, self.port)
@@ -817,8 +826,8 @@ class Bench:
         self.log(f"{target}: starting on 127.0.0.1:{self.port} ({tmp})")
         sampler = None
         try:
-            if a.wait_quiet > 0:
-                info["quiet"] = self.wait_quiet()
+            if quiet:
+                info["quiet"] = quiet
             info["startup_s"] = round(srv.start(), 2)
             self.root = srv.proc.pid
             sampler = RssSampler(self.root, a.rss_interval)
@@ -976,6 +985,14 @@ def render_markdown(res: dict) -> str:
       "that carries over to a bigger machine. Lower is better.")
     w("")
     present = [t for t in ALL_TARGETS if t in ok]
+    other = [(r.get("other_cores_used") or 0) for t in present for r in ok[t]["workloads"].values()]
+    if other and max(other) > 0.25:
+        n_bad = sum(1 for o in other if o > 0.25)
+        w(f"> ⚠ **Shared machine**: in {n_bad} of {len(other)} timed phases other processes "
+          f"used more than 0.25 cores (up to {max(other):.2f} of 2) while the benchmark ran; "
+          "those phases are flagged below. Throughput and latency there are understated; "
+          "CPU per operation is the more robust number.")
+        w("")
     w("| workload | " + " | ".join(f"{TARGET_TITLES[t]} CPU ms/op" for t in present)
       + " | " + " | ".join(f"{TARGET_TITLES[t]} ops/s" for t in present) + " |")
     w("|---|" + "---:|" * (2 * len(present)))
@@ -1149,6 +1166,30 @@ def render_markdown(res: dict) -> str:
             w(f"- `{p['cmd'][:110]}` — {p['rss_mb']} / {p['hwm_mb']}")
         w("")
 
+    quirks = []
+    for t in present:
+        hc = ok[t]["seed"].get("get-history", {}).get("check", {})
+        pts = ok[t]["seed"].get("get-history", {}).get("points", 0)
+        if hc.get("ok") and hc.get("pages") == 1 and pts > HISTORY_PAGE:
+            quirks.append(f"{TARGET_TITLES[t]} ignores `max_results={HISTORY_PAGE}` on "
+                          f"get-history and returns all {pts} points in one response.")
+        elif hc.get("ok") and hc.get("pages", 0) > 1:
+            quirks.append(f"{TARGET_TITLES[t]} pages get-history: {hc['pages']} responses "
+                          f"for {pts} points at max_results={HISTORY_PAGE}.")
+        n = len(ok[t].get("processes", []))
+        if n > 1:
+            quirks.append(f"{TARGET_TITLES[t]} runs as {n} processes (listed above); its CPU "
+                          "and RSS are summed over all of them.")
+    if "mlflow" in ok:
+        quirks.append("MLflow answers pretty-printed JSON (indent 2) and rejects requests "
+                      "without `Content-Type: application/json`; the load generator always "
+                      "sends that header.")
+    if quirks:
+        w("## Server quirks seen in this run")
+        w("")
+        for q in quirks:
+            w(f"- {q}")
+        w("")
     w("## Method")
     w("")
     w("- One server at a time, on loopback, each on a fresh temporary directory (SQLite "
@@ -1185,8 +1226,8 @@ def render_markdown(res: dict) -> str:
       "`--no-deps`, since the wheel pins mlflow<3 only for its Python helpers), SQLite via "
       "`--database-uri sqlite://<path>`; it serves the MLflow API under `/api/2.0/mlflow/` "
       "and `GET /health`.")
-    w("- Before each server the script waits (up to `--wait-quiet` s) for the machine to be "
-      "nearly idle; CPU used by anything else during a phase is measured from `/proc/stat` and "
+    w("- Before each server (up to `--wait-quiet` s) and each timed phase (up to "
+      "`--phase-wait-quiet` s) the script waits for the machine to be nearly idle; CPU used by anything else during a phase is measured from `/proc/stat` and "
       "reported under each table, with a warning when it exceeds 0.25 cores.")
     w("- Telemetry is off for the peers (`MLFLOW_DISABLE_TELEMETRY=true`, `DO_NOT_TRACK=true`).")
     w("")
@@ -1239,6 +1280,9 @@ def parse_args(argv):
     p.add_argument("--wait-quiet", type=float, default=None,
                    help="before each server, wait up to this many seconds for an idle machine "
                    "(default 120, quick 10)")
+    p.add_argument("--phase-wait-quiet", type=float, default=None,
+                   help="before each timed phase, wait up to this many seconds for an idle "
+                   "machine (default 15, quick 0)")
     p.add_argument("--quiet-cores", type=float, default=0.3,
                    help="'idle' = at most this many cores busy over 2 s")
     p.add_argument("--keep-storage", action="store_true", help="keep the servers' temp dirs")
@@ -1266,6 +1310,8 @@ def parse_args(argv):
         a.search_runs = 1000 if a.quick else 10000
     if a.wait_quiet is None:
         a.wait_quiet = 10.0 if a.quick else 120.0
+    if a.phase_wait_quiet is None:
+        a.phase_wait_quiet = 0.0 if a.quick else 15.0
     if a.history_points is None:
         a.history_points = 20000 if a.quick else 100000
     if a.seed_concurrency is None:
