@@ -750,6 +750,17 @@ void RegisterMlflowApi(Router& router, const ApiContext& context) {
     w.EndObject();
     res.SetJson(200, w.Take());
   });
+  // The 3.x client asks for the server's capabilities before artifact transfers.
+  for (const char* path : {"/api/3.0/mlflow/server-info", "/ajax-api/3.0/mlflow/server-info"}) {
+    router.Add(Method::kGet, path, [](Request&, Response& res) {
+      res.SetJson(200,
+                  "{\"store_type\":\"SqlStore\",\"workspaces_enabled\":false,"
+                  "\"trace_archival_enabled\":false,\"multipart_uploads_enabled\":false,"
+                  "\"multipart_downloads_enabled\":false,"
+                  "\"presigned_upload_run_id_supported\":false,"
+                  "\"presigned_upload_model_id_supported\":false,\"features_enabled\":{}}");
+    });
+  }
   for (const char* prefix : kPrefixes) {
     router.Add(Method::kGet, std::string(prefix) + "/server-features", [](Request&, Response& res) {
       res.SetJson(200, "{\"workspaces_enabled\":false}");

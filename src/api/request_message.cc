@@ -18,13 +18,11 @@ Result<RequestMessage> RequestMessage::Parse(const http::Request& request) {
   if (has_body) {
     auto content_type = request.Header("content-type");
     if (!content_type) {
-      return InvalidArgument("Bad Request. Content-Type header is missing; expected "
-                             "'application/json'.");
+      return InvalidArgument("Bad Request. Content-Type header is missing.");
     }
     std::string_view ct = *content_type;
     if (ct.substr(0, ct.find(';')).find("application/json") == std::string_view::npos) {
-      return InvalidArgument("Bad Request. Content-Type must be 'application/json', got '" +
-                             std::string(ct) + "'.");
+      return InvalidArgument("Bad Request. Content-Type must be one of ['application/json'].");
     }
   }
   m.doc_ = std::make_unique<JsonDocument>();
@@ -57,7 +55,8 @@ Result<std::optional<std::string>> RequestMessage::String(std::string_view field
     }
     return std::optional<std::string>();
   }
-  return JsonGetString(*doc_, field);
+  bool is_id = field.size() >= 3 && field.substr(field.size() - 3) == "_id";
+  return JsonGetString(*doc_, field, is_id);
 }
 
 Result<std::string> RequestMessage::RequiredString(std::string_view field) const {

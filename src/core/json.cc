@@ -11,9 +11,25 @@
 namespace plinth {
 namespace {
 
-std::string FieldError(std::string_view field, std::string_view expected) {
-  return "Invalid value for parameter '" + std::string(field) + "': expected " +
-         std::string(expected) + ". See the API docs for more information about request parameters.";
+// MLflow's wording: Invalid value "abc" for parameter 'value' supplied: ...
+// `got` is shown as Python would: strings in quotes, other values bare.
+std::string FieldError(std::string_view field, std::string_view expected, std::string_view got,
+                       bool got_string = true) {
+  std::string shown = got_string ? "\"" + std::string(got) + "\"" : std::string(got);
+  return "Invalid value " + shown + " for parameter '" + std::string(field) +
+         "' supplied: expected " + std::string(expected) +
+         ". See the API docs for more information about request parameters.";
+}
+
+std::string ValueText(const JsonValue& v) {
+  if (v.IsString()) {
+    return std::string(v.GetString(), v.GetStringLength());
+  }
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> writer(buf);
+  v.Accept(writer);
+  std::string out(buf.GetString(), buf.GetSize());
+  return out.size() > 64 ? out.substr(0, 64) + "..." : out;
 }
 
 bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
@@ -90,7 +106,8 @@ const JsonValue* JsonFind(const JsonValue& obj, std::string_view field) {
   return &it->value;
 }
 
-Result<std::optional<std::string>> JsonGetString(const JsonValue& obj, std::string_view field) {
+Result<std::optional<std::string>> JsonGetString(const JsonValue& obj, std::string_view field,
+                                                 bool allow_number) {
   const JsonValue* v = JsonFind(obj, field);
   if (v == nullptr) {
     return std::optional<std::string>();
@@ -98,14 +115,11 @@ Result<std::optional<std::string>> JsonGetString(const JsonValue& obj, std::stri
   if (v->IsString()) {
     return std::optional<std::string>(std::string(v->GetString(), v->GetStringLength()));
   }
-  // Old clients send ids as numbers; proto parsing stringifies them.
-  if (v->IsInt64()) {
+  // Old clients send ids as numbers; MLflow's parser stringifies them.
+  if (allow_number && v->IsInt64()) {
     return std::optional<std::string>(std::to_string(v->GetInt64()));
   }
-  if (v->IsUint64()) {
-    return std::optional<std::string>(std::to_string(v->GetUint64()));
-  }
-  return InvalidArgument(FieldError(field, "a string"));
+  return InvalidArgument(FieldError(field, "a string", ValueText(*v), v->IsString()));
 }
 
 Result<std::optional<int64_t>> JsonGetInt64(const JsonValue& obj, std::string_view field) {
@@ -128,7 +142,7 @@ Result<std::optional<int64_t>> JsonGetInt64(const JsonValue& obj, std::string_vi
                                        field));
     return std::optional<int64_t>(parsed);
   }
-  return InvalidArgument(FieldError(field, "an integer"));
+  return InvalidArgument(FieldError(field, "an integer", ValueText(*v), v->IsString()));
 }
 
 Result<std::optional<double>> JsonGetDouble(const JsonValue& obj, std::string_view field) {
@@ -145,7 +159,7 @@ Result<std::optional<double>> JsonGetDouble(const JsonValue& obj, std::string_vi
                                         field));
     return std::optional<double>(parsed);
   }
-  return InvalidArgument(FieldError(field, "a number"));
+  return InvalidArgument(FieldError(field, "a number", ValueText(*v), v->IsString()));
 }
 
 Result<std::optional<bool>> JsonGetBool(const JsonValue& obj, std::string_view field) {
@@ -162,14 +176,14 @@ Result<std::optional<bool>> JsonGetBool(const JsonValue& obj, std::string_view f
                                       field));
     return std::optional<bool>(parsed);
   }
-  return InvalidArgument(FieldError(field, "a boolean"));
+  return InvalidArgument(FieldError(field, "a boolean", ValueText(*v), v->IsString()));
 }
 
 Result<int64_t> ParseInt64(std::string_view text, std::string_view field) {
   int64_t out = 0;
   auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
   if (ec != std::errc() || ptr != text.data() + text.size() || text.empty()) {
-    return InvalidArgument(FieldError(field, "an integer") + " Got '" + std::string(text) + "'.");
+    return InvalidArgument(FieldError(field, "an integer", text));
   }
   return out;
 }
@@ -191,7 +205,7 @@ Result<double> ParseDouble(std::string_view text, std::string_view field) {
   std::string_view digits = (!t.empty() && t.front() == '+') ? t.substr(1) : t;
   auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), out);
   if (ec != std::errc() || ptr != digits.data() + digits.size() || digits.empty()) {
-    return InvalidArgument(FieldError(field, "a number") + " Got '" + std::string(text) + "'.");
+    return InvalidArgument(FieldError(field, "a number", text));
   }
   return out;
 }
@@ -203,7 +217,7 @@ Result<bool> ParseBool(std::string_view text, std::string_view field) {
   if (EqualsIgnoreCase(text, "false") || text == "0") {
     return false;
   }
-  return InvalidArgument(FieldError(field, "a boolean") + " Got '" + std::string(text) + "'.");
+  return InvalidArgument(FieldError(field, "a boolean", text));
 }
 
 void JsonWriter::Double(double v) {

@@ -29,7 +29,9 @@ Status ParseJson(std::string_view text, JsonDocument* doc);
 
 // Field readers for a JSON object. Each returns nullopt when the field is absent or null, and
 // kInvalidArgument naming the field when it has the wrong type.
-Result<std::optional<std::string>> JsonGetString(const JsonValue& obj, std::string_view field);
+// `allow_number`: accept an integer and stringify it (ids, which old clients send as numbers).
+Result<std::optional<std::string>> JsonGetString(const JsonValue& obj, std::string_view field,
+                                                 bool allow_number = false);
 Result<std::optional<int64_t>> JsonGetInt64(const JsonValue& obj, std::string_view field);
 Result<std::optional<double>> JsonGetDouble(const JsonValue& obj, std::string_view field);
 Result<std::optional<bool>> JsonGetBool(const JsonValue& obj, std::string_view field);

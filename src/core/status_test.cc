@@ -81,7 +81,8 @@ TEST(JsonTest, ReadsNumbersAndStrings) {
   EXPECT_TRUE(std::isnan(*JsonGetDouble(doc, "c").value()));
   EXPECT_EQ(*JsonGetDouble(doc, "d").value(), -std::numeric_limits<double>::infinity());
   EXPECT_FALSE(JsonGetDouble(doc, "e").ok());
-  EXPECT_EQ(*JsonGetString(doc, "id").value(), "3");
+  EXPECT_EQ(*JsonGetString(doc, "id", /*allow_number=*/true).value(), "3");
+  EXPECT_FALSE(JsonGetString(doc, "id").ok());
   EXPECT_FALSE(JsonGetString(doc, "missing").value().has_value());
 }
 

@@ -94,7 +94,8 @@ class MetadataStore {
   virtual Status LogInputs(const std::string& run_id, const std::vector<DatasetInput>& datasets,
                            const std::vector<ModelIo>& models) = 0;
   virtual Status LogOutputs(const std::string& run_id, const std::vector<ModelIo>& models) = 0;
-  // Metric history ordered by (timestamp, step, value) as MLflow, `max_results` per page.
+  // Metric history ordered by (timestamp, step, value) as MLflow, `max_results` per page from
+  // `offset`. A run that does not exist has an empty history (MLflow answers 200, not 404).
   virtual Result<MetricPage> GetMetricHistory(const std::string& run_id, const std::string& key,
                                               int64_t max_results, int64_t offset) = 0;
   // Up to `max_results` points per run, sampled evenly over [start_step, end_step], always

@@ -543,8 +543,8 @@ class SqliteStore final : public MetadataStore {
 
   Result<MetricPage> GetMetricHistory(const std::string& run_id, const std::string& key,
                                       int64_t max_results, int64_t offset) override {
+    // A run that does not exist has an empty history, as in MLflow (200 with no metrics).
     return Read<MetricPage>([&](SqliteDb& db) -> Result<MetricPage> {
-      PLINTH_RETURN_IF_ERROR(CheckRunExists(db, run_id));
       PLINTH_ASSIGN_OR_RETURN(
           SqliteStmt * stmt,
           db.Prepare("SELECT key, value, timestamp, step, is_nan, model_id, dataset_name, "

@@ -45,16 +45,25 @@ Status ValidateEntityName(const std::string& name, const char* entity) {
   }
   if (bad_path) {
     return InvalidArgument("Invalid " + what + ": '" + name +
-                           "'. Names cannot contain path components like '..', '.', leading "
-                           "or trailing '/', or '//'.");
+                           "'. Names may be treated as files in certain cases, and must not "
+                           "resolve to other names when treated as such. Names cannot contain "
+                           "path components like '..', '.', leading or trailing '/', or '//'.");
   }
   if (name.size() > kMaxEntityKeyLength) {
-    return InvalidArgument(std::string(entity) + " name '" + name.substr(0, 32) +
-                           "...' had length " + std::to_string(name.size()) +
-                           ", which exceeded length limit of " +
-                           std::to_string(kMaxEntityKeyLength));
+    return InvalidArgument("'key' exceeds the maximum length of " +
+                           std::to_string(kMaxEntityKeyLength) + " characters (got " +
+                           std::to_string(name.size()) + ")");
   }
   return Status::Ok();
+}
+
+// MLflow's server truncates over-long param and run-tag values (MLFLOW_TRUNCATE_LONG_VALUES, on
+// by default) rather than refusing them. Cuts at a UTF-8 character boundary.
+void TruncateValue(std::string* value, size_t limit) {
+  if (value->size() <= limit) return;
+  size_t cut = limit;
+  while (cut > 0 && (static_cast<unsigned char>((*value)[cut]) & 0xC0) == 0x80) --cut;
+  value->resize(cut);
 }
 
 Status ValidateLength(const std::string& value, size_t limit, const char* what,
@@ -73,8 +82,9 @@ Status ValidateExperimentName(const std::string& name) {
     return InvalidArgument("Invalid experiment name: ''. Experiment name must be a non-empty string.");
   }
   if (name.size() > kMaxExperimentNameLength) {
-    return InvalidArgument("Experiment name exceeds the maximum length of " +
-                           std::to_string(kMaxExperimentNameLength) + " characters");
+    return InvalidArgument("'name' exceeds the maximum length of " +
+                           std::to_string(kMaxExperimentNameLength) + " characters (got " +
+                           std::to_string(name.size()) + ")");
   }
   return Status::Ok();
 }
@@ -297,9 +307,9 @@ Status TrackingService::LogBatch(const std::string& run_id, std::vector<Metric> 
     PLINTH_RETURN_IF_ERROR(ValidateMetricName(m.key));
   }
   std::unordered_map<std::string_view, std::string_view> seen_params;
-  for (const KeyValue& p : params) {
+  for (KeyValue& p : params) {
     PLINTH_RETURN_IF_ERROR(ValidateParamName(p.key));
-    PLINTH_RETURN_IF_ERROR(ValidateLength(p.value, kMaxParamValueLength, "Param", p.key));
+    TruncateValue(&p.value, kMaxParamValueLength);
     auto [it, inserted] = seen_params.emplace(p.key, p.value);
     if (!inserted && it->second != p.value) {
       return InvalidArgument("Duplicate parameter keys have been submitted: ['" + p.key +
@@ -307,9 +317,9 @@ Status TrackingService::LogBatch(const std::string& run_id, std::vector<Metric> 
                              "param key.");
     }
   }
-  for (const KeyValue& t : tags) {
+  for (KeyValue& t : tags) {
     PLINTH_RETURN_IF_ERROR(ValidateTagName(t.key));
-    PLINTH_RETURN_IF_ERROR(ValidateLength(t.value, kMaxTagValueLength, "Tag", t.key));
+    TruncateValue(&t.value, kMaxTagValueLength);
   }
   return store_->LogBatch(run_id, metrics, params, tags);
 }
