@@ -454,8 +454,9 @@ void RegisterMetrics(Router& r, TrackingService* t) {
             PLINTH_ASSIGN_OR_RETURN(auto max_results, m.Int64("max_results"));
             if (run_ids.empty()) return MissingParameter("run_id");
             if (run_ids.size() > 100) {
-              return InvalidArgument("GetMetricHistoryBulk request cannot specify more than 100 "
-                                     "run_ids.");
+              return InvalidArgument(
+                  "GetMetricHistoryBulk request cannot specify more than 100 "
+                  "run_ids.");
             }
             int64_t cap = std::min<int64_t>(max_results.value_or(25000), 25000);
             w.StartObject();
@@ -579,7 +580,8 @@ void RegisterLoggedModels(Router& r, TrackingService* t, artifacts::ArtifactStor
               return InvalidArgument("Invalid value '" + status_name.value_or("") +
                                      "' for parameter 'status'");
             }
-            PLINTH_ASSIGN_OR_RETURN(auto model, t->FinalizeLoggedModel(req.path_params[0], *status));
+            PLINTH_ASSIGN_OR_RETURN(auto model,
+                                    t->FinalizeLoggedModel(req.path_params[0], *status));
             write_model(w, model);
             return Status::Ok();
           });
@@ -681,21 +683,23 @@ void RegisterArtifacts(Router& r, TrackingService* t, artifacts::ArtifactStore* 
     }
     res.status = 200;
     res.content_type = GuessContentType(*path);
-    std::string name = path->substr(path->rfind('/') == std::string::npos ? 0 : path->rfind('/') + 1);
+    std::string name =
+        path->substr(path->rfind('/') == std::string::npos ? 0 : path->rfind('/') + 1);
     res.headers.emplace_back("Content-Disposition", "attachment; filename=" + name);
     res.headers.emplace_back("X-Content-Type-Options", "nosniff");
     res.stream = std::move(source).value();
   };
   r.Add(Method::kGet, std::string(kArtifactsPrefix) + "/*", get_artifact);
-  r.Add(Method::kDelete, std::string(kArtifactsPrefix) + "/*", [store](Request& req, Response& res) {
-    auto path = artifacts::NormalizeArtifactPath(req.path_params[0], false);
-    Status s = path.ok() ? store->Delete(*path) : path.status();
-    if (!s.ok()) {
-      http::WriteError(s, res);
-      return;
-    }
-    res.SetJson(200, "{}");
-  });
+  r.Add(Method::kDelete, std::string(kArtifactsPrefix) + "/*",
+        [store](Request& req, Response& res) {
+          auto path = artifacts::NormalizeArtifactPath(req.path_params[0], false);
+          Status s = path.ok() ? store->Delete(*path) : path.status();
+          if (!s.ok()) {
+            http::WriteError(s, res);
+            return;
+          }
+          res.SetJson(200, "{}");
+        });
   r.Add(Method::kGet, kArtifactsPrefix, [store](Request& req, Response& res) {
     auto path = artifacts::NormalizeArtifactPath(req.QueryParam("path").value_or(""), true);
     if (!path.ok()) {
@@ -762,9 +766,8 @@ void RegisterMlflowApi(Router& router, const ApiContext& context) {
     });
   }
   for (const char* prefix : kPrefixes) {
-    router.Add(Method::kGet, std::string(prefix) + "/server-features", [](Request&, Response& res) {
-      res.SetJson(200, "{\"workspaces_enabled\":false}");
-    });
+    router.Add(Method::kGet, std::string(prefix) + "/server-features",
+               [](Request&, Response& res) { res.SetJson(200, "{\"workspaces_enabled\":false}"); });
   }
 }
 

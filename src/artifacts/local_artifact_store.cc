@@ -153,8 +153,8 @@ class LocalArtifactStore final : public ArtifactStore {
 
 Result<std::string> NormalizeArtifactPath(std::string_view path, bool allow_empty) {
   auto bad = [&](std::string_view why) {
-    return InvalidArgument("Invalid artifact path '" + std::string(path) + "': " +
-                           std::string(why));
+    return InvalidArgument("Invalid artifact path '" + std::string(path) +
+                           "': " + std::string(why));
   };
   if (path.find('\0') != std::string_view::npos) return bad("contains a NUL byte");
   if (path.find('\\') != std::string_view::npos) return bad("contains a backslash");
@@ -181,8 +181,8 @@ Result<std::unique_ptr<ArtifactStore>> OpenLocalArtifactStore(const std::string&
   std::error_code ec;
   fs::create_directories(root, ec);
   if (ec || !fs::is_directory(root, ec)) {
-    return Unavailable("cannot create artifact folder '" + root + "': " +
-                       (ec ? ec.message() : "not a folder"));
+    return Unavailable("cannot create artifact folder '" + root +
+                       "': " + (ec ? ec.message() : "not a folder"));
   }
   return std::unique_ptr<ArtifactStore>(
       std::make_unique<LocalArtifactStore>(fs::absolute(root, ec)));

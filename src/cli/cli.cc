@@ -11,8 +11,9 @@
 namespace plinth {
 
 int RunCli(int argc, char** argv) {
-  CLI::App app{"Plinth: one fast, self-hosted platform for the machine-learning lifecycle.\n"
-               "Speaks MLflow's tracking protocol: point MLFLOW_TRACKING_URI at `plinth server`."};
+  CLI::App app{
+      "Plinth: one fast, self-hosted platform for the machine-learning lifecycle.\n"
+      "Speaks MLflow's tracking protocol: point MLFLOW_TRACKING_URI at `plinth server`."};
   app.set_version_flag("--version", std::string("plinth ") + PLINTH_VERSION);
   app.require_subcommand(1);
 
@@ -21,8 +22,9 @@ int RunCli(int argc, char** argv) {
       "server", "Run the MLflow-compatible tracking server (embedded SQLite + local artifacts).");
   // -h means --host, as in `mlflow server`; help stays on --help.
   server_cmd->set_help_flag("--help", "Print this help message and exit");
-  server_cmd->add_option("--backend-store-uri", server.backend_store_uri,
-                         "Metadata store: sqlite:///PATH (relative) or sqlite:////PATH (absolute)")
+  server_cmd
+      ->add_option("--backend-store-uri", server.backend_store_uri,
+                   "Metadata store: sqlite:///PATH (relative) or sqlite:////PATH (absolute)")
       ->capture_default_str();
   server_cmd
       ->add_option("--artifacts-destination", server.artifacts_destination,
@@ -32,17 +34,18 @@ int RunCli(int argc, char** argv) {
   server_cmd->add_option("--port,-p", server.port, "Port to listen on")
       ->capture_default_str()
       ->check(CLI::Range(0, 65535));
-  server_cmd->add_option("--workers,-w", server.workers,
-                         "HTTP worker threads (0 = 8 per core, at least 16)")
+  server_cmd
+      ->add_option("--workers,-w", server.workers,
+                   "HTTP worker threads (0 = 8 per core, at least 16)")
       ->capture_default_str()
       ->check(CLI::Range(0, 4096));
   server_cmd->add_option("--access-log", server.access_log,
                          "Write an access log: '-' for stderr or a file path (off by default)");
-  server_cmd->add_option("--log-level", server.log_level,
-                         "trace, debug, info, warn, error or off")
+  server_cmd->add_option("--log-level", server.log_level, "trace, debug, info, warn, error or off")
       ->capture_default_str();
-  server_cmd->add_option("--drain-timeout", server.drain_timeout_seconds,
-                         "Seconds a graceful stop waits for in-flight requests")
+  server_cmd
+      ->add_option("--drain-timeout", server.drain_timeout_seconds,
+                   "Seconds a graceful stop waits for in-flight requests")
       ->capture_default_str()
       ->check(CLI::Range(0, 3600));
 

@@ -28,8 +28,9 @@ Result<std::string> SqlitePathFromUri(const std::string& uri) {
       return InvalidArgument("--backend-store-uri '" + uri + "' names no database file");
     }
     if (path == ":memory:") {
-      return InvalidArgument("--backend-store-uri: an in-memory SQLite database would lose "
-                             "everything at exit; name a file");
+      return InvalidArgument(
+          "--backend-store-uri: an in-memory SQLite database would lose "
+          "everything at exit; name a file");
     }
     return path;
   }
@@ -131,7 +132,8 @@ int RunServer(const ServerCommandOptions& options) {
     int sig = 0;
     sigwait(&stop_signals, &sig);
     if (sig == SIGTERM || sig == SIGINT) {
-      PLINTH_LOG_INFO("received {}, draining in-flight requests", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+      PLINTH_LOG_INFO("received {}, draining in-flight requests",
+                      sig == SIGTERM ? "SIGTERM" : "SIGINT");
     }
     ready = false;
     server.Stop();

@@ -15,7 +15,7 @@ struct ServerCommandOptions {
   std::string artifacts_destination = "./plinth-data/artifacts";
   std::string host = "127.0.0.1";
   int port = 5000;
-  int workers = 0;  // HTTP threads; 0 = automatic
+  int workers = 0;         // HTTP threads; 0 = automatic
   std::string access_log;  // "" = off, "-" = stderr, else a file
   std::string log_level = "info";
   int drain_timeout_seconds = 30;

@@ -32,13 +32,13 @@ std::string RandomHex32() {
 }
 
 constexpr std::array<std::string_view, 24> kAdjectives = {
-    "amazing", "bold",   "brave",  "bright", "calm",   "clean",  "clever", "crisp",
-    "daring",  "eager",  "fast",   "gentle", "glowing", "honest", "keen",  "lively",
-    "lucky",   "nimble", "quiet",  "rare",   "smooth", "steady", "sunny",  "wise"};
+    "amazing", "bold",   "brave", "bright", "calm",    "clean",  "clever", "crisp",
+    "daring",  "eager",  "fast",  "gentle", "glowing", "honest", "keen",   "lively",
+    "lucky",   "nimble", "quiet", "rare",   "smooth",  "steady", "sunny",  "wise"};
 constexpr std::array<std::string_view, 24> kAnimals = {
-    "ant",   "bat",   "bear",  "bee",   "carp",  "colt",  "crab",  "deer",
-    "dove",  "eel",   "finch", "fox",   "gnat",  "hawk",  "koi",   "lark",
-    "lynx",  "mole",  "newt",  "owl",   "panda", "seal",  "slug",  "wolf"};
+    "ant",  "bat",  "bear",  "bee", "carp",  "colt", "crab", "deer",
+    "dove", "eel",  "finch", "fox", "gnat",  "hawk", "koi",  "lark",
+    "lynx", "mole", "newt",  "owl", "panda", "seal", "slug", "wolf"};
 
 }  // namespace
 

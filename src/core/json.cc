@@ -98,8 +98,7 @@ const JsonValue* JsonFind(const JsonValue& obj, std::string_view field) {
   if (!obj.IsObject()) {
     return nullptr;
   }
-  auto it = obj.FindMember(
-      rapidjson::Value(rapidjson::StringRef(field.data(), field.size())));
+  auto it = obj.FindMember(rapidjson::Value(rapidjson::StringRef(field.data(), field.size())));
   if (it == obj.MemberEnd() || it->value.IsNull()) {
     return nullptr;
   }
@@ -137,9 +136,8 @@ Result<std::optional<int64_t>> JsonGetInt64(const JsonValue& obj, std::string_vi
     }
   }
   if (v->IsString()) {
-    PLINTH_ASSIGN_OR_RETURN(int64_t parsed,
-                            ParseInt64(std::string_view(v->GetString(), v->GetStringLength()),
-                                       field));
+    PLINTH_ASSIGN_OR_RETURN(
+        int64_t parsed, ParseInt64(std::string_view(v->GetString(), v->GetStringLength()), field));
     return std::optional<int64_t>(parsed);
   }
   return InvalidArgument(FieldError(field, "an integer", ValueText(*v), v->IsString()));
@@ -154,9 +152,8 @@ Result<std::optional<double>> JsonGetDouble(const JsonValue& obj, std::string_vi
     return std::optional<double>(v->GetDouble());
   }
   if (v->IsString()) {
-    PLINTH_ASSIGN_OR_RETURN(double parsed,
-                            ParseDouble(std::string_view(v->GetString(), v->GetStringLength()),
-                                        field));
+    PLINTH_ASSIGN_OR_RETURN(
+        double parsed, ParseDouble(std::string_view(v->GetString(), v->GetStringLength()), field));
     return std::optional<double>(parsed);
   }
   return InvalidArgument(FieldError(field, "a number", ValueText(*v), v->IsString()));
@@ -171,9 +168,8 @@ Result<std::optional<bool>> JsonGetBool(const JsonValue& obj, std::string_view f
     return std::optional<bool>(v->GetBool());
   }
   if (v->IsString()) {
-    PLINTH_ASSIGN_OR_RETURN(bool parsed,
-                            ParseBool(std::string_view(v->GetString(), v->GetStringLength()),
-                                      field));
+    PLINTH_ASSIGN_OR_RETURN(
+        bool parsed, ParseBool(std::string_view(v->GetString(), v->GetStringLength()), field));
     return std::optional<bool>(parsed);
   }
   return InvalidArgument(FieldError(field, "a boolean", ValueText(*v), v->IsString()));

@@ -54,7 +54,9 @@ class JsonWriter {
   void EndObject() { writer_.EndObject(); }
   void StartArray() { writer_.StartArray(); }
   void EndArray() { writer_.EndArray(); }
-  void Key(std::string_view k) { writer_.Key(k.data(), static_cast<rapidjson::SizeType>(k.size())); }
+  void Key(std::string_view k) {
+    writer_.Key(k.data(), static_cast<rapidjson::SizeType>(k.size()));
+  }
   void String(std::string_view s) {
     writer_.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
   }

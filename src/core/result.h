@@ -14,7 +14,7 @@ namespace plinth {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT: implicit by design, like StatusOr
+  Result(T value) : v_(std::move(value)) {}        // NOLINT: implicit by design, like StatusOr
   Result(Status status) : v_(std::move(status)) {  // NOLINT
     if (std::get<Status>(v_).ok()) {
       v_ = Status(StatusCode::kInternal, "Result constructed from an OK Status without a value");
@@ -61,10 +61,10 @@ class [[nodiscard]] Result {
 #define PLINTH_ASSIGN_OR_RETURN(lhs, expr) \
   PLINTH_ASSIGN_OR_RETURN_IMPL_(PLINTH_CONCAT_(plinth_result_, __LINE__), lhs, expr)
 #define PLINTH_ASSIGN_OR_RETURN_IMPL_(tmp, lhs, expr) \
-  auto tmp = (expr);                                   \
-  if (!tmp.ok()) {                                     \
-    return tmp.status();                               \
-  }                                                    \
+  auto tmp = (expr);                                  \
+  if (!tmp.ok()) {                                    \
+    return tmp.status();                              \
+  }                                                   \
   lhs = std::move(tmp).value()
 
 #endif  // PLINTH_CORE_RESULT_H_

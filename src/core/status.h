@@ -15,23 +15,23 @@ namespace plinth {
 
 enum class StatusCode : int {
   kOk = 0,
-  kInvalidArgument,     // bad field value: 400 INVALID_PARAMETER_VALUE
-  kBadRequest,          // malformed request (JSON, content type): 400 BAD_REQUEST
-  kNotFound,            // entity missing: 404 RESOURCE_DOES_NOT_EXIST
-  kEndpointNotFound,    // no such route: 404 ENDPOINT_NOT_FOUND
-  kAlreadyExists,       // duplicate name: 400 RESOURCE_ALREADY_EXISTS (MLflow's choice)
-  kConflict,            // concurrent modification: 409 RESOURCE_CONFLICT
-  kFailedPrecondition,  // entity in the wrong state: 400 INVALID_STATE (never 5xx: clients retry)
-  kPermissionDenied,    // 403 PERMISSION_DENIED
-  kUnauthenticated,     // 401 UNAUTHENTICATED
-  kPayloadTooLarge,     // body over the limit: 413 INVALID_PARAMETER_VALUE
+  kInvalidArgument,       // bad field value: 400 INVALID_PARAMETER_VALUE
+  kBadRequest,            // malformed request (JSON, content type): 400 BAD_REQUEST
+  kNotFound,              // entity missing: 404 RESOURCE_DOES_NOT_EXIST
+  kEndpointNotFound,      // no such route: 404 ENDPOINT_NOT_FOUND
+  kAlreadyExists,         // duplicate name: 400 RESOURCE_ALREADY_EXISTS (MLflow's choice)
+  kConflict,              // concurrent modification: 409 RESOURCE_CONFLICT
+  kFailedPrecondition,    // entity in the wrong state: 400 INVALID_STATE (never 5xx: clients retry)
+  kPermissionDenied,      // 403 PERMISSION_DENIED
+  kUnauthenticated,       // 401 UNAUTHENTICATED
+  kPayloadTooLarge,       // body over the limit: 413 INVALID_PARAMETER_VALUE
   kUnsupportedMediaType,  // 415 BAD_REQUEST
-  kMethodNotAllowed,    // 405 BAD_REQUEST
-  kUnimplemented,       // 501 NOT_IMPLEMENTED
-  kUnavailable,         // shutting down or overloaded: 503 TEMPORARILY_UNAVAILABLE
-  kDeadlineExceeded,    // 504 DEADLINE_EXCEEDED
-  kDataLoss,            // 500 DATA_LOSS
-  kInternal,            // bug or I/O failure: 500 INTERNAL_ERROR
+  kMethodNotAllowed,      // 405 BAD_REQUEST
+  kUnimplemented,         // 501 NOT_IMPLEMENTED
+  kUnavailable,           // shutting down or overloaded: 503 TEMPORARILY_UNAVAILABLE
+  kDeadlineExceeded,      // 504 DEADLINE_EXCEEDED
+  kDataLoss,              // 500 DATA_LOSS
+  kInternal,              // bug or I/O failure: 500 INTERNAL_ERROR
 };
 
 class [[nodiscard]] Status {
@@ -79,12 +79,12 @@ std::string_view StatusCodeName(StatusCode code);
 }  // namespace plinth
 
 // Returns early from the enclosing function when `expr` yields a non-OK Status.
-#define PLINTH_RETURN_IF_ERROR(expr)         \
-  do {                                       \
+#define PLINTH_RETURN_IF_ERROR(expr)          \
+  do {                                        \
     ::plinth::Status plinth_status_ = (expr); \
-    if (!plinth_status_.ok()) {              \
-      return plinth_status_;                 \
-    }                                        \
+    if (!plinth_status_.ok()) {               \
+      return plinth_status_;                  \
+    }                                         \
   } while (0)
 
 #endif  // PLINTH_CORE_STATUS_H_

@@ -28,9 +28,9 @@ TEST(StatusTest, CodeTableMapsToMlflow) {
   EXPECT_EQ(HttpStatusOf(StatusCode::kEndpointNotFound), 404);
   EXPECT_EQ(HttpStatusOf(StatusCode::kInternal), 500);
   // A user error is never a 5xx: the MLflow client retries those for minutes.
-  for (StatusCode c : {StatusCode::kInvalidArgument, StatusCode::kBadRequest,
-                       StatusCode::kFailedPrecondition, StatusCode::kAlreadyExists,
-                       StatusCode::kPayloadTooLarge}) {
+  for (StatusCode c :
+       {StatusCode::kInvalidArgument, StatusCode::kBadRequest, StatusCode::kFailedPrecondition,
+        StatusCode::kAlreadyExists, StatusCode::kPayloadTooLarge}) {
     EXPECT_LT(HttpStatusOf(c), 500) << StatusCodeName(c);
   }
 }

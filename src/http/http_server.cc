@@ -1,6 +1,4 @@
 // Boost.Beast behind the facade of http_server.h. See the header for the threading model.
-#include <utility>  // before asio's awaitable.hpp, which uses std::exchange (Boost 1.74 + g++ 12)
-
 #include "http/http_server.h"
 
 #include <algorithm>
@@ -15,9 +13,10 @@
 #include <boost/beast/http.hpp>
 #include <chrono>
 #include <condition_variable>
-#include <mutex>
 #include <map>
+#include <mutex>
 #include <thread>
+#include <utility>  // before asio's awaitable.hpp, which uses std::exchange (Boost 1.74 + g++ 12)
 
 #include "core/clock.h"
 #include "core/log.h"
@@ -165,8 +164,8 @@ class HttpServer::Impl {
     if (!ec) acceptor_.bind(endpoint, ec);
     if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
     if (ec) {
-      return Unavailable("cannot listen on " + options_.host + ":" +
-                         std::to_string(options_.port) + ": " + ec.message());
+      return Unavailable("cannot listen on " + options_.host + ":" + std::to_string(options_.port) +
+                         ": " + ec.message());
     }
     port_ = acceptor_.local_endpoint().port();
     asio::co_spawn(io_, Accept(), asio::detached);
@@ -253,8 +252,8 @@ class HttpServer::Impl {
     for (;;) {
       beast::error_code ec;
       auto strand = asio::make_strand(io_);
-      tcp::socket socket = co_await acceptor_.async_accept(
-          strand, asio::redirect_error(asio::use_awaitable, ec));
+      tcp::socket socket =
+          co_await acceptor_.async_accept(strand, asio::redirect_error(asio::use_awaitable, ec));
       if (ec) {
         if (stopping_.load() || ec == asio::error::operation_aborted) {
           co_return;
@@ -344,12 +343,12 @@ class HttpServer::Impl {
         request.query = request.target.substr(qpos + 1);
       }
       for (const auto& field : hdr) {
-        request.headers.emplace_back(Lower(Sv(field.name_string())), std::string(Sv(field.value())));
+        request.headers.emplace_back(Lower(Sv(field.name_string())),
+                                     std::string(Sv(field.value())));
       }
       bool keep_alive = header_parser.keep_alive() && !stopping_.load();
       unsigned version = hdr.version();
-      if (auto expect = request.Header("expect");
-          expect && Lower(*expect) == "100-continue") {
+      if (auto expect = request.Header("expect"); expect && Lower(*expect) == "100-continue") {
         bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, version};
         co_await bhttp::async_write(socket, cont, asio::redirect_error(asio::use_awaitable, ec));
         if (ec) break;
@@ -379,24 +378,23 @@ class HttpServer::Impl {
                                      asio::redirect_error(asio::use_awaitable, ec));
         }
         if (ec == bhttp::error::body_limit) {
-          WriteError(Status(StatusCode::kPayloadTooLarge,
-                            "request body exceeds " + std::to_string(options_.max_body_bytes) +
-                                " bytes"),
-                     response);
+          WriteError(
+              Status(StatusCode::kPayloadTooLarge,
+                     "request body exceeds " + std::to_string(options_.max_body_bytes) + " bytes"),
+              response);
           keep_alive = false;
         } else if (ec) {
           break;
         } else {
           request.body = std::move(body_parser.get().body());
           if (match.handler == nullptr) {
-            WriteError(match.path_known
-                           ? Status(StatusCode::kMethodNotAllowed,
-                                    "Method " + request.method_name + " not allowed for " +
-                                        request.path)
-                           : Status(StatusCode::kEndpointNotFound,
-                                    "No API endpoint for " + request.method_name + " " +
-                                        request.path),
-                       response);
+            WriteError(
+                match.path_known
+                    ? Status(StatusCode::kMethodNotAllowed,
+                             "Method " + request.method_name + " not allowed for " + request.path)
+                    : Status(StatusCode::kEndpointNotFound,
+                             "No API endpoint for " + request.method_name + " " + request.path),
+                response);
           } else {
             RunHandler(*match.handler, request, response);
           }
@@ -432,8 +430,7 @@ class HttpServer::Impl {
     try {
       handler(request, response);
     } catch (const std::exception& e) {
-      PLINTH_LOG_ERROR("handler for {} {} threw: {}", request.method_name, request.path,
-                       e.what());
+      PLINTH_LOG_ERROR("handler for {} {} threw: {}", request.method_name, request.path, e.what());
       WriteError(Internal(std::string("internal error: ") + e.what()), response);
     } catch (...) {
       PLINTH_LOG_ERROR("handler for {} {} threw a non-standard exception", request.method_name,
@@ -455,8 +452,7 @@ class HttpServer::Impl {
                                     bool keep_alive, bool head_only) {
     beast::error_code ec;
     if (head_only) {
-      bhttp::response<bhttp::empty_body> res{static_cast<bhttp::status>(response.status),
-                                             version};
+      bhttp::response<bhttp::empty_body> res{static_cast<bhttp::status>(response.status), version};
       FillHeaders(res.base(), response);
       res.keep_alive(keep_alive);
       res.content_length(response.body.size());

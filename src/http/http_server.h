@@ -34,12 +34,12 @@ class Request {
  public:
   Method method = Method::kOther;
   std::string method_name;
-  std::string target;  // as sent: path?query
-  std::string path;    // percent-decoded path
-  std::string query;   // raw query string (after '?')
+  std::string target;                                        // as sent: path?query
+  std::string path;                                          // percent-decoded path
+  std::string query;                                         // raw query string (after '?')
   std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
-  std::string body;                 // the whole body, for ordinary routes
-  ByteSource* body_stream = nullptr;  // the body, for streaming_body routes
+  std::string body;                                          // the whole body, for ordinary routes
+  ByteSource* body_stream = nullptr;                         // the body, for streaming_body routes
   std::vector<std::string> path_params;  // values of {param} segments and a trailing '*'
   std::string remote_address;
 
@@ -108,10 +108,10 @@ class Router {
 struct ServerOptions {
   std::string host = "127.0.0.1";
   uint16_t port = 5000;
-  int threads = 0;                                   // 0: max(16, 8 × cores)
-  uint64_t max_body_bytes = 64ull << 20;             // ordinary (non-streaming) bodies
-  uint64_t max_streaming_body_bytes = 1ull << 40;    // artifact uploads
-  int drain_timeout_seconds = 30;                    // graceful stop waits this long at most
+  int threads = 0;                                 // 0: max(16, 8 × cores)
+  uint64_t max_body_bytes = 64ull << 20;           // ordinary (non-streaming) bodies
+  uint64_t max_streaming_body_bytes = 1ull << 40;  // artifact uploads
+  int drain_timeout_seconds = 30;                  // graceful stop waits this long at most
 
   Status Validate() const;
 };

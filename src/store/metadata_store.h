@@ -72,8 +72,7 @@ class MetadataStore {
   virtual Status SetExperimentLifecycle(const std::string& experiment_id, LifecycleStage stage,
                                         int64_t now) = 0;
   virtual Status SetExperimentTag(const std::string& experiment_id, const KeyValue& tag) = 0;
-  virtual Status DeleteExperimentTag(const std::string& experiment_id,
-                                     const std::string& key) = 0;
+  virtual Status DeleteExperimentTag(const std::string& experiment_id, const std::string& key) = 0;
 
   // ---- runs
   // Inserts a fully formed run (id, name, artifact uri, tags chosen by the caller).
@@ -82,8 +81,7 @@ class MetadataStore {
   // Failure: kNotFound.
   virtual Result<Run> GetRun(const std::string& run_id) = 0;
   virtual Result<RunInfo> UpdateRun(const std::string& run_id, const RunUpdate& update) = 0;
-  virtual Status SetRunLifecycle(const std::string& run_id, LifecycleStage stage,
-                                 int64_t now) = 0;
+  virtual Status SetRunLifecycle(const std::string& run_id, LifecycleStage stage, int64_t now) = 0;
   // Appends metrics, sets params (write-once: kInvalidArgument on a changed value) and tags, in
   // one transaction: all or nothing. Failure: kNotFound; kInvalidArgument if the run is deleted.
   virtual Status LogBatch(const std::string& run_id, const std::vector<Metric>& metrics,
@@ -102,8 +100,7 @@ class MetadataStore {
   // keeping the first and last step (what the MLflow UI's charts ask for).
   virtual Result<std::vector<Metric>> GetMetricHistorySampled(
       const std::vector<std::string>& run_ids, const std::string& key,
-      std::optional<int64_t> start_step, std::optional<int64_t> end_step,
-      int64_t max_results) = 0;
+      std::optional<int64_t> start_step, std::optional<int64_t> end_step, int64_t max_results) = 0;
   virtual Result<RunPage> SearchRuns(const RunSearch& search) = 0;
 
   // ---- logged models (MLflow 3)
@@ -113,8 +110,8 @@ class MetadataStore {
   virtual Status SetLoggedModelStatus(const std::string& model_id, LoggedModelStatus status,
                                       const std::string& message, int64_t now) = 0;
   virtual Status DeleteLoggedModel(const std::string& model_id, int64_t now) = 0;
-  virtual Status SetLoggedModelTags(const std::string& model_id,
-                                    const std::vector<KeyValue>& tags, int64_t now) = 0;
+  virtual Status SetLoggedModelTags(const std::string& model_id, const std::vector<KeyValue>& tags,
+                                    int64_t now) = 0;
   virtual Status DeleteLoggedModelTag(const std::string& model_id, const std::string& key) = 0;
   virtual Status LogLoggedModelParams(const std::string& model_id,
                                       const std::vector<KeyValue>& params) = 0;
@@ -122,7 +119,7 @@ class MetadataStore {
 };
 
 struct SqliteStoreOptions {
-  std::string path;       // database file; created with its folder if missing
+  std::string path;  // database file; created with its folder if missing
   int reader_connections = 8;
   int max_group_commit = 256;  // most write jobs folded into one transaction
 };

@@ -41,7 +41,7 @@ struct FilterClause {
   EntityKind entity = EntityKind::kAttribute;
   std::string key;  // canonical attribute name (aliases resolved), or the metric/param/tag key
   Comparator comparator = Comparator::kEq;
-  bool numeric = false;         // true: compare number_value; false: string_value/string_list
+  bool numeric = false;  // true: compare number_value; false: string_value/string_list
   double number_value = 0;
   std::string string_value;
   std::vector<std::string> string_list;  // IN / NOT IN

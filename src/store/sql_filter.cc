@@ -61,8 +61,8 @@ std::string KeyValueCondition(const std::string& table, const std::string& fk,
                               const std::string& parent, const FilterClause& c,
                               std::vector<SqlValue>* binds) {
   binds->emplace_back(c.key);
-  std::string base = "SELECT 1 FROM " + table + " kv WHERE kv." + fk + "=" + parent +
-                     " AND kv.key=?";
+  std::string base =
+      "SELECT 1 FROM " + table + " kv WHERE kv." + fk + "=" + parent + " AND kv.key=?";
   if (c.comparator == Comparator::kIsNull) {
     return "NOT EXISTS (" + base + ")";
   }
@@ -86,9 +86,10 @@ Result<std::string> CompileRunFilter(const Filter& filter, std::vector<SqlValue>
     switch (c.entity) {
       case EntityKind::kMetric: {
         binds->emplace_back(c.key);
-        cond = "EXISTS (SELECT 1 FROM latest_metrics lm WHERE lm.run_uuid=r.run_uuid AND "
-               "lm.key=? AND lm.is_nan=0 AND " +
-               NumberCondition("lm.value", c, binds) + ")";
+        cond =
+            "EXISTS (SELECT 1 FROM latest_metrics lm WHERE lm.run_uuid=r.run_uuid AND "
+            "lm.key=? AND lm.is_nan=0 AND " +
+            NumberCondition("lm.value", c, binds) + ")";
         break;
       }
       case EntityKind::kParam:
@@ -99,10 +100,14 @@ Result<std::string> CompileRunFilter(const Filter& filter, std::vector<SqlValue>
         break;
       case EntityKind::kAttribute: {
         static const std::pair<const char*, const char*> kColumns[] = {
-            {"run_id", "r.run_uuid"},          {"run_name", "r.name"},
-            {"user_id", "r.user_id"},          {"status", "r.status"},
-            {"artifact_uri", "r.artifact_uri"}, {"start_time", "r.start_time"},
-            {"end_time", "r.end_time"},        {"lifecycle_stage", "r.lifecycle_stage"},
+            {"run_id", "r.run_uuid"},
+            {"run_name", "r.name"},
+            {"user_id", "r.user_id"},
+            {"status", "r.status"},
+            {"artifact_uri", "r.artifact_uri"},
+            {"start_time", "r.start_time"},
+            {"end_time", "r.end_time"},
+            {"lifecycle_stage", "r.lifecycle_stage"},
             {"experiment_id", "r.experiment_id"}};
         const char* column = nullptr;
         for (const auto& [name, col] : kColumns) {
@@ -118,14 +123,16 @@ Result<std::string> CompileRunFilter(const Filter& filter, std::vector<SqlValue>
         std::string inner;
         if (c.key == "context") {
           std::vector<SqlValue> tmp;
-          inner = "EXISTS (SELECT 1 FROM input_tags it WHERE it.run_uuid=r.run_uuid AND "
-                  "it.key='mlflow.data.context' AND " +
-                  StringCondition("it.value", c, binds) + ")";
+          inner =
+              "EXISTS (SELECT 1 FROM input_tags it WHERE it.run_uuid=r.run_uuid AND "
+              "it.key='mlflow.data.context' AND " +
+              StringCondition("it.value", c, binds) + ")";
           cond = inner;
         } else if (c.key == "name" || c.key == "digest") {
-          cond = "EXISTS (SELECT 1 FROM run_inputs ri JOIN datasets d ON "
-                 "d.dataset_uuid=ri.dataset_uuid WHERE ri.run_uuid=r.run_uuid AND " +
-                 StringCondition("d." + c.key, c, binds) + ")";
+          cond =
+              "EXISTS (SELECT 1 FROM run_inputs ri JOIN datasets d ON "
+              "d.dataset_uuid=ri.dataset_uuid WHERE ri.run_uuid=r.run_uuid AND " +
+              StringCondition("d." + c.key, c, binds) + ")";
         } else {
           return Unsupported(c, "dataset attribute");
         }
@@ -159,10 +166,10 @@ Result<std::string> CompileRunOrderBy(const OrderBy& o, int index, std::string* 
     }
     case EntityKind::kAttribute: {
       static const std::pair<const char*, const char*> kColumns[] = {
-          {"run_id", "r.run_uuid"},          {"run_name", "r.name"},
-          {"user_id", "r.user_id"},          {"status", "r.status"},
+          {"run_id", "r.run_uuid"},           {"run_name", "r.name"},
+          {"user_id", "r.user_id"},           {"status", "r.status"},
           {"artifact_uri", "r.artifact_uri"}, {"start_time", "r.start_time"},
-          {"end_time", "r.end_time"},        {"experiment_id", "r.experiment_id"}};
+          {"end_time", "r.end_time"},         {"experiment_id", "r.experiment_id"}};
       for (const auto& [name, col] : kColumns) {
         if (o.key == name) {
           return "(" + std::string(col) + " IS NULL) ASC, " + col + dir;
@@ -235,9 +242,10 @@ Result<std::string> CompileLoggedModelFilter(const Filter& filter, std::vector<S
       case EntityKind::kMetric: {
         // The model's newest point for the key.
         binds->emplace_back(c.key);
-        cond = "(SELECT mt.value FROM metrics mt WHERE mt.model_id=m.model_id AND mt.key=? "
-               "ORDER BY mt.step DESC, mt.timestamp DESC LIMIT 1) " +
-               std::string(OpSql(c.comparator)) + " ?";
+        cond =
+            "(SELECT mt.value FROM metrics mt WHERE mt.model_id=m.model_id AND mt.key=? "
+            "ORDER BY mt.step DESC, mt.timestamp DESC LIMIT 1) " +
+            std::string(OpSql(c.comparator)) + " ?";
         binds->emplace_back(c.number_value);
         break;
       }

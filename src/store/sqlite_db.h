@@ -49,9 +49,7 @@ class SqliteStmt {
     sqlite3_bind_null(stmt_, i);
     return *this;
   }
-  SqliteStmt& Bind(int i, const std::optional<int64_t>& v) {
-    return v ? Bind(i, *v) : BindNull(i);
-  }
+  SqliteStmt& Bind(int i, const std::optional<int64_t>& v) { return v ? Bind(i, *v) : BindNull(i); }
 
   // Advances to the next row: true when a row is available, false at the end.
   Result<bool> Step();

@@ -157,8 +157,10 @@ class SqliteStore final : public MetadataStore {
           SqliteStmt * ins,
           db.Prepare("INSERT INTO experiments (name, artifact_location, lifecycle_stage, "
                      "creation_time, last_update_time) VALUES (?, ?, 'active', ?, ?)"));
-      ins->Bind(1, e.name).Bind(2, e.artifact_location).Bind(3, e.creation_time).Bind(4,
-                                                                                   e.creation_time);
+      ins->Bind(1, e.name)
+          .Bind(2, e.artifact_location)
+          .Bind(3, e.creation_time)
+          .Bind(4, e.creation_time);
       PLINTH_RETURN_IF_ERROR(ins->Exec());
       int64_t new_id = sqlite3_last_insert_rowid(db.handle());
       id = std::to_string(new_id);
@@ -183,9 +185,9 @@ class SqliteStore final : public MetadataStore {
       return ExperimentNotFound(experiment_id);
     }
     return Read<Experiment>([&](SqliteDb& db) -> Result<Experiment> {
-      PLINTH_ASSIGN_OR_RETURN(SqliteStmt * stmt,
-                              db.Prepare(std::string(kExperimentColumns) +
-                                         " FROM experiments WHERE experiment_id=?"));
+      PLINTH_ASSIGN_OR_RETURN(
+          SqliteStmt * stmt,
+          db.Prepare(std::string(kExperimentColumns) + " FROM experiments WHERE experiment_id=?"));
       stmt->Bind(1, *id);
       PLINTH_ASSIGN_OR_RETURN(bool row, stmt->Step());
       if (!row) {
@@ -200,10 +202,10 @@ class SqliteStore final : public MetadataStore {
 
   Result<Experiment> GetExperimentByName(const std::string& name) override {
     return Read<Experiment>([&](SqliteDb& db) -> Result<Experiment> {
-      PLINTH_ASSIGN_OR_RETURN(SqliteStmt * stmt,
-                              db.Prepare(std::string(kExperimentColumns) +
-                                         " FROM experiments WHERE name=? ORDER BY "
-                                         "lifecycle_stage='active' DESC LIMIT 1"));
+      PLINTH_ASSIGN_OR_RETURN(
+          SqliteStmt * stmt,
+          db.Prepare(std::string(kExperimentColumns) + " FROM experiments WHERE name=? ORDER BY "
+                                                       "lifecycle_stage='active' DESC LIMIT 1"));
       stmt->Bind(1, name);
       PLINTH_ASSIGN_OR_RETURN(bool row, stmt->Step());
       if (!row) {
@@ -221,8 +223,7 @@ class SqliteStore final : public MetadataStore {
     std::vector<SqlValue> binds;
     PLINTH_ASSIGN_OR_RETURN(std::string where, CompileExperimentFilter(search.filter, &binds));
     std::string sql = std::string(kExperimentColumns) + " FROM experiments e WHERE " +
-                      LifecycleClause("e.lifecycle_stage", search.view_type) + where +
-                      " ORDER BY ";
+                      LifecycleClause("e.lifecycle_stage", search.view_type) + where + " ORDER BY ";
     for (const OrderBy& o : search.order_by) {
       PLINTH_ASSIGN_OR_RETURN(std::string term, CompileExperimentOrderBy(o, &binds));
       sql += term + ", ";
@@ -382,7 +383,7 @@ class SqliteStore final : public MetadataStore {
   Result<Run> GetRun(const std::string& run_id) override {
     return Read<Run>([&](SqliteDb& db) -> Result<Run> {
       PLINTH_ASSIGN_OR_RETURN(SqliteStmt * stmt, db.Prepare(std::string(kRunColumns) +
-                                                             " FROM runs r WHERE run_uuid=?"));
+                                                            " FROM runs r WHERE run_uuid=?"));
       stmt->Bind(1, run_id);
       PLINTH_ASSIGN_OR_RETURN(bool row, stmt->Step());
       if (!row) {
@@ -420,7 +421,7 @@ class SqliteStore final : public MetadataStore {
         PLINTH_RETURN_IF_ERROR(UpsertRunTag(db, run_id, {"mlflow.runName", *update.run_name}));
       }
       PLINTH_ASSIGN_OR_RETURN(SqliteStmt * stmt, db.Prepare(std::string(kRunColumns) +
-                                                             " FROM runs r WHERE run_uuid=?"));
+                                                            " FROM runs r WHERE run_uuid=?"));
       stmt->Bind(1, run_id);
       PLINTH_ASSIGN_OR_RETURN(bool row, stmt->Step());
       if (row) {
@@ -452,8 +453,7 @@ class SqliteStore final : public MetadataStore {
   }
 
   Status LogBatch(const std::string& run_id, const std::vector<Metric>& metrics,
-                  const std::vector<KeyValue>& params,
-                  const std::vector<KeyValue>& tags) override {
+                  const std::vector<KeyValue>& params, const std::vector<KeyValue>& tags) override {
     return Write([&](SqliteDb& db) -> Status {
       PLINTH_RETURN_IF_ERROR(CheckRunActive(db, run_id));
       for (const KeyValue& p : params) {
@@ -500,8 +500,11 @@ class SqliteStore final : public MetadataStore {
             db.Prepare("INSERT INTO datasets (experiment_id, name, digest, source_type, source, "
                        "schema, profile) VALUES (?, ?, ?, ?, ?, ?, ?) "
                        "ON CONFLICT (experiment_id, name, digest) DO NOTHING"));
-        up->Bind(1, experiment_id).Bind(2, d.name).Bind(3, d.digest).Bind(4, d.source_type).Bind(
-            5, d.source);
+        up->Bind(1, experiment_id)
+            .Bind(2, d.name)
+            .Bind(3, d.digest)
+            .Bind(4, d.source_type)
+            .Bind(5, d.source);
         d.schema.empty() ? up->BindNull(6) : up->Bind(6, d.schema);
         d.profile.empty() ? up->BindNull(7) : up->Bind(7, d.profile);
         PLINTH_RETURN_IF_ERROR(up->Exec());
@@ -598,7 +601,8 @@ class SqliteStore final : public MetadataStore {
             chosen.resize(static_cast<size_t>(max_results));
           }
         } else {
-          double stride = static_cast<double>(all.size() - 1) / static_cast<double>(max_results - 1);
+          double stride =
+              static_cast<double>(all.size() - 1) / static_cast<double>(max_results - 1);
           for (int64_t i = 0; i < max_results; ++i) {
             size_t idx = static_cast<size_t>(std::llround(static_cast<double>(i) * stride));
             if (chosen.empty() || chosen.back() != all[idx]) chosen.push_back(all[idx]);
@@ -631,8 +635,7 @@ class SqliteStore final : public MetadataStore {
     std::string order;
     int join_index = 0;
     for (const OrderBy& o : search.order_by) {
-      PLINTH_ASSIGN_OR_RETURN(std::string term,
-                              CompileRunOrderBy(o, join_index++, &joins, &binds));
+      PLINTH_ASSIGN_OR_RETURN(std::string term, CompileRunOrderBy(o, join_index++, &joins, &binds));
       order += term + ", ";
     }
     std::vector<SqlValue> where_binds;
@@ -820,8 +823,9 @@ class SqliteStore final : public MetadataStore {
     }
     ordered.emplace_back(search.max_results + 1);
     ordered.emplace_back(search.offset);
-    std::string sql = std::string(kModelColumns) + " FROM logged_models m WHERE m.experiment_id IN " +
-                      ids + " AND m.lifecycle_stage='active'" + where + " ORDER BY " + order +
+    std::string sql = std::string(kModelColumns) +
+                      " FROM logged_models m WHERE m.experiment_id IN " + ids +
+                      " AND m.lifecycle_stage='active'" + where + " ORDER BY " + order +
                       "m.creation_timestamp_ms DESC, m.model_id ASC LIMIT ? OFFSET ?";
     return Read<LoggedModelPage>([&](SqliteDb& db) -> Result<LoggedModelPage> {
       PLINTH_ASSIGN_OR_RETURN(auto stmt, db.PrepareOnce(sql));
@@ -1101,11 +1105,15 @@ class SqliteStore final : public MetadataStore {
     PLINTH_RETURN_IF_ERROR(
         each("SELECT run_uuid, key, value FROM params WHERE run_uuid IN "
              "(SELECT value FROM json_each(?)) ORDER BY run_uuid, key",
-             [](SqliteStmt& s, Run& r) { r.params.push_back({s.Text(1), s.Text(2)}); }));
+             [](SqliteStmt& s, Run& r) {
+               r.params.push_back({s.Text(1), s.Text(2)});
+             }));
     PLINTH_RETURN_IF_ERROR(
         each("SELECT run_uuid, key, value FROM tags WHERE run_uuid IN "
              "(SELECT value FROM json_each(?)) ORDER BY run_uuid, key",
-             [](SqliteStmt& s, Run& r) { r.tags.push_back({s.Text(1), s.Text(2)}); }));
+             [](SqliteStmt& s, Run& r) {
+               r.tags.push_back({s.Text(1), s.Text(2)});
+             }));
     PLINTH_RETURN_IF_ERROR(each(
         "SELECT run_uuid, key, value, timestamp, step, is_nan FROM latest_metrics WHERE run_uuid "
         "IN (SELECT value FROM json_each(?)) ORDER BY run_uuid, key",
@@ -1136,18 +1144,18 @@ class SqliteStore final : public MetadataStore {
     bool any_inputs = false;
     for (Run& r : *runs) any_inputs |= !r.dataset_inputs.empty();
     if (any_inputs) {
-      PLINTH_RETURN_IF_ERROR(each(
-          "SELECT run_uuid, dataset_uuid, key, value FROM input_tags WHERE run_uuid IN "
-          "(SELECT value FROM json_each(?)) ORDER BY run_uuid, dataset_uuid, key",
-          [](SqliteStmt& s, Run& r) {
-            std::string id = std::to_string(s.Int64(1));
-            for (DatasetInput& in : r.dataset_inputs) {
-              if (!in.tags.empty() && in.tags.front().key == "\x01id" &&
-                  in.tags.front().value == id) {
-                in.tags.push_back({s.Text(2), s.Text(3)});
-              }
-            }
-          }));
+      PLINTH_RETURN_IF_ERROR(
+          each("SELECT run_uuid, dataset_uuid, key, value FROM input_tags WHERE run_uuid IN "
+               "(SELECT value FROM json_each(?)) ORDER BY run_uuid, dataset_uuid, key",
+               [](SqliteStmt& s, Run& r) {
+                 std::string id = std::to_string(s.Int64(1));
+                 for (DatasetInput& in : r.dataset_inputs) {
+                   if (!in.tags.empty() && in.tags.front().key == "\x01id" &&
+                       in.tags.front().value == id) {
+                     in.tags.push_back({s.Text(2), s.Text(3)});
+                   }
+                 }
+               }));
       for (Run& r : *runs) {
         for (DatasetInput& in : r.dataset_inputs) {
           if (!in.tags.empty() && in.tags.front().key == "\x01id") {
@@ -1206,7 +1214,8 @@ class SqliteStore final : public MetadataStore {
 
   Result<std::string> ExperimentStage(SqliteDb& db, int64_t id, const std::string& id_text) {
     PLINTH_ASSIGN_OR_RETURN(
-        SqliteStmt * s, db.Prepare("SELECT lifecycle_stage FROM experiments WHERE experiment_id=?"));
+        SqliteStmt * s,
+        db.Prepare("SELECT lifecycle_stage FROM experiments WHERE experiment_id=?"));
     s->Bind(1, id);
     PLINTH_ASSIGN_OR_RETURN(bool row, s->Step());
     std::string stage = row ? s->Text(0) : "";
@@ -1218,8 +1227,7 @@ class SqliteStore final : public MetadataStore {
   }
 
   Status CheckRunExists(SqliteDb& db, const std::string& run_id) {
-    PLINTH_ASSIGN_OR_RETURN(SqliteStmt * s,
-                            db.Prepare("SELECT 1 FROM runs WHERE run_uuid=?"));
+    PLINTH_ASSIGN_OR_RETURN(SqliteStmt * s, db.Prepare("SELECT 1 FROM runs WHERE run_uuid=?"));
     s->Bind(1, run_id);
     PLINTH_ASSIGN_OR_RETURN(bool row, s->Step());
     s->Reset();
@@ -1281,10 +1289,9 @@ class SqliteStore final : public MetadataStore {
 
   // Params are write-once: the same value again is fine, a different one is refused.
   Status InsertParam(SqliteDb& db, const std::string& run_id, const KeyValue& p) {
-    PLINTH_ASSIGN_OR_RETURN(
-        SqliteStmt * ins,
-        db.Prepare("INSERT INTO params (run_uuid, key, value) VALUES (?, ?, ?) "
-                   "ON CONFLICT (run_uuid, key) DO NOTHING"));
+    PLINTH_ASSIGN_OR_RETURN(SqliteStmt * ins,
+                            db.Prepare("INSERT INTO params (run_uuid, key, value) VALUES (?, ?, ?) "
+                                       "ON CONFLICT (run_uuid, key) DO NOTHING"));
     ins->Bind(1, run_id).Bind(2, p.key).Bind(3, p.value);
     PLINTH_RETURN_IF_ERROR(ins->Exec());
     if (ins->Changes() == 1) {
@@ -1297,10 +1304,9 @@ class SqliteStore final : public MetadataStore {
     std::string old = row ? get->Text(0) : "";
     get->Reset();
     if (old != p.value) {
-      return InvalidArgument(
-          "Changing param values is not allowed. Param with key='" + p.key +
-          "' was already logged with value='" + old + "' for run ID='" + run_id +
-          "'. Attempted logging new value '" + p.value + "'.");
+      return InvalidArgument("Changing param values is not allowed. Param with key='" + p.key +
+                             "' was already logged with value='" + old + "' for run ID='" + run_id +
+                             "'. Attempted logging new value '" + p.value + "'.");
     }
     return Status::Ok();
   }
@@ -1323,8 +1329,12 @@ class SqliteStore final : public MetadataStore {
     std::unordered_map<std::string_view, const Metric*> newest;
     for (const Metric& m : metrics) {
       auto [value, is_nan] = StoredValue(m.value);
-      ins->Bind(1, run_id).Bind(2, m.key).Bind(3, m.step).Bind(4, m.timestamp).Bind(5, value).Bind(
-          6, is_nan);
+      ins->Bind(1, run_id)
+          .Bind(2, m.key)
+          .Bind(3, m.step)
+          .Bind(4, m.timestamp)
+          .Bind(5, value)
+          .Bind(6, is_nan);
       m.model_id.empty() ? ins->BindNull(7) : ins->Bind(7, m.model_id);
       m.dataset_name.empty() ? ins->BindNull(8) : ins->Bind(8, m.dataset_name);
       m.dataset_digest.empty() ? ins->BindNull(9) : ins->Bind(9, m.dataset_digest);
@@ -1340,7 +1350,11 @@ class SqliteStore final : public MetadataStore {
     }
     for (const auto& [key, m] : newest) {
       auto [value, is_nan] = StoredValue(m->value);
-      latest->Bind(1, run_id).Bind(2, m->key).Bind(3, m->step).Bind(4, m->timestamp).Bind(5, value)
+      latest->Bind(1, run_id)
+          .Bind(2, m->key)
+          .Bind(3, m->step)
+          .Bind(4, m->timestamp)
+          .Bind(5, value)
           .Bind(6, is_nan);
       PLINTH_RETURN_IF_ERROR(latest->Exec());
     }

@@ -575,7 +575,7 @@ Status ResolveIdentifier(std::string_view raw, Dialect dialect, Purpose purpose,
       }
     }
     if (out->attribute == nullptr) {
-      const std::string_view valid = dialect == Dialect::kExperiments   ? kExperimentKeys
+      const std::string_view valid = dialect == Dialect::kExperiments    ? kExperimentKeys
                                      : dialect == Dialect::kLoggedModels ? kLoggedModelKeys
                                      : purpose == Purpose::kFilter       ? kRunSearchKeys
                                                                          : kRunOrderByKeys;
@@ -912,8 +912,7 @@ Status FilterParser::Resolve(const RawClause& raw, store::FilterClause* out) con
   out->key = std::string(id.attribute != nullptr ? id.attribute->canonical : id.key);
 
   if (raw.op.comparator == Comparator::kIsNull || raw.op.comparator == Comparator::kIsNotNull) {
-    if (RunLike(dialect_) && id.entity != EntityKind::kTag &&
-        id.entity != EntityKind::kParam) {
+    if (RunLike(dialect_) && id.entity != EntityKind::kTag && id.entity != EntityKind::kParam) {
       return InvalidArgument(
           "IS NULL / IS NOT NULL is only supported for tags and params, not for '" +
           std::string(EntityName(id.entity)) + "' '" + std::string(id.key) + "'");

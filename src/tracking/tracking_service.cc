@@ -14,8 +14,8 @@ namespace {
 constexpr const char* kRunNameTag = "mlflow.runName";
 
 bool IsNameChar(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-         c == '_' || c == '/' || c == '.' || c == '-' || c == ' ' || c == ':' ||
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+         c == '/' || c == '.' || c == '-' || c == ' ' || c == ':' ||
          static_cast<unsigned char>(c) >= 0x80;  // \w in Python matches Unicode letters
 }
 
@@ -33,8 +33,7 @@ Status ValidateEntityName(const std::string& name, const char* entity) {
     }
   }
   // normpath(name) == name: no leading '/', no '//', no '.' or '..' segments, no trailing '/'.
-  bool bad_path = name.front() == '/' || name.back() == '/' ||
-                  name.find("//") != std::string::npos;
+  bool bad_path = name.front() == '/' || name.back() == '/' || name.find("//") != std::string::npos;
   size_t i = 0;
   while (!bad_path && i <= name.size()) {
     size_t j = name.find('/', i);
@@ -69,17 +68,17 @@ void TruncateValue(std::string* value, size_t limit) {
 Status ValidateLength(const std::string& value, size_t limit, const char* what,
                       const std::string& key) {
   if (value.size() > limit) {
-    return InvalidArgument(std::string(what) + " value '" + value.substr(0, 32) +
-                           "...' for key '" + key + "' had length " +
-                           std::to_string(value.size()) + ", which exceeded length limit of " +
-                           std::to_string(limit));
+    return InvalidArgument(std::string(what) + " value '" + value.substr(0, 32) + "...' for key '" +
+                           key + "' had length " + std::to_string(value.size()) +
+                           ", which exceeded length limit of " + std::to_string(limit));
   }
   return Status::Ok();
 }
 
 Status ValidateExperimentName(const std::string& name) {
   if (name.empty()) {
-    return InvalidArgument("Invalid experiment name: ''. Experiment name must be a non-empty string.");
+    return InvalidArgument(
+        "Invalid experiment name: ''. Experiment name must be a non-empty string.");
   }
   if (name.size() > kMaxExperimentNameLength) {
     return InvalidArgument("'name' exceeds the maximum length of " +
@@ -117,8 +116,8 @@ Result<int64_t> DecodePageToken(const std::string& token) {
   if (token.empty()) {
     return int64_t{0};
   }
-  auto bad = InvalidArgument("Invalid page token, could not base64-decode or parse '" + token +
-                             "'");
+  auto bad =
+      InvalidArgument("Invalid page token, could not base64-decode or parse '" + token + "'");
   auto decoded = Base64Decode(token);
   if (!decoded) {
     return bad;
@@ -134,8 +133,7 @@ Result<int64_t> DecodePageToken(const std::string& token) {
   return **offset;
 }
 
-TrackingService::TrackingService(store::MetadataStore* store, Clock* clock,
-                                 TrackingOptions options)
+TrackingService::TrackingService(store::MetadataStore* store, Clock* clock, TrackingOptions options)
     : store_(store), clock_(clock), options_(std::move(options)) {}
 
 // ---------------------------------------------------------------- experiments
@@ -192,8 +190,9 @@ Status TrackingService::RenameExperiment(const std::string& experiment_id,
 
 Status TrackingService::DeleteExperiment(const std::string& experiment_id) {
   if (experiment_id == "0") {
-    return InvalidArgument("Cannot delete the default experiment '0'. This is an internally "
-                           "reserved experiment.");
+    return InvalidArgument(
+        "Cannot delete the default experiment '0'. This is an internally "
+        "reserved experiment.");
   }
   return store_->SetExperimentLifecycle(experiment_id, store::LifecycleStage::kDeleted,
                                         clock_->NowMillis());
@@ -230,9 +229,10 @@ Result<Run> TrackingService::CreateRun(const CreateRunRequest& request) {
     PLINTH_RETURN_IF_ERROR(ValidateLength(t.value, kMaxTagValueLength, "Tag", t.key));
     if (t.key == kRunNameTag) {
       if (!run_name.empty() && run_name != t.value) {
-        return InvalidArgument("Both 'run_name' argument and 'mlflow.runName' tag are specified, "
-                               "but with different values (run_name='" +
-                               run_name + "', mlflow.runName='" + t.value + "').");
+        return InvalidArgument(
+            "Both 'run_name' argument and 'mlflow.runName' tag are specified, "
+            "but with different values (run_name='" +
+            run_name + "', mlflow.runName='" + t.value + "').");
       }
       run_name = t.value;
     }
@@ -377,17 +377,19 @@ Result<std::vector<Metric>> TrackingService::GetMetricHistoryBulkInterval(
     std::optional<int64_t> start_step, std::optional<int64_t> end_step,
     std::optional<int64_t> max_results) {
   if (run_ids.empty()) {
-    return InvalidArgument("GetMetricHistoryBulkInterval request must specify at least one run_id.");
+    return InvalidArgument(
+        "GetMetricHistoryBulkInterval request must specify at least one run_id.");
   }
   if (run_ids.size() > 100) {
-    return InvalidArgument("GetMetricHistoryBulkInterval request cannot specify more than 100 "
-                           "run_ids. Received " +
-                           std::to_string(run_ids.size()) + " run_ids.");
+    return InvalidArgument(
+        "GetMetricHistoryBulkInterval request cannot specify more than 100 "
+        "run_ids. Received " +
+        std::to_string(run_ids.size()) + " run_ids.");
   }
   if (start_step && end_step && *start_step > *end_step) {
     return InvalidArgument("end_step must be greater than start_step. Found start_step=" +
-                           std::to_string(*start_step) + " and end_step=" +
-                           std::to_string(*end_step) + ".");
+                           std::to_string(*start_step) +
+                           " and end_step=" + std::to_string(*end_step) + ".");
   }
   int64_t limit = max_results.value_or(320);
   if (limit <= 0 || limit > 2500) {
@@ -401,8 +403,8 @@ Result<std::vector<Metric>> TrackingService::GetMetricHistoryBulkInterval(
 }
 
 Result<Paged<Run>> TrackingService::SearchRuns(const SearchRunsRequest& request) {
-  PLINTH_RETURN_IF_ERROR(ValidateMaxResults(request.max_results, kMaxSearchRunsResults,
-                                            "search_runs"));
+  PLINTH_RETURN_IF_ERROR(
+      ValidateMaxResults(request.max_results, kMaxSearchRunsResults, "search_runs"));
   store::RunSearch search;
   search.experiment_ids = request.experiment_ids;
   PLINTH_ASSIGN_OR_RETURN(search.filter, ParseRunFilter(request.filter));
@@ -435,8 +437,7 @@ Result<LoggedModel> TrackingService::CreateLoggedModel(LoggedModel model) {
   for (const KeyValue& p : model.params) {
     PLINTH_RETURN_IF_ERROR(ValidateParamName(p.key));
   }
-  model.artifact_uri =
-      experiment.artifact_location + "/models/" + model.model_id + "/artifacts";
+  model.artifact_uri = experiment.artifact_location + "/models/" + model.model_id + "/artifacts";
   model.status = store::LoggedModelStatus::kPending;
   model.creation_timestamp_ms = clock_->NowMillis();
   model.last_updated_timestamp_ms = model.creation_timestamp_ms;
@@ -467,8 +468,7 @@ Result<LoggedModel> TrackingService::SetLoggedModelTags(const std::string& model
   return store_->GetLoggedModel(model_id);
 }
 
-Status TrackingService::DeleteLoggedModelTag(const std::string& model_id,
-                                             const std::string& key) {
+Status TrackingService::DeleteLoggedModelTag(const std::string& model_id, const std::string& key) {
   return store_->DeleteLoggedModelTag(model_id, key);
 }
 

@@ -115,10 +115,11 @@ class TrackingService {
   Result<Paged<Metric>> GetMetricHistory(const std::string& run_id, const std::string& key,
                                          std::optional<int64_t> max_results,
                                          const std::string& page_token);
-  Result<std::vector<Metric>> GetMetricHistoryBulkInterval(
-      const std::vector<std::string>& run_ids, const std::string& key,
-      std::optional<int64_t> start_step, std::optional<int64_t> end_step,
-      std::optional<int64_t> max_results);
+  Result<std::vector<Metric>> GetMetricHistoryBulkInterval(const std::vector<std::string>& run_ids,
+                                                           const std::string& key,
+                                                           std::optional<int64_t> start_step,
+                                                           std::optional<int64_t> end_step,
+                                                           std::optional<int64_t> max_results);
   Result<Paged<Run>> SearchRuns(const SearchRunsRequest& request);
 
   // Logged models (MLflow 3).
