@@ -1125,45 +1125,33 @@ class SqliteStore final : public MetadataStore {
           m.step = s.Int64(4);
           r.metrics.push_back(std::move(m));
         }));
+    // One row per (run, dataset, input tag); rows of one input arrive together.
+    std::unordered_map<const Run*, int64_t> last_dataset;
     PLINTH_RETURN_IF_ERROR(each(
         "SELECT i.run_uuid, d.dataset_uuid, d.name, d.digest, d.source_type, d.source, "
-        "d.schema, d.profile FROM run_inputs i JOIN datasets d ON d.dataset_uuid=i.dataset_uuid "
-        "WHERE i.run_uuid IN (SELECT value FROM json_each(?)) ORDER BY i.run_uuid, d.dataset_uuid",
-        [](SqliteStmt& s, Run& r) {
-          DatasetInput in;
-          in.dataset.name = s.Text(2);
-          in.dataset.digest = s.Text(3);
-          in.dataset.source_type = s.Text(4);
-          in.dataset.source = s.Text(5);
-          in.dataset.schema = s.Text(6);
-          in.dataset.profile = s.Text(7);
-          // The dataset id rides in a tag slot until the tags below replace it.
-          in.tags.push_back({"\x01id", std::to_string(s.Int64(1))});
-          r.dataset_inputs.push_back(std::move(in));
-        }));
-    bool any_inputs = false;
-    for (Run& r : *runs) any_inputs |= !r.dataset_inputs.empty();
-    if (any_inputs) {
-      PLINTH_RETURN_IF_ERROR(
-          each("SELECT run_uuid, dataset_uuid, key, value FROM input_tags WHERE run_uuid IN "
-               "(SELECT value FROM json_each(?)) ORDER BY run_uuid, dataset_uuid, key",
-               [](SqliteStmt& s, Run& r) {
-                 std::string id = std::to_string(s.Int64(1));
-                 for (DatasetInput& in : r.dataset_inputs) {
-                   if (!in.tags.empty() && in.tags.front().key == "\x01id" &&
-                       in.tags.front().value == id) {
-                     in.tags.push_back({s.Text(2), s.Text(3)});
-                   }
-                 }
-               }));
-      for (Run& r : *runs) {
-        for (DatasetInput& in : r.dataset_inputs) {
-          if (!in.tags.empty() && in.tags.front().key == "\x01id") {
-            in.tags.erase(in.tags.begin());
+        "d.schema, d.profile, t.key, t.value FROM run_inputs i "
+        "JOIN datasets d ON d.dataset_uuid=i.dataset_uuid "
+        "LEFT JOIN input_tags t ON t.run_uuid=i.run_uuid AND t.dataset_uuid=i.dataset_uuid "
+        "WHERE i.run_uuid IN (SELECT value FROM json_each(?)) "
+        "ORDER BY i.run_uuid, d.dataset_uuid, t.key",
+        [&last_dataset](SqliteStmt& s, Run& r) {
+          int64_t dataset_uuid = s.Int64(1);
+          auto last = last_dataset.find(&r);
+          if (last == last_dataset.end() || last->second != dataset_uuid) {
+            DatasetInput in;
+            in.dataset.name = s.Text(2);
+            in.dataset.digest = s.Text(3);
+            in.dataset.source_type = s.Text(4);
+            in.dataset.source = s.Text(5);
+            in.dataset.schema = s.Text(6);
+            in.dataset.profile = s.Text(7);
+            r.dataset_inputs.push_back(std::move(in));
+            last_dataset[&r] = dataset_uuid;
           }
-        }
-      }
-    }
+          if (!s.IsNull(8)) {
+            r.dataset_inputs.back().tags.push_back({s.Text(8), s.Text(9)});
+          }
+        }));
     PLINTH_RETURN_IF_ERROR(
         each("SELECT run_uuid, model_id, direction, step FROM run_models WHERE run_uuid IN "
              "(SELECT value FROM json_each(?)) ORDER BY run_uuid, model_id",

@@ -783,3 +783,29 @@ TEST(SearchOrderByTest, FirstBadEntryIsReported) {
 
 }  // namespace
 }  // namespace plinth::tracking
+
+namespace plinth::tracking {
+namespace {
+
+TEST(ParseLoggedModelFilterTest, CombinesAttributesWithRunEntities) {
+  auto f = ParseLoggedModelFilter("name = 'model' AND params.lr = '0.1' AND metrics.acc > 0.9");
+  ASSERT_TRUE(f.ok()) << f.status().ToString();
+  ASSERT_EQ(f->clauses.size(), 3u);
+  EXPECT_EQ(f->clauses[0].entity, store::EntityKind::kAttribute);
+  EXPECT_EQ(f->clauses[0].key, "name");
+  EXPECT_EQ(f->clauses[0].string_value, "model");
+  EXPECT_EQ(f->clauses[1].entity, store::EntityKind::kParam);
+  EXPECT_EQ(f->clauses[2].entity, store::EntityKind::kMetric);
+  EXPECT_TRUE(f->clauses[2].numeric);
+  EXPECT_DOUBLE_EQ(f->clauses[2].number_value, 0.9);
+}
+
+TEST(ParseLoggedModelFilterTest, RejectsRunOnlyAttributes) {
+  auto f = ParseLoggedModelFilter("run_name = 'x'");
+  ASSERT_FALSE(f.ok());
+  EXPECT_EQ(f.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(f.status().message().find("Invalid attribute key 'run_name'"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace plinth::tracking
