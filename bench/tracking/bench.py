@@ -66,6 +66,7 @@ SEARCH_ORDER = "metrics.loss DESC"
 SEARCH_MAX = 100
 HISTORY_KEY = "hist"
 HISTORY_PAGE = 25000
+NOISY_CORES = 0.25  # CPU used by other processes during a phase above which it counts as disturbed
 
 
 # ----------------------------------------------------------------------------------------------
@@ -852,7 +853,19 @@ class Bench:
             s1 = cpu_snapshot(self.root)
             info["idle_cpu_ms_per_s"] = round(cpu_delta_seconds(s0, s1) * 1000 / a.idle_seconds, 2)
             for w in wl:
-                info["workloads"][w] = self.timed(w, specs[w], sampler)
+                r = self.timed(w, specs[w], sampler)
+                tries = 1
+                # a phase disturbed by another job on the machine is measured again (bounded);
+                # the cleaner of the attempts is kept and the number of attempts recorded
+                while (r.get("other_cores_used") or 0) > NOISY_CORES and tries <= a.noisy_retries:
+                    self.log(f"  {w}: {r['other_cores_used']:.2f} cores used by other processes; "
+                             "measuring again")
+                    r2 = self.timed(w, specs[w], sampler)
+                    tries += 1
+                    if (r2.get("other_cores_used") or 0) < (r.get("other_cores_used") or 0):
+                        r = r2
+                r["attempts"] = tries
+                info["workloads"][w] = r
                 if srv.proc.poll() is not None:
                     raise RuntimeError(f"{target} died during {w}:\n{srv.log_tail()}")
             # process tree breakdown at the end (RSS now and high-water mark per process)
@@ -880,6 +893,12 @@ class Bench:
             elif not info.get("storage_kept"):
                 shutil.rmtree(tmp, ignore_errors=True)
         return info
+
+
+def fmt_other(v) -> str:
+    if v is None:
+        return "—"
+    return "≈0" if v < 0.05 else f"{v:.2f}"
 
 
 def fmt(v, nd=None) -> str:
@@ -986,10 +1005,10 @@ def render_markdown(res: dict) -> str:
     w("")
     present = [t for t in ALL_TARGETS if t in ok]
     other = [(r.get("other_cores_used") or 0) for t in present for r in ok[t]["workloads"].values()]
-    if other and max(other) > 0.25:
-        n_bad = sum(1 for o in other if o > 0.25)
+    if other and max(other) > NOISY_CORES:
+        n_bad = sum(1 for o in other if o > NOISY_CORES)
         w(f"> ⚠ **Shared machine**: in {n_bad} of {len(other)} timed phases other processes "
-          f"used more than 0.25 cores (up to {max(other):.2f} of 2) while the benchmark ran; "
+          f"used more than {NOISY_CORES} cores (up to {max(other):.2f} of 2) while the benchmark ran; "
           "those phases are flagged below. Throughput and latency there are understated; "
           "CPU per operation is the more robust number.")
         w("")
@@ -1114,7 +1133,7 @@ def render_markdown(res: dict) -> str:
             if r.get("reconnects"):
                 notes.append(f"{TARGET_TITLES[t]}: {r['reconnects']} reconnects (keep-alive not held)")
         for t, r in rows:
-            if (r.get("other_cores_used") or 0) > 0.25:
+            if (r.get("other_cores_used") or 0) > NOISY_CORES:
                 notes.append(f"⚠ {TARGET_TITLES[t]}: other processes used "
                              f"{r['other_cores_used']:.2f} cores during this phase (shared "
                              "machine): its throughput and latency are understated; CPU/op "
@@ -1122,10 +1141,17 @@ def render_markdown(res: dict) -> str:
         cores = ", ".join(f"{TARGET_TITLES[t]} {fmt(r['server_cores_used'])}" for t, r in rows)
         busy = ", ".join(f"{TARGET_TITLES[t]} {r['machine_cpu_busy'] * 100:.0f}%" for t, r in rows)
         client = ", ".join(f"{TARGET_TITLES[t]} {fmt(r['client_cpu_ms_per_op'])}" for t, r in rows)
-        other = ", ".join(f"{TARGET_TITLES[t]} {fmt(r.get('other_cores_used'))}" for t, r in rows)
+        other = ", ".join(f"{TARGET_TITLES[t]} {fmt_other(r.get('other_cores_used'))}"
+                          for t, r in rows)
+        retried = [f"{TARGET_TITLES[t]} ({r['attempts']} attempts)" for t, r in rows
+                   if r.get("attempts", 1) > 1]
+        if retried:
+            notes.append("Re-measured because another job disturbed the first attempt (the "
+                         "cleaner attempt is shown): " + ", ".join(retried) + ".")
         notes.append(f"Server cores busy: {cores}. Machine CPU busy: {busy}. "
                      f"Load-generator CPU ms/op: {client}. Cores used outside the server and "
-                     f"the load generator (other processes, kernel): {other}.")
+                     f"the load generator (other processes, kernel; ±0.15 accounting noise): "
+                     f"{other}.")
         for n in notes:
             w(f"- {n}")
         w("")
@@ -1228,10 +1254,12 @@ def render_markdown(res: dict) -> str:
       "and `GET /health`.")
     w("- Before each server (up to `--wait-quiet` s) and each timed phase (up to "
       "`--phase-wait-quiet` s) the script waits for the machine to be nearly idle; CPU used by anything else during a phase is measured from `/proc/stat` and "
-      "reported under each table, with a warning when it exceeds 0.25 cores.")
+      "reported under each table (per-process and machine-wide accounting differ by up to "
+      "~0.15 cores), with a warning when it exceeds 0.25 cores; such a phase is measured "
+      "once more (`--noisy-retries`) and the cleaner attempt kept.")
     w("- Telemetry is off for the peers (`MLFLOW_DISABLE_TELEMETRY=true`, `DO_NOT_TRACK=true`).")
     w("")
-    w("Reproduce: `bench/tracking/run.sh` (full, ~15 min) or `bench/tracking/run.sh --quick` "
+    w("Reproduce: `bench/tracking/run.sh` (full, ~15–20 min) or `bench/tracking/run.sh --quick` "
       "(smoke run, does not rewrite this file unless `--docs` is given); "
       "`bench/tracking/run.sh --help` lists the knobs (`--targets`, `--duration`, "
       "`--concurrency`, `--workloads`, …).")
@@ -1283,6 +1311,9 @@ def parse_args(argv):
     p.add_argument("--phase-wait-quiet", type=float, default=None,
                    help="before each timed phase, wait up to this many seconds for an idle "
                    "machine (default 15, quick 0)")
+    p.add_argument("--noisy-retries", type=int, default=None,
+                   help="re-measure a phase during which other processes used more than "
+                   f"{NOISY_CORES} cores, at most this many times (default 1, quick 0)")
     p.add_argument("--quiet-cores", type=float, default=0.3,
                    help="'idle' = at most this many cores busy over 2 s")
     p.add_argument("--keep-storage", action="store_true", help="keep the servers' temp dirs")
@@ -1310,6 +1341,8 @@ def parse_args(argv):
         a.search_runs = 1000 if a.quick else 10000
     if a.wait_quiet is None:
         a.wait_quiet = 10.0 if a.quick else 120.0
+    if a.noisy_retries is None:
+        a.noisy_retries = 0 if a.quick else 1
     if a.phase_wait_quiet is None:
         a.phase_wait_quiet = 0.0 if a.quick else 15.0
     if a.history_points is None:
