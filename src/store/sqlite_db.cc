@@ -39,7 +39,7 @@ Result<std::unique_ptr<SqliteDb>> SqliteDb::Open(const std::string& path, bool r
   // committed transaction wrote when the process dies, only (at worst) on power loss.
   std::string pragmas =
       "PRAGMA foreign_keys=ON; PRAGMA case_sensitive_like=ON; PRAGMA temp_store=MEMORY;"
-      "PRAGMA cache_size=-65536; PRAGMA mmap_size=268435456;";
+      "PRAGMA cache_size=-16384;";
   if (!read_only) {
     pragmas += "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;";
   }

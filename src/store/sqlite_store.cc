@@ -371,7 +371,7 @@ class SqliteStore final : public MetadataStore {
           .Bind(8, i.artifact_uri);
       PLINTH_RETURN_IF_ERROR(ins->Exec());
       for (const KeyValue& t : run.tags) {
-        PLINTH_RETURN_IF_ERROR(UpsertRunTag(db, i.run_id, t));
+        PLINTH_RETURN_IF_ERROR(UpsertRunTag(db, i.run_id, t, /*sync_run_name=*/false));
       }
       for (const KeyValue& p : run.params) {
         PLINTH_RETURN_IF_ERROR(InsertParam(db, i.run_id, p));
@@ -1258,14 +1258,17 @@ class SqliteStore final : public MetadataStore {
     return s->Exec();
   }
 
-  Status UpsertRunTag(SqliteDb& db, const std::string& run_id, const KeyValue& tag) {
+  // `sync_run_name`: an mlflow.runName tag also renames the run (off when the caller has set
+  // the run's name already).
+  Status UpsertRunTag(SqliteDb& db, const std::string& run_id, const KeyValue& tag,
+                      bool sync_run_name = true) {
     PLINTH_ASSIGN_OR_RETURN(
         SqliteStmt * s,
         db.Prepare("INSERT INTO tags (run_uuid, key, value) VALUES (?, ?, ?) "
                    "ON CONFLICT (run_uuid, key) DO UPDATE SET value=excluded.value"));
     s->Bind(1, run_id).Bind(2, tag.key).Bind(3, tag.value);
     PLINTH_RETURN_IF_ERROR(s->Exec());
-    if (tag.key == "mlflow.runName") {
+    if (sync_run_name && tag.key == "mlflow.runName") {
       // The run's name and its mlflow.runName tag are one fact, as in MLflow.
       PLINTH_ASSIGN_OR_RETURN(SqliteStmt * u,
                               db.Prepare("UPDATE runs SET name=? WHERE run_uuid=?"));

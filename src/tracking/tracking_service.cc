@@ -216,13 +216,24 @@ Status TrackingService::DeleteExperimentTag(const std::string& experiment_id,
 
 // ---------------------------------------------------------------- runs
 
+Result<std::string> TrackingService::ArtifactLocationOf(const std::string& experiment_id) {
+  {
+    std::lock_guard<std::mutex> lock(cache_mu_);
+    auto it = artifact_locations_.find(experiment_id);
+    if (it != artifact_locations_.end()) {
+      return it->second;
+    }
+  }
+  PLINTH_ASSIGN_OR_RETURN(Experiment experiment, store_->GetExperiment(experiment_id));
+  std::lock_guard<std::mutex> lock(cache_mu_);
+  artifact_locations_[experiment_id] = experiment.artifact_location;
+  return experiment.artifact_location;
+}
+
 Result<Run> TrackingService::CreateRun(const CreateRunRequest& request) {
   std::string experiment_id = request.experiment_id.empty() ? "0" : request.experiment_id;
-  PLINTH_ASSIGN_OR_RETURN(Experiment experiment, store_->GetExperiment(experiment_id));
-  if (experiment.lifecycle_stage != store::LifecycleStage::kActive) {
-    return InvalidArgument("The experiment " + experiment_id +
-                           " must be in the 'active' state. Current state is deleted.");
-  }
+  // The store checks in the same transaction that the experiment exists and is active.
+  PLINTH_ASSIGN_OR_RETURN(std::string artifact_location, ArtifactLocationOf(experiment_id));
   std::string run_name = request.run_name;
   for (const KeyValue& t : request.tags) {
     PLINTH_RETURN_IF_ERROR(ValidateTagName(t.key));
@@ -247,7 +258,7 @@ Result<Run> TrackingService::CreateRun(const CreateRunRequest& request) {
   run.info.user_id = request.user_id;
   run.info.status = store::RunStatus::kRunning;
   run.info.start_time = request.start_time.value_or(clock_->NowMillis());
-  run.info.artifact_uri = experiment.artifact_location + "/" + run.info.run_id + "/artifacts";
+  run.info.artifact_uri = artifact_location + "/" + run.info.run_id + "/artifacts";
   run.tags = request.tags;
   bool has_name_tag = false;
   for (const KeyValue& t : run.tags) has_name_tag |= t.key == kRunNameTag;

@@ -1,12 +1,16 @@
 // TrackingService: the tracking engine. It validates requests the way MLflow does (names,
 // lengths, batch limits, run-name/tag agreement), fills in what the server decides (ids, run
 // names, artifact locations, times), parses search filters and page tokens, and calls the
-// MetadataStore. It knows nothing of HTTP. Thread-safe: it holds no mutable state of its own.
+// MetadataStore. It knows nothing of HTTP. Thread-safe. Its only state is a cache of
+// experiments' artifact locations, which never change once created, so replicas sharing one
+// database can each hold their own.
 #ifndef PLINTH_TRACKING_TRACKING_SERVICE_H_
 #define PLINTH_TRACKING_TRACKING_SERVICE_H_
 
+#include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "core/clock.h"
@@ -137,9 +141,14 @@ class TrackingService {
   Clock* clock() const { return clock_; }
 
  private:
+  // The experiment's artifact location, from the cache or the store. Failure: kNotFound.
+  Result<std::string> ArtifactLocationOf(const std::string& experiment_id);
+
   store::MetadataStore* store_;
   Clock* clock_;
   TrackingOptions options_;
+  std::mutex cache_mu_;
+  std::unordered_map<std::string, std::string> artifact_locations_;  // guarded by cache_mu_
 };
 
 // Validation shared with other engines.
