@@ -8,6 +8,7 @@
 // Reads: a pool of connections, each read in its own snapshot (BEGIN … COMMIT), concurrent with
 // the writer thanks to WAL.
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <condition_variable>
 #include <deque>
@@ -112,6 +113,13 @@ class SqliteStore final : public MetadataStore {
     if (writer_.joinable()) {
       writer_.join();
     }
+    if (checkpointer_.joinable()) {
+      checkpointer_.join();
+    }
+    if (checkpoint_db_) {
+      // Fold the WAL back into the database on a clean stop.
+      (void)checkpoint_db_->ExecScript("PRAGMA wal_checkpoint(TRUNCATE)");
+    }
   }
 
   Status Open(int64_t now) {
@@ -130,7 +138,12 @@ class SqliteStore final : public MetadataStore {
       PLINTH_ASSIGN_OR_RETURN(auto reader, SqliteDb::Open(options_.path, false));
       readers_.push_back(std::move(reader));
     }
+    // Checkpoints run on their own connection and thread, so the writer never stops to copy
+    // the WAL into the database (SQLite's automatic checkpoint would run inside a commit).
+    PLINTH_RETURN_IF_ERROR(write_db_->ExecScript("PRAGMA wal_autocheckpoint=0"));
+    PLINTH_ASSIGN_OR_RETURN(checkpoint_db_, SqliteDb::Open(options_.path, false));
     writer_ = std::thread([this] { WriterLoop(); });
+    checkpointer_ = std::thread([this] { CheckpointLoop(); });
     return Status::Ok();
   }
 
@@ -924,6 +937,35 @@ class SqliteStore final : public MetadataStore {
         batch[i]->done.set_value(std::move(results[i]));
       }
       batch.clear();
+      bool checkpoint_due;
+      {
+        std::lock_guard<std::mutex> lock(write_mu_);
+        checkpoint_due = ++commits_since_checkpoint_ >= kCheckpointCommits;
+      }
+      if (checkpoint_due) {
+        checkpoint_cv_.notify_one();
+      }
+    }
+  }
+
+  // Copies committed WAL pages into the database in the background: PASSIVE checkpoints never
+  // block the writer or readers. Runs after every `kCheckpointCommits` commits or once a second.
+  void CheckpointLoop() {
+    for (;;) {
+      {
+        std::unique_lock<std::mutex> lock(write_mu_);
+        checkpoint_cv_.wait_for(lock, std::chrono::seconds(1), [this] {
+          return stopping_ || commits_since_checkpoint_ >= kCheckpointCommits;
+        });
+        if (stopping_) {
+          return;
+        }
+        commits_since_checkpoint_ = 0;
+      }
+      Status s = checkpoint_db_->ExecScript("PRAGMA wal_checkpoint(PASSIVE)");
+      if (!s.ok()) {
+        PLINTH_LOG_WARN("WAL checkpoint failed: {}", s.ToString());
+      }
     }
   }
 
@@ -1376,8 +1418,14 @@ class SqliteStore final : public MetadataStore {
     return s->Exec();
   }
 
+  static constexpr int kCheckpointCommits = 200;
+
   SqliteStoreOptions options_;
-  std::unique_ptr<SqliteDb> write_db_;  // used only by the writer thread after Open
+  std::unique_ptr<SqliteDb> write_db_;       // used only by the writer thread after Open
+  std::unique_ptr<SqliteDb> checkpoint_db_;  // used only by the checkpointer thread
+  std::thread checkpointer_;
+  std::condition_variable checkpoint_cv_;
+  int commits_since_checkpoint_ = 0;  // guarded by write_mu_
   std::thread writer_;
   std::mutex write_mu_;
   std::condition_variable write_cv_;
