@@ -959,6 +959,11 @@ def versions(args, targets) -> dict:
          "plinth_git_dirty": bool(sh(["git", "status", "--porcelain", "--", "src"], cwd=ROOT))}
     if "plinth" in targets:
         v["plinth"] = sh([args.plinth_bin, "--version"]) or "(no --version)"
+        try:  # the binary may be older or newer than HEAD: say when it was built
+            v["plinth_built"] = dt.datetime.fromtimestamp(os.path.getmtime(args.plinth_bin)) \
+                .astimezone().strftime("%Y-%m-%d %H:%M %Z")
+        except OSError:
+            pass
     py = os.path.join(args.venv, "bin", "python")
     if "mlflow" in targets:
         v["mlflow"] = sh([py, "-c", "import mlflow; print(mlflow.__version__)"])
@@ -1060,6 +1065,7 @@ def render_markdown(res: dict) -> str:
     if "plinth" in by:
         pv = str(ver.get("plinth", "—"))
         vers.append(f"{pv if pv.startswith('plinth') else 'plinth ' + pv} (git {ver.get('plinth_git')}"
+                    f"{', binary built ' + ver['plinth_built'] if ver.get('plinth_built') else ''}"
                     f"{', src/ modified' if ver.get('plinth_git_dirty') else ''})")
     if "mlflow" in by:
         vers.append(f"MLflow {ver.get('mlflow')} (uvicorn {ver.get('uvicorn')}, SQLAlchemy "
