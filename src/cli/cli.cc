@@ -36,7 +36,7 @@ int RunCli(int argc, char** argv) {
       ->check(CLI::Range(0, 65535));
   server_cmd
       ->add_option("--workers,-w", server.workers,
-                   "HTTP worker threads (0 = 8 per core, at least 16)")
+                   "HTTP worker threads (0 = 4 per core, at least 8)")
       ->capture_default_str()
       ->check(CLI::Range(0, 4096));
   server_cmd->add_option("--access-log", server.access_log,

@@ -108,7 +108,7 @@ class Router {
 struct ServerOptions {
   std::string host = "127.0.0.1";
   uint16_t port = 5000;
-  int threads = 0;                                 // 0: max(16, 8 × cores)
+  int threads = 0;                                 // 0: max(8, 4 × cores)
   uint64_t max_body_bytes = 64ull << 20;           // ordinary (non-streaming) bodies
   uint64_t max_streaming_body_bytes = 1ull << 40;  // artifact uploads
   int drain_timeout_seconds = 30;                  // graceful stop waits this long at most

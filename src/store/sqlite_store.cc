@@ -1,10 +1,10 @@
 // SqliteStore: the embedded MetadataStore.
 //
-// Writes: one writer thread owns the only writing connection. Callers enqueue a job and wait;
-// the writer folds every job queued at that moment into one transaction (group commit), each
-// job inside its own SAVEPOINT so one failing job does not undo its neighbours. A caller is
-// answered only after COMMIT returned, so an acknowledged write survives kill -9 (WAL).
-// This is also why concurrent clients never see "database is locked": there is one writer.
+// Writes: one connection writes, used by one caller at a time. Callers queue their job; the
+// caller at the front (the leader) folds every job queued at that moment into one transaction
+// (group commit), each job inside its own SAVEPOINT so one failing job does not undo its
+// neighbours. A caller is answered only after COMMIT returned, so an acknowledged write survives
+// kill -9 (WAL). This is also why concurrent clients never see "database is locked".
 // Reads: a pool of connections, each read in its own snapshot (BEGIN … COMMIT), concurrent with
 // the writer thanks to WAL.
 #include <algorithm>
@@ -14,7 +14,6 @@
 #include <deque>
 #include <filesystem>
 #include <functional>
-#include <future>
 #include <limits>
 #include <mutex>
 #include <thread>
@@ -109,10 +108,7 @@ class SqliteStore final : public MetadataStore {
       std::lock_guard<std::mutex> lock(write_mu_);
       stopping_ = true;
     }
-    write_cv_.notify_all();
-    if (writer_.joinable()) {
-      writer_.join();
-    }
+    checkpoint_cv_.notify_all();
     if (checkpointer_.joinable()) {
       checkpointer_.join();
     }
@@ -142,7 +138,6 @@ class SqliteStore final : public MetadataStore {
     // the WAL into the database (SQLite's automatic checkpoint would run inside a commit).
     PLINTH_RETURN_IF_ERROR(write_db_->ExecScript("PRAGMA wal_autocheckpoint=0"));
     PLINTH_ASSIGN_OR_RETURN(checkpoint_db_, SqliteDb::Open(options_.path, false));
-    writer_ = std::thread([this] { WriterLoop(); });
     checkpointer_ = std::thread([this] { CheckpointLoop(); });
     return Status::Ok();
   }
@@ -872,78 +867,85 @@ class SqliteStore final : public MetadataStore {
 
   // ---- plumbing
 
+  // A caller's write waiting in the queue (LevelDB's DBImpl::Writer).
   struct PendingWrite {
+    explicit PendingWrite(WriteJob j) : job(std::move(j)) {}
     WriteJob job;
-    std::promise<Status> done;
+    Status status;
+    bool done = false;
+    std::condition_variable cv;
   };
 
+  // Group commit without a writer thread (LevelDB's write path): callers queue up; the one at
+  // the front becomes the leader, commits every job queued behind it (up to
+  // max_group_commit) in one transaction, answers them, and hands the front to the next
+  // waiter. A lone writer runs its job on its own thread, with no hand-off.
   Status Write(WriteJob job) {
-    auto pending = std::make_shared<PendingWrite>();
-    pending->job = std::move(job);
-    std::future<Status> result = pending->done.get_future();
-    {
-      std::lock_guard<std::mutex> lock(write_mu_);
-      if (stopping_) {
-        return Unavailable("the store is shutting down");
-      }
-      write_queue_.push_back(pending);
+    PendingWrite w(std::move(job));
+    std::unique_lock<std::mutex> lock(write_mu_);
+    if (stopping_) {
+      return Unavailable("the store is shutting down");
     }
-    write_cv_.notify_one();
-    return result.get();
+    write_queue_.push_back(&w);
+    while (!w.done && &w != write_queue_.front()) {
+      w.cv.wait(lock);
+    }
+    if (w.done) {
+      return std::move(w.status);
+    }
+    // Leader: take a batch from the front; the queue keeps it until it is answered, so later
+    // arrivals wait behind it.
+    size_t count = std::min<size_t>(write_queue_.size(),
+                                    static_cast<size_t>(options_.max_group_commit));
+    std::vector<PendingWrite*> batch(write_queue_.begin(), write_queue_.begin() + count);
+    lock.unlock();
+    CommitBatch(batch);
+    lock.lock();
+    for (size_t i = 0; i < count; ++i) {
+      PendingWrite* done = write_queue_.front();
+      write_queue_.pop_front();
+      done->done = true;
+      if (done != &w) {
+        done->cv.notify_one();
+      }
+    }
+    if (!write_queue_.empty()) {
+      write_queue_.front()->cv.notify_one();
+    }
+    bool checkpoint_due = ++commits_since_checkpoint_ >= kCheckpointCommits;
+    lock.unlock();
+    if (checkpoint_due) {
+      checkpoint_cv_.notify_one();
+    }
+    return std::move(w.status);
   }
 
-  void WriterLoop() {
-    std::vector<std::shared_ptr<PendingWrite>> batch;
-    for (;;) {
-      {
-        std::unique_lock<std::mutex> lock(write_mu_);
-        write_cv_.wait(lock, [this] { return stopping_ || !write_queue_.empty(); });
-        if (write_queue_.empty() && stopping_) {
-          return;
-        }
-        while (!write_queue_.empty() &&
-               static_cast<int>(batch.size()) < options_.max_group_commit) {
-          batch.push_back(std::move(write_queue_.front()));
-          write_queue_.pop_front();
-        }
+  // Runs `batch` in one transaction, each job in its own savepoint so a failing job does not
+  // undo its neighbours; sets each job's status. Called by the leader only.
+  void CommitBatch(const std::vector<PendingWrite*>& batch) {
+    Status begin = write_db_->ExecScript("BEGIN IMMEDIATE");
+    if (!begin.ok()) {
+      for (PendingWrite* w : batch) w->status = begin;
+      return;
+    }
+    for (PendingWrite* w : batch) {
+      (void)write_db_->ExecScript("SAVEPOINT job");
+      try {
+        w->status = w->job(*write_db_);
+      } catch (const std::exception& e) {
+        w->status = Internal(std::string("write failed: ") + e.what());
       }
-      std::vector<Status> results(batch.size());
-      Status begin = write_db_->ExecScript("BEGIN IMMEDIATE");
-      if (!begin.ok()) {
-        for (auto& r : results) r = begin;
-      } else {
-        for (size_t i = 0; i < batch.size(); ++i) {
-          (void)write_db_->ExecScript("SAVEPOINT job");
-          try {
-            results[i] = batch[i]->job(*write_db_);
-          } catch (const std::exception& e) {
-            results[i] = Internal(std::string("write failed: ") + e.what());
-          }
-          if (!results[i].ok()) {
-            (void)write_db_->ExecScript("ROLLBACK TO job");
-          }
-          (void)write_db_->ExecScript("RELEASE job");
-        }
-        Status commit = write_db_->ExecScript("COMMIT");
-        if (!commit.ok()) {
-          PLINTH_LOG_ERROR("group commit failed: {}", commit.ToString());
-          (void)write_db_->ExecScript("ROLLBACK");
-          for (auto& r : results) {
-            if (r.ok()) r = commit;
-          }
-        }
+      if (!w->status.ok()) {
+        (void)write_db_->ExecScript("ROLLBACK TO job");
       }
-      for (size_t i = 0; i < batch.size(); ++i) {
-        batch[i]->done.set_value(std::move(results[i]));
-      }
-      batch.clear();
-      bool checkpoint_due;
-      {
-        std::lock_guard<std::mutex> lock(write_mu_);
-        checkpoint_due = ++commits_since_checkpoint_ >= kCheckpointCommits;
-      }
-      if (checkpoint_due) {
-        checkpoint_cv_.notify_one();
+      (void)write_db_->ExecScript("RELEASE job");
+    }
+    Status commit = write_db_->ExecScript("COMMIT");
+    if (!commit.ok()) {
+      PLINTH_LOG_ERROR("group commit failed: {}", commit.ToString());
+      (void)write_db_->ExecScript("ROLLBACK");
+      for (PendingWrite* w : batch) {
+        if (w->status.ok()) w->status = commit;
       }
     }
   }
@@ -1421,16 +1423,14 @@ class SqliteStore final : public MetadataStore {
   static constexpr int kCheckpointCommits = 200;
 
   SqliteStoreOptions options_;
-  std::unique_ptr<SqliteDb> write_db_;       // used only by the writer thread after Open
+  std::unique_ptr<SqliteDb> write_db_;       // used only by the current leader (see Write)
   std::unique_ptr<SqliteDb> checkpoint_db_;  // used only by the checkpointer thread
   std::thread checkpointer_;
   std::condition_variable checkpoint_cv_;
   int commits_since_checkpoint_ = 0;  // guarded by write_mu_
-  std::thread writer_;
   std::mutex write_mu_;
-  std::condition_variable write_cv_;
-  std::deque<std::shared_ptr<PendingWrite>> write_queue_;  // guarded by write_mu_
-  bool stopping_ = false;                                  // guarded by write_mu_
+  std::deque<PendingWrite*> write_queue_;  // guarded by write_mu_; front = leader
+  bool stopping_ = false;                  // guarded by write_mu_
 
   std::mutex read_mu_;
   std::condition_variable read_cv_;
