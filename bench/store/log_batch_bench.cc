@@ -62,8 +62,8 @@ int main(int argc, char** argv) {
     });
   }
   for (auto& w : workers) w.join();
-  double us = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start)
-                  .count();
+  double us =
+      std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count();
   double total_batches = static_cast<double>(batches) * threads;
   std::printf("%d threads x %d batches x %d metrics: %.1f us/batch, %.2f us/metric\n", threads,
               batches, per_batch, us / total_batches, us / (total_batches * per_batch));

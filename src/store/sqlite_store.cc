@@ -8,6 +8,7 @@
 // Reads: a pool of connections, each read in its own snapshot (BEGIN … COMMIT), concurrent with
 // the writer thanks to WAL.
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <condition_variable>
@@ -82,21 +83,6 @@ std::pair<double, int> StoredValue(double v) {
 }
 double LoadedValue(double v, int64_t is_nan) {
   return is_nan ? std::numeric_limits<double>::quiet_NaN() : v;
-}
-
-std::string JsonArrayOf(const std::vector<std::string>& ids) {
-  std::string out = "[";
-  for (size_t i = 0; i < ids.size(); ++i) {
-    if (i) out += ',';
-    out += '"';
-    for (char c : ids[i]) {
-      if (c == '"' || c == '\\') out += '\\';
-      out += c;
-    }
-    out += '"';
-  }
-  out += ']';
-  return out;
 }
 
 class SqliteStore final : public MetadataStore {
@@ -378,11 +364,12 @@ class SqliteStore final : public MetadataStore {
           .Bind(7, i.end_time)
           .Bind(8, i.artifact_uri);
       PLINTH_RETURN_IF_ERROR(ins->Exec());
+      int64_t run_key = sqlite3_last_insert_rowid(db.handle());
       for (const KeyValue& t : run.tags) {
-        PLINTH_RETURN_IF_ERROR(UpsertRunTag(db, i.run_id, t, /*sync_run_name=*/false));
+        PLINTH_RETURN_IF_ERROR(UpsertRunTag(db, run_key, t, /*sync_run_name=*/false));
       }
       for (const KeyValue& p : run.params) {
-        PLINTH_RETURN_IF_ERROR(InsertParam(db, i.run_id, p));
+        PLINTH_RETURN_IF_ERROR(InsertParam(db, run_key, i.run_id, p));
       }
       return Status::Ok();
     });
@@ -399,8 +386,9 @@ class SqliteStore final : public MetadataStore {
       }
       std::vector<Run> runs(1);
       runs[0].info = RunInfoFromRow(*stmt);
+      std::vector<int64_t> keys{stmt->Int64(kRunKeyColumn)};
       stmt->Reset();
-      PLINTH_RETURN_IF_ERROR(LoadRunData(db, &runs));
+      PLINTH_RETURN_IF_ERROR(LoadRunData(db, keys, &runs));
       return std::move(runs[0]);
     });
   }
@@ -408,7 +396,7 @@ class SqliteStore final : public MetadataStore {
   Result<RunInfo> UpdateRun(const std::string& run_id, const RunUpdate& update) override {
     RunInfo info;
     PLINTH_RETURN_IF_ERROR(Write([&](SqliteDb& db) -> Status {
-      PLINTH_RETURN_IF_ERROR(CheckRunActive(db, run_id));
+      PLINTH_ASSIGN_OR_RETURN(int64_t run_key, CheckRunActive(db, run_id));
       if (update.status) {
         PLINTH_ASSIGN_OR_RETURN(SqliteStmt * s,
                                 db.Prepare("UPDATE runs SET status=? WHERE run_uuid=?"));
@@ -426,7 +414,7 @@ class SqliteStore final : public MetadataStore {
                                 db.Prepare("UPDATE runs SET name=? WHERE run_uuid=?"));
         s->Bind(1, *update.run_name).Bind(2, run_id);
         PLINTH_RETURN_IF_ERROR(s->Exec());
-        PLINTH_RETURN_IF_ERROR(UpsertRunTag(db, run_id, {"mlflow.runName", *update.run_name}));
+        PLINTH_RETURN_IF_ERROR(UpsertRunTag(db, run_key, {"mlflow.runName", *update.run_name}));
       }
       PLINTH_ASSIGN_OR_RETURN(SqliteStmt * stmt, db.Prepare(std::string(kRunColumns) +
                                                             " FROM runs r WHERE run_uuid=?"));
@@ -463,15 +451,15 @@ class SqliteStore final : public MetadataStore {
   Status LogBatch(const std::string& run_id, const std::vector<Metric>& metrics,
                   const std::vector<KeyValue>& params, const std::vector<KeyValue>& tags) override {
     return Write([&](SqliteDb& db) -> Status {
-      PLINTH_RETURN_IF_ERROR(CheckRunActive(db, run_id));
+      PLINTH_ASSIGN_OR_RETURN(int64_t run_key, CheckRunActive(db, run_id));
       for (const KeyValue& p : params) {
-        PLINTH_RETURN_IF_ERROR(InsertParam(db, run_id, p));
+        PLINTH_RETURN_IF_ERROR(InsertParam(db, run_key, run_id, p));
       }
       for (const KeyValue& t : tags) {
-        PLINTH_RETURN_IF_ERROR(UpsertRunTag(db, run_id, t));
+        PLINTH_RETURN_IF_ERROR(UpsertRunTag(db, run_key, t));
       }
       if (!metrics.empty()) {
-        PLINTH_RETURN_IF_ERROR(InsertMetrics(db, run_id, metrics));
+        PLINTH_RETURN_IF_ERROR(InsertMetrics(db, run_key, metrics));
       }
       return Status::Ok();
     });
@@ -479,10 +467,10 @@ class SqliteStore final : public MetadataStore {
 
   Status DeleteTag(const std::string& run_id, const std::string& key) override {
     return Write([&](SqliteDb& db) -> Status {
-      PLINTH_RETURN_IF_ERROR(CheckRunActive(db, run_id));
+      PLINTH_ASSIGN_OR_RETURN(int64_t run_key, CheckRunActive(db, run_id));
       PLINTH_ASSIGN_OR_RETURN(SqliteStmt * del,
-                              db.Prepare("DELETE FROM tags WHERE run_uuid=? AND key=?"));
-      del->Bind(1, run_id).Bind(2, key);
+                              db.Prepare("DELETE FROM tags WHERE run_key=? AND key=?"));
+      del->Bind(1, run_key).Bind(2, key);
       PLINTH_RETURN_IF_ERROR(del->Exec());
       if (del->Changes() == 0) {
         return NotFound("No tag with name: " + key + " in run with id " + run_id);
@@ -494,10 +482,10 @@ class SqliteStore final : public MetadataStore {
   Status LogInputs(const std::string& run_id, const std::vector<DatasetInput>& datasets,
                    const std::vector<ModelIo>& models) override {
     return Write([&](SqliteDb& db) -> Status {
-      PLINTH_RETURN_IF_ERROR(CheckRunActive(db, run_id));
+      PLINTH_ASSIGN_OR_RETURN(int64_t run_key, CheckRunActive(db, run_id));
       PLINTH_ASSIGN_OR_RETURN(SqliteStmt * exp,
-                              db.Prepare("SELECT experiment_id FROM runs WHERE run_uuid=?"));
-      exp->Bind(1, run_id);
+                              db.Prepare("SELECT experiment_id FROM runs WHERE run_key=?"));
+      exp->Bind(1, run_key);
       PLINTH_ASSIGN_OR_RETURN(bool row, exp->Step());
       int64_t experiment_id = row ? exp->Int64(0) : 0;
       exp->Reset();
@@ -529,26 +517,26 @@ class SqliteStore final : public MetadataStore {
         get->Reset();
         PLINTH_ASSIGN_OR_RETURN(
             SqliteStmt * link,
-            db.Prepare("INSERT OR IGNORE INTO run_inputs (run_uuid, dataset_uuid) VALUES (?, ?)"));
-        link->Bind(1, run_id).Bind(2, dataset_uuid);
+            db.Prepare("INSERT OR IGNORE INTO run_inputs (run_key, dataset_uuid) VALUES (?, ?)"));
+        link->Bind(1, run_key).Bind(2, dataset_uuid);
         PLINTH_RETURN_IF_ERROR(link->Exec());
         for (const KeyValue& tag : in.tags) {
           PLINTH_ASSIGN_OR_RETURN(
               SqliteStmt * t,
-              db.Prepare("INSERT INTO input_tags (run_uuid, dataset_uuid, key, value) VALUES "
+              db.Prepare("INSERT INTO input_tags (run_key, dataset_uuid, key, value) VALUES "
                          "(?, ?, ?, ?) ON CONFLICT DO UPDATE SET value=excluded.value"));
-          t->Bind(1, run_id).Bind(2, dataset_uuid).Bind(3, tag.key).Bind(4, tag.value);
+          t->Bind(1, run_key).Bind(2, dataset_uuid).Bind(3, tag.key).Bind(4, tag.value);
           PLINTH_RETURN_IF_ERROR(t->Exec());
         }
       }
-      return InsertRunModels(db, run_id, "input", models);
+      return InsertRunModels(db, run_key, "input", models);
     });
   }
 
   Status LogOutputs(const std::string& run_id, const std::vector<ModelIo>& models) override {
     return Write([&](SqliteDb& db) -> Status {
-      PLINTH_RETURN_IF_ERROR(CheckRunActive(db, run_id));
-      return InsertRunModels(db, run_id, "output", models);
+      PLINTH_ASSIGN_OR_RETURN(int64_t run_key, CheckRunActive(db, run_id));
+      return InsertRunModels(db, run_key, "output", models);
     });
   }
 
@@ -559,7 +547,8 @@ class SqliteStore final : public MetadataStore {
       PLINTH_ASSIGN_OR_RETURN(
           SqliteStmt * stmt,
           db.Prepare("SELECT key, value, timestamp, step, is_nan, model_id, dataset_name, "
-                     "dataset_digest FROM metrics WHERE run_uuid=? AND key=? "
+                     "dataset_digest FROM metrics WHERE run_key=(SELECT run_key FROM runs WHERE "
+                     "run_uuid=?) AND key=? "
                      "ORDER BY timestamp, step, value LIMIT ? OFFSET ?"));
       stmt->Bind(1, run_id).Bind(2, key).Bind(3, max_results + 1).Bind(4, offset);
       MetricPage page;
@@ -589,7 +578,8 @@ class SqliteStore final : public MetadataStore {
         // Distinct steps in range, then an even sample of them (first and last kept).
         PLINTH_ASSIGN_OR_RETURN(
             SqliteStmt * steps,
-            db.Prepare("SELECT DISTINCT step FROM metrics WHERE run_uuid=? AND key=? AND "
+            db.Prepare("SELECT DISTINCT step FROM metrics WHERE run_key=(SELECT run_key FROM runs "
+                       "WHERE run_uuid=?) AND key=? AND "
                        "step BETWEEN ? AND ? ORDER BY step"));
         steps->Bind(1, run_id)
             .Bind(2, key)
@@ -619,7 +609,8 @@ class SqliteStore final : public MetadataStore {
         PLINTH_ASSIGN_OR_RETURN(
             SqliteStmt * pts,
             db.Prepare("SELECT key, value, timestamp, step, is_nan, model_id, dataset_name, "
-                       "dataset_digest FROM metrics WHERE run_uuid=? AND key=? AND step=? "
+                       "dataset_digest FROM metrics WHERE run_key=(SELECT run_key FROM runs WHERE "
+                       "run_uuid=?) AND key=? AND step=? "
                        "ORDER BY timestamp, value"));
         for (int64_t step : chosen) {
           pts->Bind(1, run_id).Bind(2, key).Bind(3, step);
@@ -672,6 +663,7 @@ class SqliteStore final : public MetadataStore {
       PLINTH_ASSIGN_OR_RETURN(auto stmt, db.PrepareOnce(sql));
       PLINTH_RETURN_IF_ERROR(BindAll(*stmt, binds));
       RunPage page;
+      std::vector<int64_t> keys;
       for (;;) {
         PLINTH_ASSIGN_OR_RETURN(bool row, stmt->Step());
         if (!row) break;
@@ -681,10 +673,11 @@ class SqliteStore final : public MetadataStore {
         }
         Run run;
         run.info = RunInfoFromRow(*stmt);
+        keys.push_back(stmt->Int64(kRunKeyColumn));
         page.runs.push_back(std::move(run));
       }
       stmt.reset();
-      PLINTH_RETURN_IF_ERROR(LoadRunData(db, &page.runs));
+      PLINTH_RETURN_IF_ERROR(LoadRunData(db, keys, &page.runs));
       return page;
     });
   }
@@ -860,7 +853,8 @@ class SqliteStore final : public MetadataStore {
       "last_update_time";
   static constexpr const char* kRunColumns =
       "SELECT r.run_uuid, r.name, r.experiment_id, r.user_id, r.status, r.start_time, "
-      "r.end_time, r.artifact_uri, r.lifecycle_stage";
+      "r.end_time, r.artifact_uri, r.lifecycle_stage, r.run_key";
+  static constexpr int kRunKeyColumn = 9;
   static constexpr const char* kModelColumns =
       "SELECT m.model_id, m.experiment_id, m.name, m.artifact_uri, m.status, m.status_message, "
       "m.model_type, m.source_run_id, m.creation_timestamp_ms, m.last_updated_timestamp_ms";
@@ -895,8 +889,8 @@ class SqliteStore final : public MetadataStore {
     }
     // Leader: take a batch from the front; the queue keeps it until it is answered, so later
     // arrivals wait behind it.
-    size_t count = std::min<size_t>(write_queue_.size(),
-                                    static_cast<size_t>(options_.max_group_commit));
+    size_t count =
+        std::min<size_t>(write_queue_.size(), static_cast<size_t>(options_.max_group_commit));
     std::vector<PendingWrite*> batch(write_queue_.begin(), write_queue_.begin() + count);
     lock.unlock();
     CommitBatch(batch);
@@ -913,6 +907,7 @@ class SqliteStore final : public MetadataStore {
       write_queue_.front()->cv.notify_one();
     }
     bool checkpoint_due = ++commits_since_checkpoint_ >= kCheckpointCommits;
+    total_commits_.fetch_add(1);
     lock.unlock();
     if (checkpoint_due) {
       checkpoint_cv_.notify_one();
@@ -953,6 +948,9 @@ class SqliteStore final : public MetadataStore {
   // Copies committed WAL pages into the database in the background: PASSIVE checkpoints never
   // block the writer or readers. Runs after every `kCheckpointCommits` commits or once a second.
   void CheckpointLoop() {
+    RefreshStatistics();
+    auto last_statistics = std::chrono::steady_clock::now();
+    int64_t commits_at_statistics = 0;
     for (;;) {
       {
         std::unique_lock<std::mutex> lock(write_mu_);
@@ -968,6 +966,24 @@ class SqliteStore final : public MetadataStore {
       if (!s.ok()) {
         PLINTH_LOG_WARN("WAL checkpoint failed: {}", s.ToString());
       }
+      // Statistics follow the data: after many commits (a fresh store filling up) or a while.
+      int64_t commits = total_commits_.load();
+      if (commits - commits_at_statistics >= kStatisticsCommits ||
+          std::chrono::steady_clock::now() - last_statistics > kStatisticsInterval) {
+        RefreshStatistics();
+        last_statistics = std::chrono::steady_clock::now();
+        commits_at_statistics = commits;
+      }
+    }
+  }
+
+  // Sampled table statistics for SQLite's planner (ANALYZE over at most a few hundred rows per
+  // index): without them it scans every run of an experiment even when a param filter would
+  // select a few. Cheap; waits its turn for the write lock like any writer.
+  void RefreshStatistics() {
+    Status s = checkpoint_db_->ExecScript("PRAGMA analysis_limit=400; ANALYZE;");
+    if (!s.ok()) {
+      PLINTH_LOG_WARN("refreshing planner statistics failed: {}", s.ToString());
     }
   }
 
@@ -1125,42 +1141,43 @@ class SqliteStore final : public MetadataStore {
 
   // Fills params, tags, latest metrics, inputs and outputs of `runs` (infos already set),
   // with one query per kind for the whole page.
-  Status LoadRunData(SqliteDb& db, std::vector<Run>* runs) {
+  Status LoadRunData(SqliteDb& db, const std::vector<int64_t>& keys, std::vector<Run>* runs) {
     if (runs->empty()) return Status::Ok();
-    std::unordered_map<std::string, Run*> by_id;
-    std::vector<std::string> ids;
-    for (Run& r : *runs) {
-      by_id[r.info.run_id] = &r;
-      ids.push_back(r.info.run_id);
+    std::unordered_map<int64_t, Run*> by_key;
+    std::string id_json = "[";
+    for (size_t i = 0; i < runs->size(); ++i) {
+      by_key[keys[i]] = &(*runs)[i];
+      if (i > 0) id_json += ',';
+      id_json += std::to_string(keys[i]);
     }
-    std::string id_json = JsonArrayOf(ids);
+    id_json += ']';
     auto each = [&](const char* sql, auto&& fn) -> Status {
       PLINTH_ASSIGN_OR_RETURN(SqliteStmt * s, db.Prepare(sql));
       s->Bind(1, id_json);
       for (;;) {
         PLINTH_ASSIGN_OR_RETURN(bool row, s->Step());
         if (!row) break;
-        auto it = by_id.find(s->Text(0));
-        if (it != by_id.end()) fn(*s, *it->second);
+        auto it = by_key.find(s->Int64(0));
+        if (it != by_key.end()) fn(*s, *it->second);
       }
       s->Reset();
       return Status::Ok();
     };
     PLINTH_RETURN_IF_ERROR(
-        each("SELECT run_uuid, key, value FROM params WHERE run_uuid IN "
-             "(SELECT value FROM json_each(?)) ORDER BY run_uuid, key",
+        each("SELECT run_key, key, value FROM params WHERE run_key IN "
+             "(SELECT value FROM json_each(?)) ORDER BY run_key, key",
              [](SqliteStmt& s, Run& r) {
                r.params.push_back({s.Text(1), s.Text(2)});
              }));
     PLINTH_RETURN_IF_ERROR(
-        each("SELECT run_uuid, key, value FROM tags WHERE run_uuid IN "
-             "(SELECT value FROM json_each(?)) ORDER BY run_uuid, key",
+        each("SELECT run_key, key, value FROM tags WHERE run_key IN "
+             "(SELECT value FROM json_each(?)) ORDER BY run_key, key",
              [](SqliteStmt& s, Run& r) {
                r.tags.push_back({s.Text(1), s.Text(2)});
              }));
     PLINTH_RETURN_IF_ERROR(each(
-        "SELECT run_uuid, key, value, timestamp, step, is_nan FROM latest_metrics WHERE run_uuid "
-        "IN (SELECT value FROM json_each(?)) ORDER BY run_uuid, key",
+        "SELECT run_key, key, value, timestamp, step, is_nan FROM latest_metrics WHERE run_key "
+        "IN (SELECT value FROM json_each(?)) ORDER BY run_key, key",
         [](SqliteStmt& s, Run& r) {
           Metric m;
           m.key = s.Text(1);
@@ -1171,34 +1188,34 @@ class SqliteStore final : public MetadataStore {
         }));
     // One row per (run, dataset, input tag); rows of one input arrive together.
     std::unordered_map<const Run*, int64_t> last_dataset;
-    PLINTH_RETURN_IF_ERROR(each(
-        "SELECT i.run_uuid, d.dataset_uuid, d.name, d.digest, d.source_type, d.source, "
-        "d.schema, d.profile, t.key, t.value FROM run_inputs i "
-        "JOIN datasets d ON d.dataset_uuid=i.dataset_uuid "
-        "LEFT JOIN input_tags t ON t.run_uuid=i.run_uuid AND t.dataset_uuid=i.dataset_uuid "
-        "WHERE i.run_uuid IN (SELECT value FROM json_each(?)) "
-        "ORDER BY i.run_uuid, d.dataset_uuid, t.key",
-        [&last_dataset](SqliteStmt& s, Run& r) {
-          int64_t dataset_uuid = s.Int64(1);
-          auto last = last_dataset.find(&r);
-          if (last == last_dataset.end() || last->second != dataset_uuid) {
-            DatasetInput in;
-            in.dataset.name = s.Text(2);
-            in.dataset.digest = s.Text(3);
-            in.dataset.source_type = s.Text(4);
-            in.dataset.source = s.Text(5);
-            in.dataset.schema = s.Text(6);
-            in.dataset.profile = s.Text(7);
-            r.dataset_inputs.push_back(std::move(in));
-            last_dataset[&r] = dataset_uuid;
-          }
-          if (!s.IsNull(8)) {
-            r.dataset_inputs.back().tags.push_back({s.Text(8), s.Text(9)});
-          }
-        }));
     PLINTH_RETURN_IF_ERROR(
-        each("SELECT run_uuid, model_id, direction, step FROM run_models WHERE run_uuid IN "
-             "(SELECT value FROM json_each(?)) ORDER BY run_uuid, model_id",
+        each("SELECT i.run_key, d.dataset_uuid, d.name, d.digest, d.source_type, d.source, "
+             "d.schema, d.profile, t.key, t.value FROM run_inputs i "
+             "JOIN datasets d ON d.dataset_uuid=i.dataset_uuid "
+             "LEFT JOIN input_tags t ON t.run_key=i.run_key AND t.dataset_uuid=i.dataset_uuid "
+             "WHERE i.run_key IN (SELECT value FROM json_each(?)) "
+             "ORDER BY i.run_key, d.dataset_uuid, t.key",
+             [&last_dataset](SqliteStmt& s, Run& r) {
+               int64_t dataset_uuid = s.Int64(1);
+               auto last = last_dataset.find(&r);
+               if (last == last_dataset.end() || last->second != dataset_uuid) {
+                 DatasetInput in;
+                 in.dataset.name = s.Text(2);
+                 in.dataset.digest = s.Text(3);
+                 in.dataset.source_type = s.Text(4);
+                 in.dataset.source = s.Text(5);
+                 in.dataset.schema = s.Text(6);
+                 in.dataset.profile = s.Text(7);
+                 r.dataset_inputs.push_back(std::move(in));
+                 last_dataset[&r] = dataset_uuid;
+               }
+               if (!s.IsNull(8)) {
+                 r.dataset_inputs.back().tags.push_back({s.Text(8), s.Text(9)});
+               }
+             }));
+    PLINTH_RETURN_IF_ERROR(
+        each("SELECT run_key, model_id, direction, step FROM run_models WHERE run_key IN "
+             "(SELECT value FROM json_each(?)) ORDER BY run_key, model_id",
              [](SqliteStmt& s, Run& r) {
                ModelIo io{s.Text(1), s.OptInt64(3)};
                if (s.Text(2) == "input") {
@@ -1228,9 +1245,11 @@ class SqliteStore final : public MetadataStore {
       }
       PLINTH_ASSIGN_OR_RETURN(
           SqliteStmt * s,
-          db.Prepare("SELECT key, value, timestamp, step, is_nan, model_id, dataset_name, "
-                     "dataset_digest, run_uuid FROM metrics WHERE model_id=? "
-                     "ORDER BY key, step, timestamp"));
+          db.Prepare(
+              "SELECT key, value, timestamp, step, is_nan, model_id, dataset_name, "
+              "dataset_digest, (SELECT run_uuid FROM runs r WHERE r.run_key=metrics.run_key) "
+              "FROM metrics WHERE model_id=? "
+              "ORDER BY key, step, timestamp"));
       s->Bind(1, m.model_id);
       for (;;) {
         PLINTH_ASSIGN_OR_RETURN(bool row, s->Step());
@@ -1258,20 +1277,15 @@ class SqliteStore final : public MetadataStore {
     return stage;
   }
 
-  Status CheckRunExists(SqliteDb& db, const std::string& run_id) {
-    PLINTH_ASSIGN_OR_RETURN(SqliteStmt * s, db.Prepare("SELECT 1 FROM runs WHERE run_uuid=?"));
+  // The run's key when it exists and is active. Failure: kNotFound, or kInvalidArgument when
+  // the run is deleted (MLflow's wording).
+  Result<int64_t> CheckRunActive(SqliteDb& db, const std::string& run_id) {
+    PLINTH_ASSIGN_OR_RETURN(
+        SqliteStmt * s, db.Prepare("SELECT run_key, lifecycle_stage FROM runs WHERE run_uuid=?"));
     s->Bind(1, run_id);
     PLINTH_ASSIGN_OR_RETURN(bool row, s->Step());
-    s->Reset();
-    return row ? Status::Ok() : RunNotFound(run_id);
-  }
-
-  Status CheckRunActive(SqliteDb& db, const std::string& run_id) {
-    PLINTH_ASSIGN_OR_RETURN(SqliteStmt * s,
-                            db.Prepare("SELECT lifecycle_stage FROM runs WHERE run_uuid=?"));
-    s->Bind(1, run_id);
-    PLINTH_ASSIGN_OR_RETURN(bool row, s->Step());
-    std::string stage = row ? s->Text(0) : "";
+    int64_t run_key = row ? s->Int64(0) : 0;
+    std::string stage = row ? s->Text(1) : "";
     s->Reset();
     if (!row) {
       return RunNotFound(run_id);
@@ -1280,7 +1294,7 @@ class SqliteStore final : public MetadataStore {
       return InvalidArgument("The run " + run_id +
                              " must be in the 'active' state. Current state is " + stage + ".");
     }
-    return Status::Ok();
+    return run_key;
   }
 
   Status CheckModelExists(SqliteDb& db, const std::string& model_id) {
@@ -1304,37 +1318,36 @@ class SqliteStore final : public MetadataStore {
 
   // `sync_run_name`: an mlflow.runName tag also renames the run (off when the caller has set
   // the run's name already).
-  Status UpsertRunTag(SqliteDb& db, const std::string& run_id, const KeyValue& tag,
+  Status UpsertRunTag(SqliteDb& db, int64_t run_key, const KeyValue& tag,
                       bool sync_run_name = true) {
     PLINTH_ASSIGN_OR_RETURN(
         SqliteStmt * s,
-        db.Prepare("INSERT INTO tags (run_uuid, key, value) VALUES (?, ?, ?) "
-                   "ON CONFLICT (run_uuid, key) DO UPDATE SET value=excluded.value"));
-    s->Bind(1, run_id).Bind(2, tag.key).Bind(3, tag.value);
+        db.Prepare("INSERT INTO tags (run_key, key, value) VALUES (?, ?, ?) "
+                   "ON CONFLICT (run_key, key) DO UPDATE SET value=excluded.value"));
+    s->Bind(1, run_key).Bind(2, tag.key).Bind(3, tag.value);
     PLINTH_RETURN_IF_ERROR(s->Exec());
     if (sync_run_name && tag.key == "mlflow.runName") {
       // The run's name and its mlflow.runName tag are one fact, as in MLflow.
-      PLINTH_ASSIGN_OR_RETURN(SqliteStmt * u,
-                              db.Prepare("UPDATE runs SET name=? WHERE run_uuid=?"));
-      u->Bind(1, tag.value).Bind(2, run_id);
+      PLINTH_ASSIGN_OR_RETURN(SqliteStmt * u, db.Prepare("UPDATE runs SET name=? WHERE run_key=?"));
+      u->Bind(1, tag.value).Bind(2, run_key);
       PLINTH_RETURN_IF_ERROR(u->Exec());
     }
     return Status::Ok();
   }
 
   // Params are write-once: the same value again is fine, a different one is refused.
-  Status InsertParam(SqliteDb& db, const std::string& run_id, const KeyValue& p) {
+  Status InsertParam(SqliteDb& db, int64_t run_key, const std::string& run_id, const KeyValue& p) {
     PLINTH_ASSIGN_OR_RETURN(SqliteStmt * ins,
-                            db.Prepare("INSERT INTO params (run_uuid, key, value) VALUES (?, ?, ?) "
-                                       "ON CONFLICT (run_uuid, key) DO NOTHING"));
-    ins->Bind(1, run_id).Bind(2, p.key).Bind(3, p.value);
+                            db.Prepare("INSERT INTO params (run_key, key, value) VALUES (?, ?, ?) "
+                                       "ON CONFLICT (run_key, key) DO NOTHING"));
+    ins->Bind(1, run_key).Bind(2, p.key).Bind(3, p.value);
     PLINTH_RETURN_IF_ERROR(ins->Exec());
     if (ins->Changes() == 1) {
       return Status::Ok();
     }
     PLINTH_ASSIGN_OR_RETURN(SqliteStmt * get,
-                            db.Prepare("SELECT value FROM params WHERE run_uuid=? AND key=?"));
-    get->Bind(1, run_id).Bind(2, p.key);
+                            db.Prepare("SELECT value FROM params WHERE run_key=? AND key=?"));
+    get->Bind(1, run_key).Bind(2, p.key);
     PLINTH_ASSIGN_OR_RETURN(bool row, get->Step());
     std::string old = row ? get->Text(0) : "";
     get->Reset();
@@ -1346,16 +1359,15 @@ class SqliteStore final : public MetadataStore {
     return Status::Ok();
   }
 
-  Status InsertMetrics(SqliteDb& db, const std::string& run_id,
-                       const std::vector<Metric>& metrics) {
+  Status InsertMetrics(SqliteDb& db, int64_t run_key, const std::vector<Metric>& metrics) {
     PLINTH_ASSIGN_OR_RETURN(
         SqliteStmt * ins,
-        db.Prepare("INSERT OR IGNORE INTO metrics (run_uuid, key, step, timestamp, value, is_nan, "
+        db.Prepare("INSERT OR IGNORE INTO metrics (run_key, key, step, timestamp, value, is_nan, "
                    "model_id, dataset_name, dataset_digest) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"));
     PLINTH_ASSIGN_OR_RETURN(
         SqliteStmt * latest,
-        db.Prepare("INSERT INTO latest_metrics (run_uuid, key, step, timestamp, value, is_nan) "
-                   "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (run_uuid, key) DO UPDATE SET "
+        db.Prepare("INSERT INTO latest_metrics (run_key, key, step, timestamp, value, is_nan) "
+                   "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (run_key, key) DO UPDATE SET "
                    "step=excluded.step, timestamp=excluded.timestamp, value=excluded.value, "
                    "is_nan=excluded.is_nan WHERE (excluded.step, excluded.timestamp, "
                    "excluded.value) >= (latest_metrics.step, latest_metrics.timestamp, "
@@ -1364,7 +1376,7 @@ class SqliteStore final : public MetadataStore {
     std::unordered_map<std::string_view, const Metric*> newest;
     for (const Metric& m : metrics) {
       auto [value, is_nan] = StoredValue(m.value);
-      ins->Bind(1, run_id)
+      ins->Bind(1, run_key)
           .Bind(2, m.key)
           .Bind(3, m.step)
           .Bind(4, m.timestamp)
@@ -1385,7 +1397,7 @@ class SqliteStore final : public MetadataStore {
     }
     for (const auto& [key, m] : newest) {
       auto [value, is_nan] = StoredValue(m->value);
-      latest->Bind(1, run_id)
+      latest->Bind(1, run_key)
           .Bind(2, m->key)
           .Bind(3, m->step)
           .Bind(4, m->timestamp)
@@ -1396,14 +1408,14 @@ class SqliteStore final : public MetadataStore {
     return Status::Ok();
   }
 
-  Status InsertRunModels(SqliteDb& db, const std::string& run_id, const char* direction,
+  Status InsertRunModels(SqliteDb& db, int64_t run_key, const char* direction,
                          const std::vector<ModelIo>& models) {
     for (const ModelIo& m : models) {
       PLINTH_ASSIGN_OR_RETURN(
           SqliteStmt * s,
-          db.Prepare("INSERT INTO run_models (run_uuid, model_id, direction, step) VALUES "
+          db.Prepare("INSERT INTO run_models (run_key, model_id, direction, step) VALUES "
                      "(?, ?, ?, ?) ON CONFLICT DO UPDATE SET step=excluded.step"));
-      s->Bind(1, run_id).Bind(2, m.model_id).Bind(3, std::string_view(direction)).Bind(4, m.step);
+      s->Bind(1, run_key).Bind(2, m.model_id).Bind(3, std::string_view(direction)).Bind(4, m.step);
       PLINTH_RETURN_IF_ERROR(s->Exec());
     }
     return Status::Ok();
@@ -1421,6 +1433,8 @@ class SqliteStore final : public MetadataStore {
   }
 
   static constexpr int kCheckpointCommits = 200;
+  static constexpr std::chrono::minutes kStatisticsInterval{5};
+  static constexpr int64_t kStatisticsCommits = 5000;
 
   SqliteStoreOptions options_;
   std::unique_ptr<SqliteDb> write_db_;       // used only by the current leader (see Write)
@@ -1428,6 +1442,7 @@ class SqliteStore final : public MetadataStore {
   std::thread checkpointer_;
   std::condition_variable checkpoint_cv_;
   int commits_since_checkpoint_ = 0;  // guarded by write_mu_
+  std::atomic<int64_t> total_commits_{0};
   std::mutex write_mu_;
   std::deque<PendingWrite*> write_queue_;  // guarded by write_mu_; front = leader
   bool stopping_ = false;                  // guarded by write_mu_
