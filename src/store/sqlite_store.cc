@@ -1359,11 +1359,45 @@ class SqliteStore final : public MetadataStore {
     return Status::Ok();
   }
 
+  // Rows per multi-row INSERT: one statement step per chunk instead of per point (9 binds a
+  // row, far below SQLite's 32766-bind limit).
+  static constexpr size_t kMetricRowsPerInsert = 64;
+
+  static std::string MetricInsertSql(size_t rows) {
+    std::string sql =
+        "INSERT OR IGNORE INTO metrics (run_key, key, step, timestamp, value, is_nan, model_id, "
+        "dataset_name, dataset_digest) VALUES ";
+    for (size_t i = 0; i < rows; ++i) {
+      sql += i == 0 ? "(?,?,?,?,?,?,?,?,?)" : ",(?,?,?,?,?,?,?,?,?)";
+    }
+    return sql;
+  }
+
   Status InsertMetrics(SqliteDb& db, int64_t run_key, const std::vector<Metric>& metrics) {
-    PLINTH_ASSIGN_OR_RETURN(
-        SqliteStmt * ins,
-        db.Prepare("INSERT OR IGNORE INTO metrics (run_key, key, step, timestamp, value, is_nan, "
-                   "model_id, dataset_name, dataset_digest) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+    for (size_t start = 0; start < metrics.size(); start += kMetricRowsPerInsert) {
+      size_t rows = std::min(kMetricRowsPerInsert, metrics.size() - start);
+      // Two cached shapes cover every batch: full chunks and single rows for the tail.
+      size_t shape = rows == kMetricRowsPerInsert ? rows : 1;
+      PLINTH_ASSIGN_OR_RETURN(SqliteStmt * ins, db.Prepare(MetricInsertSql(shape)));
+      for (size_t done = 0; done < rows; done += shape) {
+        for (size_t r = 0; r < shape; ++r) {
+          const Metric& m = metrics[start + done + r];
+          auto [value, is_nan] = StoredValue(m.value);
+          int base = static_cast<int>(r * 9);
+          ins->Bind(base + 1, run_key)
+              .Bind(base + 2, m.key)
+              .Bind(base + 3, m.step)
+              .Bind(base + 4, m.timestamp)
+              .Bind(base + 5, value)
+              .Bind(base + 6, is_nan);
+          m.model_id.empty() ? ins->BindNull(base + 7) : ins->Bind(base + 7, m.model_id);
+          m.dataset_name.empty() ? ins->BindNull(base + 8) : ins->Bind(base + 8, m.dataset_name);
+          m.dataset_digest.empty() ? ins->BindNull(base + 9)
+                                   : ins->Bind(base + 9, m.dataset_digest);
+        }
+        PLINTH_RETURN_IF_ERROR(ins->Exec());
+      }
+    }
     PLINTH_ASSIGN_OR_RETURN(
         SqliteStmt * latest,
         db.Prepare("INSERT INTO latest_metrics (run_key, key, step, timestamp, value, is_nan) "
@@ -1375,20 +1409,10 @@ class SqliteStore final : public MetadataStore {
     // Only the newest point per key touches latest_metrics.
     std::unordered_map<std::string_view, const Metric*> newest;
     for (const Metric& m : metrics) {
-      auto [value, is_nan] = StoredValue(m.value);
-      ins->Bind(1, run_key)
-          .Bind(2, m.key)
-          .Bind(3, m.step)
-          .Bind(4, m.timestamp)
-          .Bind(5, value)
-          .Bind(6, is_nan);
-      m.model_id.empty() ? ins->BindNull(7) : ins->Bind(7, m.model_id);
-      m.dataset_name.empty() ? ins->BindNull(8) : ins->Bind(8, m.dataset_name);
-      m.dataset_digest.empty() ? ins->BindNull(9) : ins->Bind(9, m.dataset_digest);
-      PLINTH_RETURN_IF_ERROR(ins->Exec());
       auto [it, inserted] = newest.emplace(m.key, &m);
       if (!inserted) {
         const Metric* o = it->second;
+        auto [value, is_nan] = StoredValue(m.value);
         auto [ov, on] = StoredValue(o->value);
         if (std::tie(m.step, m.timestamp, value) >= std::tie(o->step, o->timestamp, ov)) {
           it->second = &m;
