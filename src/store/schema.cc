@@ -64,6 +64,21 @@ CREATE TABLE metrics (
   PRIMARY KEY (run_key, key, timestamp, step, value, is_nan)
 ) WITHOUT ROWID;
 CREATE INDEX metrics_by_model ON metrics (model_id) WHERE model_id IS NOT NULL;
+-- New points land here first, in arrival order, so a commit touches a few pages at the end of
+-- this table instead of one page per metric key in `metrics`; they are merged into `metrics`
+-- in bulk (in the background, and before any read of the run's history). Same columns.
+CREATE TABLE metrics_staging (
+  run_key INTEGER NOT NULL,
+  key TEXT NOT NULL,
+  step INTEGER NOT NULL,
+  timestamp INTEGER NOT NULL,
+  value REAL NOT NULL,
+  is_nan INTEGER NOT NULL DEFAULT 0,
+  model_id TEXT,
+  dataset_name TEXT,
+  dataset_digest TEXT
+);
+CREATE INDEX metrics_staging_by_run ON metrics_staging (run_key);
 -- The latest point per (run, key): max by (step, timestamp, value). Search and GetRun read it.
 CREATE TABLE latest_metrics (
   run_key INTEGER NOT NULL REFERENCES runs(run_key),

@@ -98,6 +98,11 @@ class SqliteStore final : public MetadataStore {
     if (checkpointer_.joinable()) {
       checkpointer_.join();
     }
+    if (write_db_ && write_db_->ExecScript("BEGIN IMMEDIATE").ok()) {
+      // Leave no staged points behind on a clean stop (after a crash, the next start merges them).
+      Status merged = MergeStaged(*write_db_, std::nullopt);
+      (void)write_db_->ExecScript(merged.ok() ? "COMMIT" : "ROLLBACK");
+    }
     if (checkpoint_db_) {
       // Fold the WAL back into the database on a clean stop.
       (void)checkpoint_db_->ExecScript("PRAGMA wal_checkpoint(TRUNCATE)");
@@ -543,6 +548,7 @@ class SqliteStore final : public MetadataStore {
   Result<MetricPage> GetMetricHistory(const std::string& run_id, const std::string& key,
                                       int64_t max_results, int64_t offset) override {
     // A run that does not exist has an empty history, as in MLflow (200 with no metrics).
+    PLINTH_RETURN_IF_ERROR(MergeStagedForRun(run_id));
     return Read<MetricPage>([&](SqliteDb& db) -> Result<MetricPage> {
       PLINTH_ASSIGN_OR_RETURN(
           SqliteStmt * stmt,
@@ -572,6 +578,9 @@ class SqliteStore final : public MetadataStore {
                                                       std::optional<int64_t> start_step,
                                                       std::optional<int64_t> end_step,
                                                       int64_t max_results) override {
+    for (const std::string& run_id : run_ids) {
+      PLINTH_RETURN_IF_ERROR(MergeStagedForRun(run_id));
+    }
     return Read<std::vector<Metric>>([&](SqliteDb& db) -> Result<std::vector<Metric>> {
       std::vector<Metric> out;
       for (const std::string& run_id : run_ids) {
@@ -719,6 +728,7 @@ class SqliteStore final : public MetadataStore {
   }
 
   Result<LoggedModel> GetLoggedModel(const std::string& model_id) override {
+    PLINTH_RETURN_IF_ERROR(MergeAllStaged());
     return Read<LoggedModel>([&](SqliteDb& db) -> Result<LoggedModel> {
       PLINTH_ASSIGN_OR_RETURN(
           SqliteStmt * stmt,
@@ -803,6 +813,7 @@ class SqliteStore final : public MetadataStore {
   }
 
   Result<LoggedModelPage> SearchLoggedModels(const LoggedModelSearch& search) override {
+    PLINTH_RETURN_IF_ERROR(MergeAllStaged());
     std::vector<SqlValue> binds;
     PLINTH_ASSIGN_OR_RETURN(std::string where, CompileLoggedModelFilter(search.filter, &binds));
     std::string ids = "(";
@@ -961,6 +972,11 @@ class SqliteStore final : public MetadataStore {
           return;
         }
         commits_since_checkpoint_ = 0;
+      }
+      // Fold staged metric points into `metrics` in one bulk pass, then checkpoint.
+      Status merged = MergeAllStaged();
+      if (!merged.ok()) {
+        PLINTH_LOG_WARN("merging staged metrics failed: {}", merged.ToString());
       }
       Status s = checkpoint_db_->ExecScript("PRAGMA wal_checkpoint(PASSIVE)");
       if (!s.ok()) {
@@ -1359,13 +1375,79 @@ class SqliteStore final : public MetadataStore {
     return Status::Ok();
   }
 
+  // Moves staged points into `metrics` (identical points are kept once, as MLflow does): all
+  // of them, or only those of `run_key`. Runs inside a write job.
+  Status MergeStaged(SqliteDb& db, std::optional<int64_t> run_key) {
+    static const std::string kColumns =
+        "run_key, key, step, timestamp, value, is_nan, model_id, dataset_name, dataset_digest";
+    if (run_key) {
+      PLINTH_ASSIGN_OR_RETURN(
+          SqliteStmt * move,
+          db.Prepare("INSERT OR IGNORE INTO metrics (" + kColumns + ") SELECT " + kColumns +
+                     " FROM metrics_staging WHERE run_key=? ORDER BY rowid"));
+      move->Bind(1, *run_key);
+      PLINTH_RETURN_IF_ERROR(move->Exec());
+      PLINTH_ASSIGN_OR_RETURN(SqliteStmt * drop,
+                              db.Prepare("DELETE FROM metrics_staging WHERE run_key=?"));
+      drop->Bind(1, *run_key);
+      return drop->Exec();
+    }
+    // Sorted by the target's key, so each page of `metrics` is visited once.
+    PLINTH_ASSIGN_OR_RETURN(
+        SqliteStmt * move,
+        db.Prepare("INSERT OR IGNORE INTO metrics (" + kColumns + ") SELECT " + kColumns +
+                   " FROM metrics_staging ORDER BY run_key, key, timestamp, step"));
+    PLINTH_RETURN_IF_ERROR(move->Exec());
+    PLINTH_ASSIGN_OR_RETURN(SqliteStmt * drop, db.Prepare("DELETE FROM metrics_staging"));
+    return drop->Exec();
+  }
+
+  // Before reading a run's metric history: merges the run's staged points, if it has any
+  // (a read-only check first, so reads of settled runs never take the write path).
+  Status MergeStagedForRun(const std::string& run_id) {
+    PLINTH_ASSIGN_OR_RETURN(
+        std::optional<int64_t> key,
+        Read<std::optional<int64_t>>([&](SqliteDb& db) -> Result<std::optional<int64_t>> {
+          PLINTH_ASSIGN_OR_RETURN(SqliteStmt * s,
+                                  db.Prepare("SELECT st.run_key FROM metrics_staging "
+                                             "st JOIN runs r ON r.run_key=st.run_key "
+                                             "WHERE r.run_uuid=? LIMIT 1"));
+          s->Bind(1, run_id);
+          PLINTH_ASSIGN_OR_RETURN(bool row, s->Step());
+          std::optional<int64_t> out;
+          if (row) out = s->Int64(0);
+          s->Reset();
+          return out;
+        }));
+    if (!key) {
+      return Status::Ok();
+    }
+    return Write([&](SqliteDb& db) { return MergeStaged(db, *key); });
+  }
+
+  // Before reading metrics across runs (logged models): merges everything staged, if anything.
+  Status MergeAllStaged() {
+    PLINTH_ASSIGN_OR_RETURN(bool any, Read<bool>([](SqliteDb& db) -> Result<bool> {
+                              PLINTH_ASSIGN_OR_RETURN(
+                                  SqliteStmt * s,
+                                  db.Prepare("SELECT 1 FROM metrics_staging LIMIT 1"));
+                              PLINTH_ASSIGN_OR_RETURN(bool row, s->Step());
+                              s->Reset();
+                              return row;
+                            }));
+    if (!any) {
+      return Status::Ok();
+    }
+    return Write([this](SqliteDb& db) { return MergeStaged(db, std::nullopt); });
+  }
+
   // Rows per multi-row INSERT: one statement step per chunk instead of per point (9 binds a
   // row, far below SQLite's 32766-bind limit).
   static constexpr size_t kMetricRowsPerInsert = 64;
 
   static std::string MetricInsertSql(size_t rows) {
     std::string sql =
-        "INSERT OR IGNORE INTO metrics (run_key, key, step, timestamp, value, is_nan, model_id, "
+        "INSERT INTO metrics_staging (run_key, key, step, timestamp, value, is_nan, model_id, "
         "dataset_name, dataset_digest) VALUES ";
     for (size_t i = 0; i < rows; ++i) {
       sql += i == 0 ? "(?,?,?,?,?,?,?,?,?)" : ",(?,?,?,?,?,?,?,?,?)";
