@@ -2,7 +2,7 @@
 BUILD_DIR ?= build
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps venv build demo test unit compat bench format clean
+.PHONY: all deps venv build demo test unit compat compat-mlflow bench format clean
 
 all: build
 
@@ -24,6 +24,11 @@ unit: build
 
 compat: build venv
 	bash scripts/run-compat.sh
+
+# The same compatibility suite against the real `mlflow server` (proves the tests encode
+# MLflow's behaviour); not part of `make test`.
+compat-mlflow: venv
+	PLINTH_COMPAT_TARGET=mlflow bash scripts/run-compat.sh
 
 test: build venv
 	bash scripts/test.sh
