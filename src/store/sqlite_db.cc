@@ -84,6 +84,11 @@ Status SqliteDb::ExecScript(const std::string& sql) {
   return Status::Ok();
 }
 
+Status SqliteDb::Exec(const std::string& sql) {
+  PLINTH_ASSIGN_OR_RETURN(SqliteStmt * stmt, Prepare(sql));
+  return stmt->Exec();
+}
+
 Result<SqliteStmt*> SqliteDb::Prepare(const std::string& sql) {
   auto it = cache_.find(sql);
   if (it != cache_.end()) {

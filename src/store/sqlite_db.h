@@ -92,8 +92,11 @@ class SqliteDb {
   SqliteDb(const SqliteDb&) = delete;
   SqliteDb& operator=(const SqliteDb&) = delete;
 
-  // Executes one or more statements with no results.
+  // Executes one or more statements with no results (parsed on every call).
   Status ExecScript(const std::string& sql);
+  // Executes one statement with no results through the statement cache: for the transaction
+  // control statements run on every request (BEGIN, SAVEPOINT, COMMIT…).
+  Status Exec(const std::string& sql);
   // A cached prepared statement for `sql`; the reference is valid until the connection closes.
   // Use it as a cursor and let it go before preparing the same SQL again.
   Result<SqliteStmt*> Prepare(const std::string& sql);

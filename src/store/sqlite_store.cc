@@ -929,27 +929,35 @@ class SqliteStore final : public MetadataStore {
   // Runs `batch` in one transaction, each job in its own savepoint so a failing job does not
   // undo its neighbours; sets each job's status. Called by the leader only.
   void CommitBatch(const std::vector<PendingWrite*>& batch) {
-    Status begin = write_db_->ExecScript("BEGIN IMMEDIATE");
+    Status begin = write_db_->Exec("BEGIN IMMEDIATE");
     if (!begin.ok()) {
       for (PendingWrite* w : batch) w->status = begin;
       return;
     }
+    // A lone job needs no savepoint: if it fails, the whole transaction is rolled back.
+    const bool savepoints = batch.size() > 1;
     for (PendingWrite* w : batch) {
-      (void)write_db_->ExecScript("SAVEPOINT job");
+      if (savepoints) (void)write_db_->Exec("SAVEPOINT job");
       try {
         w->status = w->job(*write_db_);
       } catch (const std::exception& e) {
         w->status = Internal(std::string("write failed: ") + e.what());
       }
-      if (!w->status.ok()) {
-        (void)write_db_->ExecScript("ROLLBACK TO job");
+      if (savepoints) {
+        if (!w->status.ok()) {
+          (void)write_db_->Exec("ROLLBACK TO job");
+        }
+        (void)write_db_->Exec("RELEASE job");
       }
-      (void)write_db_->ExecScript("RELEASE job");
     }
-    Status commit = write_db_->ExecScript("COMMIT");
+    if (!savepoints && !batch.front()->status.ok()) {
+      (void)write_db_->Exec("ROLLBACK");
+      return;
+    }
+    Status commit = write_db_->Exec("COMMIT");
     if (!commit.ok()) {
       PLINTH_LOG_ERROR("group commit failed: {}", commit.ToString());
-      (void)write_db_->ExecScript("ROLLBACK");
+      (void)write_db_->Exec("ROLLBACK");
       for (PendingWrite* w : batch) {
         if (w->status.ok()) w->status = commit;
       }
@@ -1029,9 +1037,9 @@ class SqliteStore final : public MetadataStore {
   Result<T> Read(Fn&& fn) {
     ReaderLease lease(this);
     SqliteDb& db = lease.db();
-    PLINTH_RETURN_IF_ERROR(db.ExecScript("BEGIN"));
+    PLINTH_RETURN_IF_ERROR(db.Exec("BEGIN"));
     Result<T> out = fn(db);
-    (void)db.ExecScript("COMMIT");
+    (void)db.Exec("COMMIT");
     return out;
   }
 
