@@ -988,6 +988,12 @@ def ratio(a, b) -> str:
 
 
 def render_markdown(res: dict) -> str:
+    # Paths inside the checkout are shown relative to it: the report must not name this
+    # machine's folders.
+    return _render_markdown(res).replace(ROOT + "/", "")
+
+
+def _render_markdown(res: dict) -> str:
     cfg, mach, ver = res["config"], res["machine"], res["versions"]
     targets = res["targets"]
     by = {t["target"]: t for t in targets}

@@ -6,7 +6,7 @@
 // error_code or body substrings out); the wire format (int64 as JSON numbers, NaN as "NaN", unset
 // fields omitted, enum names), paging, query parameters and the artifact proxy have focused tests
 // that inspect the parsed JSON. Expected behaviour is `mlflow server`'s, as summarised in
-// /work/shared/reference/mlflow.md.
+// ../shared/reference/mlflow.md (in the planning repo).
 #include "api/mlflow_api.h"
 
 #include <arpa/inet.h>

@@ -5,7 +5,7 @@
 // migrations it has applied. SQLite is the only backend today; PostgreSQL joins by adding a
 // second StoreBackend and one more entry to the instantiation, and must pass the same tests.
 //
-// The expected behaviour is MLflow's SQL store (see /work/shared/reference/mlflow.md): the store
+// The expected behaviour is MLflow's SQL store (see ../shared/reference/mlflow.md): the store
 // validates only what needs the database (existence, lifecycle, uniqueness, write-once params).
 #include "store/metadata_store.h"
 
