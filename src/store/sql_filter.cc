@@ -74,6 +74,56 @@ std::string KeyValueCondition(const std::string& table, const std::string& fk,
   return parent + " IN (" + base + " AND " + StringCondition("kv.value", c, binds) + ")";
 }
 
+// The attribute columns each search can filter and order on, by the canonical names the parser
+// produces (tracking/search_filter.cc).
+struct AttributeColumn {
+  std::string_view name;
+  const char* column;
+};
+constexpr AttributeColumn kRunColumns[] = {{"run_id", "r.run_uuid"},
+                                           {"run_name", "r.name"},
+                                           {"user_id", "r.user_id"},
+                                           {"status", "r.status"},
+                                           {"artifact_uri", "r.artifact_uri"},
+                                           {"start_time", "r.start_time"},
+                                           {"end_time", "r.end_time"},
+                                           {"lifecycle_stage", "r.lifecycle_stage"},
+                                           {"experiment_id", "r.experiment_id"}};
+constexpr AttributeColumn kExperimentColumns[] = {{"name", "e.name"},
+                                                  {"experiment_id", "e.experiment_id"},
+                                                  {"creation_time", "e.creation_time"},
+                                                  {"last_update_time", "e.last_update_time"}};
+constexpr AttributeColumn kLoggedModelColumns[] = {
+    {"name", "m.name"},
+    {"model_id", "m.model_id"},
+    {"model_type", "m.model_type"},
+    {"status", "m.status"},
+    {"source_run_id", "m.source_run_id"},
+    {"creation_time", "m.creation_timestamp_ms"},
+    {"creation_timestamp", "m.creation_timestamp_ms"},
+    {"last_updated_timestamp", "m.last_updated_timestamp_ms"}};
+
+template <size_t N>
+const char* ColumnOf(const AttributeColumn (&table)[N], std::string_view key) {
+  for (const AttributeColumn& a : table) {
+    if (a.name == key) return a.column;
+  }
+  return nullptr;
+}
+
+Status Unsupported(const FilterClause& c, const char* what);
+
+// `column <op> value` for an attribute clause, or kInvalidArgument for an unknown attribute.
+template <size_t N>
+Result<std::string> AttributeCondition(const AttributeColumn (&table)[N], const FilterClause& c,
+                                       std::vector<SqlValue>* binds) {
+  const char* column = ColumnOf(table, c.key);
+  if (column == nullptr) {
+    return Unsupported(c, "attribute");
+  }
+  return c.numeric ? NumberCondition(column, c, binds) : StringCondition(column, c, binds);
+}
+
 Status Unsupported(const FilterClause& c, const char* what) {
   return InvalidArgument(std::string("Invalid filter: ") + what + " '" + c.key +
                          "' is not supported here");
@@ -101,24 +151,7 @@ Result<std::string> CompileRunFilter(const Filter& filter, std::vector<SqlValue>
         cond = KeyValueCondition("tags", "run_key", "r.run_key", c, binds);
         break;
       case EntityKind::kAttribute: {
-        static const std::pair<const char*, const char*> kColumns[] = {
-            {"run_id", "r.run_uuid"},
-            {"run_name", "r.name"},
-            {"user_id", "r.user_id"},
-            {"status", "r.status"},
-            {"artifact_uri", "r.artifact_uri"},
-            {"start_time", "r.start_time"},
-            {"end_time", "r.end_time"},
-            {"lifecycle_stage", "r.lifecycle_stage"},
-            {"experiment_id", "r.experiment_id"}};
-        const char* column = nullptr;
-        for (const auto& [name, col] : kColumns) {
-          if (c.key == name) column = col;
-        }
-        if (column == nullptr) {
-          return Unsupported(c, "attribute");
-        }
-        cond = c.numeric ? NumberCondition(column, c, binds) : StringCondition(column, c, binds);
+        PLINTH_ASSIGN_OR_RETURN(cond, AttributeCondition(kRunColumns, c, binds));
         break;
       }
       case EntityKind::kDataset: {
@@ -167,15 +200,8 @@ Result<std::string> CompileRunOrderBy(const OrderBy& o, int index, std::string* 
       return "(" + alias + ".value IS NULL) ASC, " + alias + ".value" + dir;
     }
     case EntityKind::kAttribute: {
-      static const std::pair<const char*, const char*> kColumns[] = {
-          {"run_id", "r.run_uuid"},           {"run_name", "r.name"},
-          {"user_id", "r.user_id"},           {"status", "r.status"},
-          {"artifact_uri", "r.artifact_uri"}, {"start_time", "r.start_time"},
-          {"end_time", "r.end_time"},         {"experiment_id", "r.experiment_id"}};
-      for (const auto& [name, col] : kColumns) {
-        if (o.key == name) {
-          return "(" + std::string(col) + " IS NULL) ASC, " + col + dir;
-        }
+      if (const char* col = ColumnOf(kRunColumns, o.key)) {
+        return "(" + std::string(col) + " IS NULL) ASC, " + col + dir;
       }
       return InvalidArgument("Invalid order_by attribute '" + o.key + "'");
     }
@@ -192,19 +218,7 @@ Result<std::string> CompileExperimentFilter(const Filter& filter, std::vector<Sq
     if (c.entity == EntityKind::kTag) {
       cond = KeyValueCondition("experiment_tags", "experiment_id", "e.experiment_id", c, binds);
     } else if (c.entity == EntityKind::kAttribute) {
-      static const std::pair<const char*, const char*> kColumns[] = {
-          {"name", "e.name"},
-          {"creation_time", "e.creation_time"},
-          {"last_update_time", "e.last_update_time"},
-          {"experiment_id", "e.experiment_id"}};
-      const char* column = nullptr;
-      for (const auto& [name, col] : kColumns) {
-        if (c.key == name) column = col;
-      }
-      if (column == nullptr) {
-        return Unsupported(c, "attribute");
-      }
-      cond = c.numeric ? NumberCondition(column, c, binds) : StringCondition(column, c, binds);
+      PLINTH_ASSIGN_OR_RETURN(cond, AttributeCondition(kExperimentColumns, c, binds));
     } else {
       return Unsupported(c, "entity");
     }
@@ -215,14 +229,9 @@ Result<std::string> CompileExperimentFilter(const Filter& filter, std::vector<Sq
 
 Result<std::string> CompileExperimentOrderBy(const OrderBy& o, std::vector<SqlValue>* binds) {
   const char* dir = o.ascending ? " ASC" : " DESC";
-  static const std::pair<const char*, const char*> kColumns[] = {
-      {"name", "e.name"},
-      {"experiment_id", "e.experiment_id"},
-      {"creation_time", "e.creation_time"},
-      {"last_update_time", "e.last_update_time"}};
   if (o.entity == EntityKind::kAttribute) {
-    for (const auto& [name, col] : kColumns) {
-      if (o.key == name) return std::string(col) + dir;
+    if (const char* col = ColumnOf(kExperimentColumns, o.key)) {
+      return std::string(col) + dir;
     }
   }
   return InvalidArgument("Invalid order_by clause '" + o.key +
@@ -252,23 +261,7 @@ Result<std::string> CompileLoggedModelFilter(const Filter& filter, std::vector<S
         break;
       }
       case EntityKind::kAttribute: {
-        static const std::pair<const char*, const char*> kColumns[] = {
-            {"name", "m.name"},
-            {"model_id", "m.model_id"},
-            {"model_type", "m.model_type"},
-            {"status", "m.status"},
-            {"source_run_id", "m.source_run_id"},
-            {"creation_time", "m.creation_timestamp_ms"},
-            {"creation_timestamp", "m.creation_timestamp_ms"},
-            {"last_updated_timestamp", "m.last_updated_timestamp_ms"}};
-        const char* column = nullptr;
-        for (const auto& [name, col] : kColumns) {
-          if (c.key == name) column = col;
-        }
-        if (column == nullptr) {
-          return Unsupported(c, "attribute");
-        }
-        cond = c.numeric ? NumberCondition(column, c, binds) : StringCondition(column, c, binds);
+        PLINTH_ASSIGN_OR_RETURN(cond, AttributeCondition(kLoggedModelColumns, c, binds));
         break;
       }
       case EntityKind::kDataset:
@@ -292,14 +285,8 @@ Result<std::string> CompileLoggedModelOrderBy(const OrderBy& o, std::vector<SqlV
            "ORDER BY mt.step DESC, mt.timestamp DESC LIMIT 1)" +
            dir;
   }
-  static const std::pair<const char*, const char*> kColumns[] = {
-      {"name", "m.name"},
-      {"model_id", "m.model_id"},
-      {"creation_time", "m.creation_timestamp_ms"},
-      {"creation_timestamp", "m.creation_timestamp_ms"},
-      {"last_updated_timestamp", "m.last_updated_timestamp_ms"}};
-  for (const auto& [name, col] : kColumns) {
-    if (o.key == name) return std::string(col) + dir;
+  if (const char* col = ColumnOf(kLoggedModelColumns, o.key)) {
+    return std::string(col) + dir;
   }
   return InvalidArgument("Invalid order_by field '" + o.key + "' for logged models");
 }

@@ -102,6 +102,17 @@ Status ValidateMaxResults(int64_t max_results, int64_t limit, const char* what) 
   return Status::Ok();
 }
 
+// A store page as the API returns it: the next token points just past this page.
+template <typename T>
+Paged<T> ToPaged(std::vector<T> items, bool has_more, int64_t offset, int64_t max_results) {
+  Paged<T> out;
+  out.items = std::move(items);
+  if (has_more) {
+    out.next_page_token = EncodePageToken(offset + max_results);
+  }
+  return out;
+}
+
 }  // namespace
 
 Status ValidateMetricName(const std::string& name) { return ValidateEntityName(name, "Metric"); }
@@ -174,12 +185,7 @@ Result<Paged<Experiment>> TrackingService::SearchExperiments(
   search.max_results = request.max_results;
   PLINTH_ASSIGN_OR_RETURN(search.offset, DecodePageToken(request.page_token));
   PLINTH_ASSIGN_OR_RETURN(store::ExperimentPage page, store_->SearchExperiments(search));
-  Paged<Experiment> out;
-  out.items = std::move(page.experiments);
-  if (page.has_more) {
-    out.next_page_token = EncodePageToken(search.offset + search.max_results);
-  }
-  return out;
+  return ToPaged(std::move(page.experiments), page.has_more, search.offset, search.max_results);
 }
 
 Status TrackingService::RenameExperiment(const std::string& experiment_id,
@@ -424,12 +430,7 @@ Result<Paged<Run>> TrackingService::SearchRuns(const SearchRunsRequest& request)
   search.max_results = request.max_results;
   PLINTH_ASSIGN_OR_RETURN(search.offset, DecodePageToken(request.page_token));
   PLINTH_ASSIGN_OR_RETURN(store::RunPage page, store_->SearchRuns(search));
-  Paged<Run> out;
-  out.items = std::move(page.runs);
-  if (page.has_more) {
-    out.next_page_token = EncodePageToken(search.offset + search.max_results);
-  }
-  return out;
+  return ToPaged(std::move(page.runs), page.has_more, search.offset, search.max_results);
 }
 
 // ---------------------------------------------------------------- logged models
@@ -502,12 +503,7 @@ Result<Paged<LoggedModel>> TrackingService::SearchLoggedModels(
   search.max_results = request.max_results;
   PLINTH_ASSIGN_OR_RETURN(search.offset, DecodePageToken(request.page_token));
   PLINTH_ASSIGN_OR_RETURN(store::LoggedModelPage page, store_->SearchLoggedModels(search));
-  Paged<LoggedModel> out;
-  out.items = std::move(page.models);
-  if (page.has_more) {
-    out.next_page_token = EncodePageToken(search.offset + search.max_results);
-  }
-  return out;
+  return ToPaged(std::move(page.models), page.has_more, search.offset, search.max_results);
 }
 
 }  // namespace plinth::tracking
