@@ -116,6 +116,7 @@ int RunServer(const ServerCommandOptions& options) {
   http_options.port = static_cast<uint16_t>(options.port);
   http_options.threads = options.workers;
   http_options.drain_timeout_seconds = options.drain_timeout_seconds;
+  http_options.idle_timeout_seconds = options.idle_timeout_seconds;
   if (Status s = http_options.Validate(); !s.ok()) {
     std::fprintf(stderr, "plinth server: %s\n", s.message().c_str());
     return 2;

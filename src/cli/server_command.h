@@ -19,6 +19,7 @@ struct ServerCommandOptions {
   std::string access_log;  // "" = off, "-" = stderr, else a file
   std::string log_level = "info";
   int drain_timeout_seconds = 30;
+  int idle_timeout_seconds = 300;
 };
 
 // Resolves an MLflow-style store URI to a SQLite file path: "sqlite:///rel.db" is relative,

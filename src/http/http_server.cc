@@ -169,6 +169,9 @@ class HttpServer::Impl {
     }
     port_ = acceptor_.local_endpoint().port();
     asio::co_spawn(io_, Accept(), asio::detached);
+    if (options_.idle_timeout_seconds > 0) {
+      asio::co_spawn(io_, SweepIdle(), asio::detached);
+    }
     int threads = options_.threads;
     if (threads == 0) {
       // Enough threads for handlers that wait on a group commit, few enough that the
@@ -249,7 +252,41 @@ class HttpServer::Impl {
     tcp::socket socket;
     asio::strand<asio::io_context::executor_type> strand;
     bool idle = true;  // touched on the strand only
+    // Monotonic ms when the connection last started waiting for a request (read by the sweep).
+    std::atomic<int64_t> idle_since_ms{0};
   };
+
+  static int64_t NowMs() { return Clock::System()->MonotonicMicros() / 1000; }
+
+  // Every few seconds, closes connections that have waited longer than the idle timeout for a
+  // request header (a plain idle keep-alive, or a client that stalled mid-header). One timer
+  // for the server, not one per request.
+  asio::awaitable<void> SweepIdle() {
+    asio::steady_timer timer(io_);
+    const int64_t timeout_ms = int64_t{options_.idle_timeout_seconds} * 1000;
+    for (;;) {
+      timer.expires_after(
+          std::chrono::seconds(std::clamp(options_.idle_timeout_seconds / 4, 1, 5)));
+      beast::error_code ec;
+      co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      if (ec || stopping_.load()) {
+        co_return;
+      }
+      const int64_t now = NowMs();
+      std::lock_guard<std::mutex> lock(mu_);
+      for (auto& [raw, weak] : connections_) {
+        std::shared_ptr<Connection> c = weak.lock();
+        if (!c || now - c->idle_since_ms.load() < timeout_ms) continue;
+        asio::post(c->strand, [c, now, timeout_ms] {
+          if (c->idle && now - c->idle_since_ms.load() >= timeout_ms) {
+            beast::error_code ignored;
+            c->socket.shutdown(tcp::socket::shutdown_both, ignored);
+            c->socket.close(ignored);
+          }
+        });
+      }
+    }
+  }
 
   asio::awaitable<void> Accept() {
     for (;;) {
@@ -306,6 +343,7 @@ class HttpServer::Impl {
     }
     for (;;) {
       conn->idle = true;
+      conn->idle_since_ms = NowMs();
       if (stopping_.load()) {
         break;
       }

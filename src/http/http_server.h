@@ -112,6 +112,9 @@ struct ServerOptions {
   uint64_t max_body_bytes = 64ull << 20;           // ordinary (non-streaming) bodies
   uint64_t max_streaming_body_bytes = 1ull << 40;  // artifact uploads
   int drain_timeout_seconds = 30;                  // graceful stop waits this long at most
+  // A connection waiting this long for (the rest of) a request header is closed; 0 = never.
+  // Bounds what idle or stalled clients can hold; keep-alive clients simply reconnect.
+  int idle_timeout_seconds = 300;
 
   Status Validate() const;
 };

@@ -976,3 +976,35 @@ TEST_F(HttpServerTest, ManyIdleConnectionsDoNotBlockNewRequests) {
 
 }  // namespace
 }  // namespace plinth::http
+
+namespace plinth::http {
+namespace {
+
+TEST_F(HttpServerTest, IdleTimeoutClosesStalledAndIdleConnectionsButNotBusyOnes) {
+  ServerOptions options;
+  options.idle_timeout_seconds = 1;
+  StartServer(options);
+  Connection idle(port_);
+  ASSERT_TRUE(idle.Send(Req("GET", "/hello")));
+  ASSERT_TRUE(idle.Read().has_value());
+  Connection stalled(port_);
+  ASSERT_TRUE(stalled.Send("GET /hello HTTP/1.1\r\nHost: x\r\n"));  // header never finished
+  // A connection that keeps sending requests is never idle for long.
+  Connection active(port_);
+  for (int i = 0; i < 6; ++i) {
+    ASSERT_TRUE(active.Send(Req("GET", "/hello")));
+    auto r = active.Read();
+    ASSERT_TRUE(r.has_value()) << "request " << i;
+    EXPECT_EQ(r->status, 200);
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  }
+  EXPECT_TRUE(idle.ClosedByPeer(5000));
+  EXPECT_TRUE(stalled.ClosedByPeer(5000));
+  // The server still accepts new work.
+  auto fresh = Fetch(port_, "GET", "/hello");
+  ASSERT_TRUE(fresh.has_value());
+  EXPECT_EQ(fresh->status, 200);
+}
+
+}  // namespace
+}  // namespace plinth::http
