@@ -44,6 +44,11 @@ int RunCli(int argc, char** argv) {
   server_cmd->add_option("--log-level", server.log_level, "trace, debug, info, warn, error or off")
       ->capture_default_str();
   server_cmd
+      ->add_option("--idle-timeout", server.idle_timeout_seconds,
+                   "Seconds a connection may wait for a request before it is closed (0 = never)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 86400));
+  server_cmd
       ->add_option("--drain-timeout", server.drain_timeout_seconds,
                    "Seconds a graceful stop waits for in-flight requests")
       ->capture_default_str()
