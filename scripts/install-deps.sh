@@ -6,7 +6,6 @@ PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config clang-format
   libboost-dev libboost-system-dev      # Boost.Beast/Asio (HTTP facade, src/http only)
   rapidjson-dev                          # hot-path JSON parse + write
-  nlohmann-json3-dev                     # cold-path JSON (config, CLI, tests)
   libsqlite3-dev                         # embedded metadata store
   libssl-dev                             # SHA-256, random ids
   libcli11-dev                           # CLI parsing
