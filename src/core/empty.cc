@@ -1,1 +1,0 @@
-// Placeholder translation unit for capability folders that have no sources yet.
