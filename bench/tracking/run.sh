@@ -12,12 +12,8 @@ case " $* " in
   *" -h "*|*" --help "*) exec python3 bench/tracking/bench.py --help ;;
 esac
 
-# Peer servers live in .venv-peers. The project-wide script owns it when present.
-if [ -f scripts/setup-peers.sh ]; then
-  bash scripts/setup-peers.sh
-else
-  bash bench/tracking/setup.sh
-fi
+# Peer servers (mlflow, fasttrackml) live in .venv-peers.
+bash scripts/setup-peers.sh
 
 export BENCH_COMMAND="bench/tracking/run.sh${*:+ $*}"
 exec python3 bench/tracking/bench.py "$@"

@@ -62,6 +62,34 @@ std::optional<int64_t> ParseExperimentId(const std::string& id) {
   return out;
 }
 
+// "(1,2,3)" for the SQL IN list of `ids`; nullopt when none of them can exist (non-numeric ids
+// match nothing, as in MLflow).
+std::optional<std::string> ExperimentIdList(const std::vector<std::string>& ids) {
+  std::string out;
+  for (const std::string& text : ids) {
+    if (auto id = ParseExperimentId(text)) {
+      out += out.empty() ? "(" : ",";
+      out += std::to_string(*id);
+    }
+  }
+  if (out.empty()) {
+    return std::nullopt;
+  }
+  return out + ")";
+}
+
+// Steps a query issued with LIMIT max_results + 1, handing each of the first `max_results` rows
+// to `on_row`. Returns whether a further row exists (a next page).
+template <typename OnRow>
+Result<bool> StepPage(SqliteStmt& stmt, int64_t max_results, OnRow&& on_row) {
+  for (int64_t n = 0;; ++n) {
+    PLINTH_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) return false;
+    if (n == max_results) return true;
+    on_row(stmt);
+  }
+}
+
 Status ExperimentNotFound(const std::string& id) {
   return NotFound("No Experiment with id=" + id + " exists");
 }
@@ -235,16 +263,11 @@ class SqliteStore final : public MetadataStore {
       PLINTH_RETURN_IF_ERROR(BindAll(*stmt, binds));
       ExperimentPage page;
       std::vector<int64_t> ids;
-      for (;;) {
-        PLINTH_ASSIGN_OR_RETURN(bool row, stmt->Step());
-        if (!row) break;
-        if (static_cast<int64_t>(page.experiments.size()) == search.max_results) {
-          page.has_more = true;
-          break;
-        }
-        page.experiments.push_back(ExperimentFromRow(*stmt));
-        ids.push_back(stmt->Int64(0));
-      }
+      PLINTH_ASSIGN_OR_RETURN(page.has_more,
+                              StepPage(*stmt, search.max_results, [&](SqliteStmt& row) {
+                                page.experiments.push_back(ExperimentFromRow(row));
+                                ids.push_back(row.Int64(0));
+                              }));
       for (size_t i = 0; i < ids.size(); ++i) {
         PLINTH_RETURN_IF_ERROR(LoadExperimentTags(db, ids[i], &page.experiments[i].tags));
       }
@@ -559,15 +582,9 @@ class SqliteStore final : public MetadataStore {
       stmt->Bind(1, run_id).Bind(2, key).Bind(3, max_results + 1).Bind(4, offset);
       MetricPage page;
       page.metrics.reserve(static_cast<size_t>(std::min<int64_t>(max_results, 1 << 16)));
-      for (;;) {
-        PLINTH_ASSIGN_OR_RETURN(bool row, stmt->Step());
-        if (!row) break;
-        if (static_cast<int64_t>(page.metrics.size()) == max_results) {
-          page.has_more = true;
-          break;
-        }
-        page.metrics.push_back(MetricFromRow(*stmt));
-      }
+      PLINTH_ASSIGN_OR_RETURN(page.has_more, StepPage(*stmt, max_results, [&](SqliteStmt& row) {
+                                page.metrics.push_back(MetricFromRow(row));
+                              }));
       stmt->Reset();
       return page;
     });
@@ -648,21 +665,12 @@ class SqliteStore final : public MetadataStore {
     }
     std::vector<SqlValue> where_binds;
     PLINTH_ASSIGN_OR_RETURN(std::string where, CompileRunFilter(search.filter, &where_binds));
-    std::string ids = "(";
-    for (size_t i = 0; i < search.experiment_ids.size(); ++i) {
-      auto id = ParseExperimentId(search.experiment_ids[i]);
-      if (!id) {
-        continue;  // an id that cannot exist matches nothing
-      }
-      if (ids.size() > 1) ids += ',';
-      ids += std::to_string(*id);
-    }
-    ids += ')';
-    if (ids == "()") {
+    std::optional<std::string> ids = ExperimentIdList(search.experiment_ids);
+    if (!ids) {
       return RunPage{};
     }
     std::string sql = std::string(kRunColumns) + " FROM runs r" + joins +
-                      " WHERE r.experiment_id IN " + ids + " AND " +
+                      " WHERE r.experiment_id IN " + *ids + " AND " +
                       LifecycleClause("r.lifecycle_stage", search.view_type) + where +
                       " ORDER BY " + order + "r.start_time DESC, r.run_uuid ASC LIMIT ? OFFSET ?";
     for (auto& b : where_binds) binds.push_back(std::move(b));
@@ -673,18 +681,13 @@ class SqliteStore final : public MetadataStore {
       PLINTH_RETURN_IF_ERROR(BindAll(*stmt, binds));
       RunPage page;
       std::vector<int64_t> keys;
-      for (;;) {
-        PLINTH_ASSIGN_OR_RETURN(bool row, stmt->Step());
-        if (!row) break;
-        if (static_cast<int64_t>(page.runs.size()) == search.max_results) {
-          page.has_more = true;
-          break;
-        }
-        Run run;
-        run.info = RunInfoFromRow(*stmt);
-        keys.push_back(stmt->Int64(kRunKeyColumn));
-        page.runs.push_back(std::move(run));
-      }
+      PLINTH_ASSIGN_OR_RETURN(page.has_more,
+                              StepPage(*stmt, search.max_results, [&](SqliteStmt& row) {
+                                Run run;
+                                run.info = RunInfoFromRow(row);
+                                keys.push_back(row.Int64(kRunKeyColumn));
+                                page.runs.push_back(std::move(run));
+                              }));
       stmt.reset();
       PLINTH_RETURN_IF_ERROR(LoadRunData(db, keys, &page.runs));
       return page;
@@ -816,15 +819,8 @@ class SqliteStore final : public MetadataStore {
     PLINTH_RETURN_IF_ERROR(MergeAllStaged());
     std::vector<SqlValue> binds;
     PLINTH_ASSIGN_OR_RETURN(std::string where, CompileLoggedModelFilter(search.filter, &binds));
-    std::string ids = "(";
-    for (const std::string& e : search.experiment_ids) {
-      auto id = ParseExperimentId(e);
-      if (!id) continue;
-      if (ids.size() > 1) ids += ',';
-      ids += std::to_string(*id);
-    }
-    ids += ')';
-    if (ids == "()") {
+    std::optional<std::string> ids = ExperimentIdList(search.experiment_ids);
+    if (!ids) {
       return LoggedModelPage{};
     }
     std::vector<SqlValue> ordered = std::move(binds);
@@ -836,22 +832,17 @@ class SqliteStore final : public MetadataStore {
     ordered.emplace_back(search.max_results + 1);
     ordered.emplace_back(search.offset);
     std::string sql = std::string(kModelColumns) +
-                      " FROM logged_models m WHERE m.experiment_id IN " + ids +
+                      " FROM logged_models m WHERE m.experiment_id IN " + *ids +
                       " AND m.lifecycle_stage='active'" + where + " ORDER BY " + order +
                       "m.creation_timestamp_ms DESC, m.model_id ASC LIMIT ? OFFSET ?";
     return Read<LoggedModelPage>([&](SqliteDb& db) -> Result<LoggedModelPage> {
       PLINTH_ASSIGN_OR_RETURN(auto stmt, db.PrepareOnce(sql));
       PLINTH_RETURN_IF_ERROR(BindAll(*stmt, ordered));
       LoggedModelPage page;
-      for (;;) {
-        PLINTH_ASSIGN_OR_RETURN(bool row, stmt->Step());
-        if (!row) break;
-        if (static_cast<int64_t>(page.models.size()) == search.max_results) {
-          page.has_more = true;
-          break;
-        }
-        page.models.push_back(LoggedModelFromRow(*stmt));
-      }
+      PLINTH_ASSIGN_OR_RETURN(page.has_more,
+                              StepPage(*stmt, search.max_results, [&](SqliteStmt& row) {
+                                page.models.push_back(LoggedModelFromRow(row));
+                              }));
       stmt.reset();
       PLINTH_RETURN_IF_ERROR(LoadModelData(db, &page.models));
       return page;
