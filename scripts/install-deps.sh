@@ -7,6 +7,10 @@ PACKAGES=(
   libboost-dev libboost-system-dev      # Boost.Beast/Asio (HTTP facade, src/http only)
   rapidjson-dev                          # hot-path JSON parse + write
   libsqlite3-dev                         # embedded metadata store
+  libpq-dev                              # PostgreSQL metadata store (libpq)
+  libcurl4-openssl-dev                   # S3-compatible artifact store (transport; we sign SigV4)
+  postgresql                             # PostgreSQL 15 server for the store tests (started on loopback)
+  nginx-light                            # loopback load balancer in the replica tests
   libssl-dev                             # SHA-256, random ids
   libcli11-dev                           # CLI parsing
   libspdlog-dev libfmt-dev               # logging (async access log)

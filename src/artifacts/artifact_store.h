@@ -48,6 +48,11 @@ Result<std::string> NormalizeArtifactPath(std::string_view path, bool allow_empt
 // Failure: kUnavailable when the folder cannot be created.
 Result<std::unique_ptr<ArtifactStore>> OpenLocalArtifactStore(const std::string& root);
 
+// Opens the store a URI names: a plain folder path or file:///PATH (local), s3://BUCKET[/PREFIX]
+// (S3-compatible). Failure: kInvalidArgument for an unknown scheme or malformed URI;
+// kUnavailable when the store cannot be reached or created.
+Result<std::unique_ptr<ArtifactStore>> OpenArtifactStoreFromUri(const std::string& uri);
+
 }  // namespace plinth::artifacts
 
 #endif  // PLINTH_ARTIFACTS_ARTIFACT_STORE_H_

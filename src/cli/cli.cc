@@ -24,12 +24,25 @@ int RunCli(int argc, char** argv) {
   server_cmd->set_help_flag("--help", "Print this help message and exit");
   server_cmd
       ->add_option("--backend-store-uri", server.backend_store_uri,
-                   "Metadata store: sqlite:///PATH (relative) or sqlite:////PATH (absolute)")
+                   "Metadata store: sqlite:///PATH (relative), sqlite:////PATH (absolute) or "
+                   "postgresql://USER[:PASSWORD]@HOST[:PORT]/DB[?options]")
       ->capture_default_str();
   server_cmd
+      ->add_option("--db-pool-size", server.db_pool_size,
+                   "PostgreSQL connections this process may open (each replica has its own)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000));
+  server_cmd
       ->add_option("--artifacts-destination", server.artifacts_destination,
-                   "Folder (or file:// URI) where artifacts are stored")
+                   "Where the artifact proxy stores artifacts: a folder, file:///PATH or "
+                   "s3://BUCKET/PREFIX")
       ->capture_default_str();
+  server_cmd->add_option(
+      "--default-artifact-root", server.default_artifact_root,
+      "Artifact location of new experiments (default: mlflow-artifacts: with the proxy, else "
+      "--artifacts-destination, which clients then reach directly)");
+  server_cmd->add_flag("--serve-artifacts,!--no-serve-artifacts", server.serve_artifacts,
+                       "Proxy artifact uploads and downloads through this server (default on)");
   server_cmd->add_option("--host,-h", server.host, "Address to listen on")->capture_default_str();
   server_cmd->add_option("--port,-p", server.port, "Port to listen on")
       ->capture_default_str()

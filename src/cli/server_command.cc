@@ -20,40 +20,6 @@
 
 namespace plinth {
 
-Result<std::string> SqlitePathFromUri(const std::string& uri) {
-  const std::string scheme = "sqlite:///";
-  if (uri.rfind(scheme, 0) == 0) {
-    std::string path = uri.substr(scheme.size());
-    if (path.empty()) {
-      return InvalidArgument("--backend-store-uri '" + uri + "' names no database file");
-    }
-    if (path == ":memory:") {
-      return InvalidArgument(
-          "--backend-store-uri: an in-memory SQLite database would lose "
-          "everything at exit; name a file");
-    }
-    return path;
-  }
-  if (uri.find("://") != std::string::npos) {
-    return InvalidArgument("--backend-store-uri '" + uri +
-                           "': only sqlite:///PATH is supported in this build (PostgreSQL "
-                           "arrives with the scale-out work)");
-  }
-  return uri;
-}
-
-Result<std::string> LocalPathFromUri(const std::string& uri) {
-  const std::string scheme = "file://";
-  if (uri.rfind(scheme, 0) == 0) {
-    return uri.substr(scheme.size());
-  }
-  if (uri.find("://") != std::string::npos) {
-    return InvalidArgument("--artifacts-destination '" + uri +
-                           "': only a local folder or file:// URI is supported in this build");
-  }
-  return uri;
-}
-
 int RunServer(const ServerCommandOptions& options) {
   Status level = SetLogLevel(options.log_level);
   if (!level.ok()) {
@@ -65,13 +31,13 @@ int RunServer(const ServerCommandOptions& options) {
                  options.port);
     return 2;
   }
-  auto db_path = SqlitePathFromUri(options.backend_store_uri);
-  auto artifacts_path = LocalPathFromUri(options.artifacts_destination);
-  for (const Status& s : {db_path.status(), artifacts_path.status()}) {
-    if (!s.ok()) {
-      std::fprintf(stderr, "plinth server: %s\n", s.message().c_str());
-      return 2;
-    }
+  if (Status s = store::CheckStoreUri(options.backend_store_uri); !s.ok()) {
+    std::fprintf(stderr, "plinth server: --backend-store-uri: %s\n", s.message().c_str());
+    return 2;
+  }
+  std::string default_root = options.default_artifact_root;
+  if (default_root.empty()) {
+    default_root = options.serve_artifacts ? "mlflow-artifacts:" : options.artifacts_destination;
   }
   if (!options.access_log.empty()) {
     Status s = OpenAccessLog(options.access_log);
@@ -89,24 +55,32 @@ int RunServer(const ServerCommandOptions& options) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
-  auto artifact_store = artifacts::OpenLocalArtifactStore(*artifacts_path);
-  if (!artifact_store.ok()) {
-    std::fprintf(stderr, "plinth server: %s\n", artifact_store.status().message().c_str());
-    return 1;
+  std::unique_ptr<artifacts::ArtifactStore> artifact_store;
+  if (options.serve_artifacts) {
+    auto opened = artifacts::OpenArtifactStoreFromUri(options.artifacts_destination);
+    if (!opened.ok()) {
+      std::fprintf(stderr, "plinth server: --artifacts-destination: %s\n",
+                   opened.status().message().c_str());
+      return opened.status().code() == StatusCode::kInvalidArgument ? 2 : 1;
+    }
+    artifact_store = std::move(*opened);
   }
-  store::SqliteStoreOptions store_options;
-  store_options.path = *db_path;
-  auto metadata = store::OpenSqliteStore(store_options, Clock::System()->NowMillis());
+  store::StoreOpenOptions store_options;
+  store_options.pool_size = options.db_pool_size;
+  auto metadata = store::OpenStoreFromUri(options.backend_store_uri, store_options,
+                                          Clock::System()->NowMillis());
   if (!metadata.ok()) {
     std::fprintf(stderr, "plinth server: %s\n", metadata.status().message().c_str());
     return 1;
   }
-  tracking::TrackingService tracking(metadata->get(), Clock::System(), {});
+  tracking::TrackingOptions tracking_options;
+  tracking_options.default_artifact_root = default_root;
+  tracking::TrackingService tracking(metadata->get(), Clock::System(), tracking_options);
   std::atomic<bool> ready{true};
   http::Router router;
   api::ApiContext context;
   context.tracking = &tracking;
-  context.artifacts = artifact_store->get();
+  context.artifacts = artifact_store.get();  // null: no proxy (--no-serve-artifacts)
   context.plinth_version = PLINTH_VERSION;
   context.ready = &ready;
   api::RegisterMlflowApi(router, context);
@@ -127,7 +101,8 @@ int RunServer(const ServerCommandOptions& options) {
     return 1;
   }
   PLINTH_LOG_INFO("plinth {} serving on http://{}:{} (store: {}, artifacts: {})", PLINTH_VERSION,
-                  options.host, server.port(), *db_path, *artifacts_path);
+                  options.host, server.port(), store::RedactStoreUri(options.backend_store_uri),
+                  options.serve_artifacts ? options.artifacts_destination : default_root);
 
   std::thread signal_waiter([&] {
     int sig = 0;

@@ -13,6 +13,11 @@ namespace plinth {
 struct ServerCommandOptions {
   std::string backend_store_uri = "sqlite:///plinth-data/plinth.db";
   std::string artifacts_destination = "./plinth-data/artifacts";
+  // Root of new experiments' artifact locations. Empty: "mlflow-artifacts:" (the proxy) when
+  // serve_artifacts, else artifacts_destination (clients then write there directly).
+  std::string default_artifact_root;
+  bool serve_artifacts = true;  // the /api/2.0/mlflow-artifacts proxy routes
+  int db_pool_size = 16;        // PostgreSQL connections per process
   std::string host = "127.0.0.1";
   int port = 5000;
   int workers = 0;         // HTTP threads; 0 = automatic
@@ -21,13 +26,6 @@ struct ServerCommandOptions {
   int drain_timeout_seconds = 30;
   int idle_timeout_seconds = 300;
 };
-
-// Resolves an MLflow-style store URI to a SQLite file path: "sqlite:///rel.db" is relative,
-// "sqlite:////abs.db" absolute, a plain path is taken as is. Failure: kInvalidArgument naming
-// the flag for any other scheme.
-Result<std::string> SqlitePathFromUri(const std::string& uri);
-// "file:///dir" or a plain folder path. Failure: kInvalidArgument for other schemes.
-Result<std::string> LocalPathFromUri(const std::string& uri);
 
 int RunServer(const ServerCommandOptions& options);
 

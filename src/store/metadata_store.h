@@ -129,6 +129,34 @@ struct SqliteStoreOptions {
 Result<std::unique_ptr<MetadataStore>> OpenSqliteStore(const SqliteStoreOptions& options,
                                                        int64_t now);
 
+struct StoreOpenOptions {
+  int pool_size = 16;  // PostgreSQL: most connections this process opens
+  // Apply pending migrations at open. SQLite (one process) always may; for PostgreSQL an empty
+  // database gets the schema, but upgrading an existing one is `plinth db migrate`'s job
+  // (replicas must not race to migrate) unless this is set.
+  bool migrate = false;
+};
+
+// Checks a --backend-store-uri without opening it: sqlite:///PATH, a plain path, or
+// postgresql://… (also postgres://). Failure: kInvalidArgument saying what is wrong.
+Status CheckStoreUri(const std::string& uri);
+// The URI with any password replaced by "***", for logs.
+std::string RedactStoreUri(const std::string& uri);
+// Opens the store a URI names. Failure: as OpenSqliteStore / OpenPostgresStore.
+Result<std::unique_ptr<MetadataStore>> OpenStoreFromUri(const std::string& uri,
+                                                        const StoreOpenOptions& options,
+                                                        int64_t now);
+
+struct PostgresStoreOptions {
+  std::string conninfo;  // a libpq connection string or postgresql:// URI
+  int pool_size = 16;
+  bool migrate = false;  // see StoreOpenOptions::migrate
+};
+// Opens the PostgreSQL store. Failure: kUnavailable when the server cannot be reached;
+// kFailedPrecondition when the schema is newer than this binary, or older and !migrate.
+Result<std::unique_ptr<MetadataStore>> OpenPostgresStore(const PostgresStoreOptions& options,
+                                                         int64_t now);
+
 // Text forms used on the wire and in the database.
 std::string_view RunStatusName(RunStatus status);
 std::optional<RunStatus> ParseRunStatus(std::string_view name);
