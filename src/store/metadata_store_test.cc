@@ -2,8 +2,8 @@
 //
 // Every test runs against each backend listed in INSTANTIATE_TEST_SUITE_P at the bottom; a
 // backend is a StoreBackend that can open (and reopen) a fresh database and report which schema
-// migrations it has applied. SQLite is the only backend today; PostgreSQL joins by adding a
-// second StoreBackend and one more entry to the instantiation, and must pass the same tests.
+// migrations it has applied. PostgreSQL runs when PLINTH_TEST_PG_DSN names a server (make test
+// starts one: scripts/pg-server.sh); each test gets a database of its own, dropped after.
 //
 // The expected behaviour is MLflow's SQL store (see ../shared/reference/mlflow.md): the store
 // validates only what needs the database (existence, lifecycle, uniqueness, write-once params).
@@ -29,6 +29,7 @@
 
 #include "core/ids.h"
 #include "core/log.h"
+#include "store/pg_db.h"
 #include "store/sqlite_db.h"
 
 namespace plinth {
@@ -95,6 +96,60 @@ class SqliteBackend final : public StoreBackend {
 
  private:
   std::string dir_;
+};
+
+// A fresh database per test on the server PLINTH_TEST_PG_DSN names (a postgresql:// URI whose
+// database is used only to create and drop the test's own).
+class PostgresBackend final : public StoreBackend {
+ public:
+  static std::unique_ptr<StoreBackend> MakeIfConfigured() {
+    const char* dsn = getenv("PLINTH_TEST_PG_DSN");
+    if (dsn == nullptr || *dsn == '\0') return nullptr;
+    return std::make_unique<PostgresBackend>(dsn);
+  }
+
+  explicit PostgresBackend(std::string admin_dsn) : admin_dsn_(std::move(admin_dsn)) {
+    db_name_ = "plinth_test_" + NewRunId().substr(0, 16);
+    auto admin = PgConn::Connect(admin_dsn_);
+    if (admin.ok()) {
+      create_status_ = (*admin)->ExecScript("CREATE DATABASE " + db_name_);
+    } else {
+      create_status_ = admin.status();
+    }
+    size_t slash = admin_dsn_.rfind('/');
+    size_t query = admin_dsn_.find('?', slash);
+    dsn_ = admin_dsn_.substr(0, slash + 1) + db_name_ +
+           (query == std::string::npos ? "" : admin_dsn_.substr(query));
+  }
+  ~PostgresBackend() override {
+    auto admin = PgConn::Connect(admin_dsn_);
+    if (admin.ok()) {
+      (void)(*admin)->ExecScript("DROP DATABASE IF EXISTS " + db_name_ + " WITH (FORCE)");
+    }
+  }
+
+  Result<std::unique_ptr<MetadataStore>> Open(int64_t now) override {
+    PLINTH_RETURN_IF_ERROR(create_status_);
+    PostgresStoreOptions options;
+    options.conninfo = dsn_;
+    options.pool_size = 4;
+    return OpenPostgresStore(options, now);
+  }
+
+  Result<std::vector<int64_t>> AppliedMigrations() override {
+    PLINTH_ASSIGN_OR_RETURN(auto conn, PgConn::Connect(dsn_));
+    PLINTH_ASSIGN_OR_RETURN(PgResult r,
+                            conn->Exec("SELECT version FROM schema_version ORDER BY version"));
+    std::vector<int64_t> versions;
+    for (int i = 0; i < r.rows(); ++i) versions.push_back(r.Int64(i, 0));
+    return versions;
+  }
+
+ private:
+  std::string admin_dsn_;
+  std::string dsn_;
+  std::string db_name_;
+  Status create_status_;
 };
 
 struct BackendFactory {
@@ -209,6 +264,9 @@ class MetadataStoreTest : public ::testing::TestWithParam<BackendFactory> {
   void SetUp() override {
     (void)SetLogLevel("warn");  // migrations log at info on every fresh database
     backend_ = GetParam().make();
+    if (!backend_) {
+      GTEST_SKIP() << GetParam().name << ": PLINTH_TEST_PG_DSN is not set (make test sets it)";
+    }
     auto opened = backend_->Open(kNow);
     ASSERT_TRUE(IsOk(opened));
     store_ = std::move(opened).value();
@@ -872,7 +930,7 @@ class SearchRunsTest : public MetadataStoreTest {
  protected:
   void SetUp() override {
     MetadataStoreTest::SetUp();
-    if (HasFatalFailure()) return;
+    if (HasFatalFailure() || IsSkipped()) return;
     exp_ = CreateExperiment("search");
     r1_ = CreateRun(exp_, "alpha-run", kNow + 1000);
     r2_ = CreateRun(exp_, "beta-run", kNow + 2000);
@@ -1448,7 +1506,7 @@ std::string BackendName(const ::testing::TestParamInfo<BackendFactory>& info) {
 
 const BackendFactory kBackends[] = {
     {"sqlite", [] { return std::make_unique<SqliteBackend>(); }},
-    // The PostgreSQL backend gets its entry here once it exists.
+    {"postgres", [] { return PostgresBackend::MakeIfConfigured(); }},
 };
 
 INSTANTIATE_TEST_SUITE_P(Backends, MetadataStoreTest, ::testing::ValuesIn(kBackends), BackendName);

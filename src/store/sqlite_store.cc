@@ -25,6 +25,7 @@
 #include "store/metadata_store.h"
 #include "store/schema.h"
 #include "store/sql_filter.h"
+#include "store/store_common.h"
 #include "store/sqlite_db.h"
 
 namespace plinth::store {
@@ -47,37 +48,6 @@ Status BindAll(SqliteStmt& stmt, const std::vector<SqlValue>& binds, int first =
   return Status::Ok();
 }
 
-// Experiment ids are integers in the database and strings on the wire.
-std::optional<int64_t> ParseExperimentId(const std::string& id) {
-  if (id.empty() || id.size() > 18) {
-    return std::nullopt;
-  }
-  int64_t out = 0;
-  for (char c : id) {
-    if (c < '0' || c > '9') {
-      return std::nullopt;
-    }
-    out = out * 10 + (c - '0');
-  }
-  return out;
-}
-
-// "(1,2,3)" for the SQL IN list of `ids`; nullopt when none of them can exist (non-numeric ids
-// match nothing, as in MLflow).
-std::optional<std::string> ExperimentIdList(const std::vector<std::string>& ids) {
-  std::string out;
-  for (const std::string& text : ids) {
-    if (auto id = ParseExperimentId(text)) {
-      out += out.empty() ? "(" : ",";
-      out += std::to_string(*id);
-    }
-  }
-  if (out.empty()) {
-    return std::nullopt;
-  }
-  return out + ")";
-}
-
 // Steps a query issued with LIMIT max_results + 1, handing each of the first `max_results` rows
 // to `on_row`. Returns whether a further row exists (a next page).
 template <typename OnRow>
@@ -88,29 +58,6 @@ Result<bool> StepPage(SqliteStmt& stmt, int64_t max_results, OnRow&& on_row) {
     if (n == max_results) return true;
     on_row(stmt);
   }
-}
-
-Status ExperimentNotFound(const std::string& id) {
-  return NotFound("No Experiment with id=" + id + " exists");
-}
-Status RunNotFound(const std::string& id) { return NotFound("Run with id=" + id + " not found"); }
-Status LoggedModelNotFound(const std::string& id) {
-  return NotFound("Logged model with ID '" + id + "' not found.");
-}
-
-// Stored metric value, as MLflow's SQL store keeps it: NaN as 0 with is_nan=1, and ±Infinity
-// clamped to ±DBL_MAX (so `mlflow server` and plinth read back the same numbers).
-std::pair<double, int> StoredValue(double v) {
-  if (std::isnan(v)) {
-    return {0.0, 1};
-  }
-  if (std::isinf(v)) {
-    return {v > 0 ? std::numeric_limits<double>::max() : std::numeric_limits<double>::lowest(), 0};
-  }
-  return {v, 0};
-}
-double LoadedValue(double v, int64_t is_nan) {
-  return is_nan ? std::numeric_limits<double>::quiet_NaN() : v;
 }
 
 class SqliteStore final : public MetadataStore {
@@ -214,7 +161,7 @@ class SqliteStore final : public MetadataStore {
     return Read<Experiment>([&](SqliteDb& db) -> Result<Experiment> {
       PLINTH_ASSIGN_OR_RETURN(
           SqliteStmt * stmt,
-          db.Prepare(std::string(kExperimentColumns) + " FROM experiments WHERE experiment_id=?"));
+          db.Prepare(std::string(kExperimentSelect) + " FROM experiments WHERE experiment_id=?"));
       stmt->Bind(1, *id);
       PLINTH_ASSIGN_OR_RETURN(bool row, stmt->Step());
       if (!row) {
@@ -231,7 +178,7 @@ class SqliteStore final : public MetadataStore {
     return Read<Experiment>([&](SqliteDb& db) -> Result<Experiment> {
       PLINTH_ASSIGN_OR_RETURN(
           SqliteStmt * stmt,
-          db.Prepare(std::string(kExperimentColumns) + " FROM experiments WHERE name=? ORDER BY "
+          db.Prepare(std::string(kExperimentSelect) + " FROM experiments WHERE name=? ORDER BY "
                                                        "lifecycle_stage='active' DESC LIMIT 1"));
       stmt->Bind(1, name);
       PLINTH_ASSIGN_OR_RETURN(bool row, stmt->Step());
@@ -249,7 +196,7 @@ class SqliteStore final : public MetadataStore {
   Result<ExperimentPage> SearchExperiments(const ExperimentSearch& search) override {
     std::vector<SqlValue> binds;
     PLINTH_ASSIGN_OR_RETURN(std::string where, CompileExperimentFilter(search.filter, &binds));
-    std::string sql = std::string(kExperimentColumns) + " FROM experiments e WHERE " +
+    std::string sql = std::string(kExperimentSelect) + " FROM experiments e WHERE " +
                       LifecycleClause("e.lifecycle_stage", search.view_type) + where + " ORDER BY ";
     for (const OrderBy& o : search.order_by) {
       PLINTH_ASSIGN_OR_RETURN(std::string term, CompileExperimentOrderBy(o, &binds));
@@ -291,7 +238,7 @@ class SqliteStore final : public MetadataStore {
       int64_t holder = taken ? find->Int64(0) : -1;
       find->Reset();
       if (taken && holder != *id) {
-        return AlreadyExists("Experiment(name=" + new_name + ") already exists.");
+        return ExperimentNameTaken(new_name);
       }
       PLINTH_ASSIGN_OR_RETURN(
           SqliteStmt * upd,
@@ -337,8 +284,7 @@ class SqliteStore final : public MetadataStore {
     return Write([&](SqliteDb& db) -> Status {
       PLINTH_ASSIGN_OR_RETURN(std::string stage, ExperimentStage(db, *id, experiment_id));
       if (stage != "active") {
-        return InvalidArgument("The experiment " + experiment_id +
-                               " must be in the 'active' state. Current state is " + stage + ".");
+        return NotActive("experiment", experiment_id, stage);
       }
       return UpsertExperimentTag(db, *id, tag);
     });
@@ -350,8 +296,7 @@ class SqliteStore final : public MetadataStore {
     return Write([&](SqliteDb& db) -> Status {
       PLINTH_ASSIGN_OR_RETURN(std::string stage, ExperimentStage(db, *id, experiment_id));
       if (stage != "active") {
-        return InvalidArgument("The experiment " + experiment_id +
-                               " must be in the 'active' state. Current state is " + stage + ".");
+        return NotActive("experiment", experiment_id, stage);
       }
       PLINTH_ASSIGN_OR_RETURN(
           SqliteStmt * del,
@@ -374,8 +319,7 @@ class SqliteStore final : public MetadataStore {
       PLINTH_ASSIGN_OR_RETURN(std::string stage,
                               ExperimentStage(db, *exp_id, run.info.experiment_id));
       if (stage != "active") {
-        return InvalidArgument("The experiment " + run.info.experiment_id +
-                               " must be in the 'active' state. Current state is " + stage + ".");
+        return NotActive("experiment", run.info.experiment_id, stage);
       }
       PLINTH_ASSIGN_OR_RETURN(
           SqliteStmt * ins,
@@ -405,7 +349,7 @@ class SqliteStore final : public MetadataStore {
 
   Result<Run> GetRun(const std::string& run_id) override {
     return Read<Run>([&](SqliteDb& db) -> Result<Run> {
-      PLINTH_ASSIGN_OR_RETURN(SqliteStmt * stmt, db.Prepare(std::string(kRunColumns) +
+      PLINTH_ASSIGN_OR_RETURN(SqliteStmt * stmt, db.Prepare(std::string(kRunSelect) +
                                                             " FROM runs r WHERE run_uuid=?"));
       stmt->Bind(1, run_id);
       PLINTH_ASSIGN_OR_RETURN(bool row, stmt->Step());
@@ -444,7 +388,7 @@ class SqliteStore final : public MetadataStore {
         PLINTH_RETURN_IF_ERROR(s->Exec());
         PLINTH_RETURN_IF_ERROR(UpsertRunTag(db, run_key, {"mlflow.runName", *update.run_name}));
       }
-      PLINTH_ASSIGN_OR_RETURN(SqliteStmt * stmt, db.Prepare(std::string(kRunColumns) +
+      PLINTH_ASSIGN_OR_RETURN(SqliteStmt * stmt, db.Prepare(std::string(kRunSelect) +
                                                             " FROM runs r WHERE run_uuid=?"));
       stmt->Bind(1, run_id);
       PLINTH_ASSIGN_OR_RETURN(bool row, stmt->Step());
@@ -618,20 +562,7 @@ class SqliteStore final : public MetadataStore {
           all.push_back(steps->Int64(0));
         }
         steps->Reset();
-        std::vector<int64_t> chosen;
-        if (static_cast<int64_t>(all.size()) <= max_results || max_results < 2) {
-          chosen = all;
-          if (max_results >= 1 && static_cast<int64_t>(chosen.size()) > max_results) {
-            chosen.resize(static_cast<size_t>(max_results));
-          }
-        } else {
-          double stride =
-              static_cast<double>(all.size() - 1) / static_cast<double>(max_results - 1);
-          for (int64_t i = 0; i < max_results; ++i) {
-            size_t idx = static_cast<size_t>(std::llround(static_cast<double>(i) * stride));
-            if (chosen.empty() || chosen.back() != all[idx]) chosen.push_back(all[idx]);
-          }
-        }
+        std::vector<int64_t> chosen = SampleSteps(all, max_results);
         PLINTH_ASSIGN_OR_RETURN(
             SqliteStmt * pts,
             db.Prepare("SELECT key, value, timestamp, step, is_nan, model_id, dataset_name, "
@@ -669,7 +600,7 @@ class SqliteStore final : public MetadataStore {
     if (!ids) {
       return RunPage{};
     }
-    std::string sql = std::string(kRunColumns) + " FROM runs r" + joins +
+    std::string sql = std::string(kRunSelect) + " FROM runs r" + joins +
                       " WHERE r.experiment_id IN " + *ids + " AND " +
                       LifecycleClause("r.lifecycle_stage", search.view_type) + where +
                       " ORDER BY " + order + "r.start_time DESC, r.run_uuid ASC LIMIT ? OFFSET ?";
@@ -702,8 +633,7 @@ class SqliteStore final : public MetadataStore {
     return Write([&](SqliteDb& db) -> Status {
       PLINTH_ASSIGN_OR_RETURN(std::string stage, ExperimentStage(db, *exp_id, m.experiment_id));
       if (stage != "active") {
-        return InvalidArgument("The experiment " + m.experiment_id +
-                               " must be in the 'active' state. Current state is " + stage + ".");
+        return NotActive("experiment", m.experiment_id, stage);
       }
       PLINTH_ASSIGN_OR_RETURN(
           SqliteStmt * ins,
@@ -735,7 +665,7 @@ class SqliteStore final : public MetadataStore {
     return Read<LoggedModel>([&](SqliteDb& db) -> Result<LoggedModel> {
       PLINTH_ASSIGN_OR_RETURN(
           SqliteStmt * stmt,
-          db.Prepare(std::string(kModelColumns) +
+          db.Prepare(std::string(kModelSelect) +
                      " FROM logged_models m WHERE model_id=? AND lifecycle_stage='active'"));
       stmt->Bind(1, model_id);
       PLINTH_ASSIGN_OR_RETURN(bool row, stmt->Step());
@@ -831,7 +761,7 @@ class SqliteStore final : public MetadataStore {
     }
     ordered.emplace_back(search.max_results + 1);
     ordered.emplace_back(search.offset);
-    std::string sql = std::string(kModelColumns) +
+    std::string sql = std::string(kModelSelect) +
                       " FROM logged_models m WHERE m.experiment_id IN " + *ids +
                       " AND m.lifecycle_stage='active'" + where + " ORDER BY " + order +
                       "m.creation_timestamp_ms DESC, m.model_id ASC LIMIT ? OFFSET ?";
@@ -850,17 +780,6 @@ class SqliteStore final : public MetadataStore {
   }
 
  private:
-  static constexpr const char* kExperimentColumns =
-      "SELECT experiment_id, name, artifact_location, lifecycle_stage, creation_time, "
-      "last_update_time";
-  static constexpr const char* kRunColumns =
-      "SELECT r.run_uuid, r.name, r.experiment_id, r.user_id, r.status, r.start_time, "
-      "r.end_time, r.artifact_uri, r.lifecycle_stage, r.run_key";
-  static constexpr int kRunKeyColumn = 9;
-  static constexpr const char* kModelColumns =
-      "SELECT m.model_id, m.experiment_id, m.name, m.artifact_uri, m.status, m.status_message, "
-      "m.model_type, m.source_run_id, m.creation_timestamp_ms, m.last_updated_timestamp_ms";
-
   // ---- plumbing
 
   // A caller's write waiting in the queue (LevelDB's DBImpl::Writer).
@@ -1046,9 +965,7 @@ class SqliteStore final : public MetadataStore {
       s->Reset();
     }
     if (current > LatestSchemaVersion()) {
-      return FailedPrecondition("database schema version " + std::to_string(current) +
-                                " is newer than this plinth binary knows (" +
-                                std::to_string(LatestSchemaVersion()) + "); upgrade plinth");
+      return SchemaTooNew(current, LatestSchemaVersion());
     }
     for (const Migration& m : Migrations()) {
       if (m.version <= current) continue;
@@ -1074,70 +991,6 @@ class SqliteStore final : public MetadataStore {
                            "VALUES (0, 'Default', ?, 'active', ?, ?)"));
     ins->Bind(1, std::string("mlflow-artifacts:/0")).Bind(2, now).Bind(3, now);
     return ins->Exec();
-  }
-
-  static std::string LifecycleClause(const char* column, ViewType view) {
-    switch (view) {
-      case ViewType::kActiveOnly:
-        return std::string(column) + "='active'";
-      case ViewType::kDeletedOnly:
-        return std::string(column) + "='deleted'";
-      case ViewType::kAll:
-        return "1=1";
-    }
-    return "1=1";
-  }
-
-  static Experiment ExperimentFromRow(SqliteStmt& s) {
-    Experiment e;
-    e.experiment_id = std::to_string(s.Int64(0));
-    e.name = s.Text(1);
-    e.artifact_location = s.Text(2);
-    e.lifecycle_stage = s.Text(3) == "deleted" ? LifecycleStage::kDeleted : LifecycleStage::kActive;
-    e.creation_time = s.Int64(4);
-    e.last_update_time = s.Int64(5);
-    return e;
-  }
-
-  static RunInfo RunInfoFromRow(SqliteStmt& s) {
-    RunInfo i;
-    i.run_id = s.Text(0);
-    i.run_name = s.Text(1);
-    i.experiment_id = std::to_string(s.Int64(2));
-    i.user_id = s.Text(3);
-    i.status = ParseRunStatus(s.Text(4)).value_or(RunStatus::kRunning);
-    i.start_time = s.Int64(5);
-    i.end_time = s.OptInt64(6);
-    i.artifact_uri = s.Text(7);
-    i.lifecycle_stage = s.Text(8) == "deleted" ? LifecycleStage::kDeleted : LifecycleStage::kActive;
-    return i;
-  }
-
-  static Metric MetricFromRow(SqliteStmt& s) {
-    Metric m;
-    m.key = s.Text(0);
-    m.value = LoadedValue(s.Double(1), s.Int64(4));
-    m.timestamp = s.Int64(2);
-    m.step = s.Int64(3);
-    m.model_id = s.Text(5);
-    m.dataset_name = s.Text(6);
-    m.dataset_digest = s.Text(7);
-    return m;
-  }
-
-  static LoggedModel LoggedModelFromRow(SqliteStmt& s) {
-    LoggedModel m;
-    m.model_id = s.Text(0);
-    m.experiment_id = std::to_string(s.Int64(1));
-    m.name = s.Text(2);
-    m.artifact_uri = s.Text(3);
-    m.status = ParseLoggedModelStatus(s.Text(4)).value_or(LoggedModelStatus::kPending);
-    m.status_message = s.Text(5);
-    m.model_type = s.Text(6);
-    m.source_run_id = s.Text(7);
-    m.creation_timestamp_ms = s.Int64(8);
-    m.last_updated_timestamp_ms = s.Int64(9);
-    return m;
   }
 
   Status LoadExperimentTags(SqliteDb& db, int64_t id, std::vector<KeyValue>* out) {
@@ -1306,8 +1159,7 @@ class SqliteStore final : public MetadataStore {
       return RunNotFound(run_id);
     }
     if (stage != "active") {
-      return InvalidArgument("The run " + run_id +
-                             " must be in the 'active' state. Current state is " + stage + ".");
+      return NotActive("run", run_id, stage);
     }
     return run_key;
   }
@@ -1367,9 +1219,7 @@ class SqliteStore final : public MetadataStore {
     std::string old = row ? get->Text(0) : "";
     get->Reset();
     if (old != p.value) {
-      return InvalidArgument("Changing param values is not allowed. Param with key='" + p.key +
-                             "' was already logged with value='" + old + "' for run ID='" + run_id +
-                             "'. Attempted logging new value '" + p.value + "'.");
+      return ParamChanged(p.key, old, p.value, run_id);
     }
     return Status::Ok();
   }
