@@ -17,7 +17,7 @@ flock 9
 hash_now=$(cat "$REQ" "$0" | sha256sum | cut -d' ' -f1)
 
 if [ "${PLINTH_VENV_UPGRADE:-0}" != "1" ] && [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$hash_now" ] \
-   && "$VENV/bin/python" -c 'import mlflow, pytest, requests, psutil' 2>/dev/null; then
+   && "$VENV/bin/python" -c 'import mlflow, pytest, requests, psutil, boto3, moto' 2>/dev/null; then
   echo "setup-venv: $VENV up to date ($("$VENV/bin/python" -c 'import mlflow; print("mlflow-skinny", mlflow.__version__)'))"
   exit 0
 fi
@@ -29,6 +29,6 @@ fi
 export PIP_DISABLE_PIP_VERSION_CHECK=1
 "$VENV/bin/python" -m pip install -q --upgrade pip
 "$VENV/bin/python" -m pip install -q --upgrade -r "$REQ"
-"$VENV/bin/python" -c 'import mlflow, pytest, requests, psutil'
+"$VENV/bin/python" -c 'import mlflow, pytest, requests, psutil, boto3, moto'
 echo "$hash_now" > "$STAMP"
 echo "setup-venv: ready ($("$VENV/bin/python" -c 'import mlflow; print("mlflow-skinny", mlflow.__version__)'))"

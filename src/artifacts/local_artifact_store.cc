@@ -26,12 +26,18 @@ std::string ErrnoText() { return std::strerror(errno); }
 
 class FileSource final : public ByteSource {
  public:
-  FileSource(int fd, uint64_t size) : fd_(fd), size_(size) {}
+  // Reads `size` bytes from the descriptor's current offset.
+  FileSource(int fd, uint64_t size) : fd_(fd), size_(size), left_(size) {}
   ~FileSource() override { ::close(fd_); }
   Result<size_t> Read(char* buf, size_t n) override {
+    n = static_cast<size_t>(std::min<uint64_t>(n, left_));
+    if (n == 0) return size_t{0};
     for (;;) {
       ssize_t got = ::read(fd_, buf, n);
-      if (got >= 0) return static_cast<size_t>(got);
+      if (got >= 0) {
+        left_ -= static_cast<uint64_t>(got);
+        return static_cast<size_t>(got);
+      }
       if (errno != EINTR) return Internal("artifact read failed: " + ErrnoText());
     }
   }
@@ -40,6 +46,7 @@ class FileSource final : public ByteSource {
  private:
   int fd_;
   uint64_t size_;
+  uint64_t left_;
 };
 
 class LocalArtifactStore final : public ArtifactStore {
@@ -95,6 +102,12 @@ class LocalArtifactStore final : public ArtifactStore {
   }
 
   Result<std::unique_ptr<ByteSource>> Get(const std::string& path) override {
+    PLINTH_ASSIGN_OR_RETURN(ArtifactRange range, GetRange(path, 0, std::nullopt));
+    return std::move(range.content);
+  }
+
+  Result<ArtifactRange> GetRange(const std::string& path, uint64_t offset,
+                                 std::optional<uint64_t> length) override {
     fs::path target = root_ / path;
     int fd = ::open(target.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
@@ -105,8 +118,20 @@ class LocalArtifactStore final : public ArtifactStore {
       ::close(fd);
       return NotFound("Artifact '" + path + "' is not a file");
     }
-    return std::unique_ptr<ByteSource>(
-        std::make_unique<FileSource>(fd, static_cast<uint64_t>(st.st_size)));
+    auto size = static_cast<uint64_t>(st.st_size);
+    if (offset > size) {
+      ::close(fd);
+      return InvalidArgument("range of artifact '" + path + "' starts past its end");
+    }
+    if (offset > 0 && ::lseek(fd, static_cast<off_t>(offset), SEEK_SET) < 0) {
+      ::close(fd);
+      return Internal("cannot seek in artifact '" + path + "': " + ErrnoText());
+    }
+    ArtifactRange range;
+    range.offset = offset;
+    range.total_size = size;
+    range.content = std::make_unique<FileSource>(fd, std::min(size - offset, length.value_or(size)));
+    return range;
   }
 
   Result<std::vector<FileInfo>> List(const std::string& path) override {
