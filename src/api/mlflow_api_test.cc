@@ -36,6 +36,7 @@
 #include "core/log.h"
 #include "http/http_server.h"
 #include "store/metadata_store.h"
+#include "store/pg_test_database.h"
 #include "tracking/tracking_service.h"
 
 namespace plinth::api {
@@ -242,9 +243,23 @@ class MlflowApiTest : public ::testing::Test {
     std::string pattern = ::testing::TempDir() + "plinth_api_XXXXXX";
     ASSERT_NE(mkdtemp(pattern.data()), nullptr);
     dir_ = pattern;
-    store::SqliteStoreOptions store_options;
-    store_options.path = dir_ + "/db/mlflow.db";
-    auto metadata = store::OpenSqliteStore(store_options, kNow);
+    // ctest runs this binary twice: on SQLite, and with PLINTH_TEST_API_STORE=postgres on a
+    // scratch PostgreSQL database (src/CMakeLists.txt).
+    const char* which = getenv("PLINTH_TEST_API_STORE");
+    Result<std::unique_ptr<store::MetadataStore>> metadata = Unavailable("no store");
+    if (which != nullptr && std::string_view(which) == "postgres") {
+      pg_ = store::ScratchPgDatabase::MakeIfConfigured();
+      if (!pg_) GTEST_SKIP() << "PLINTH_TEST_PG_DSN is not set (make test sets it)";
+      ASSERT_TRUE(pg_->status().ok()) << pg_->status().ToString();
+      store::PostgresStoreOptions store_options;
+      store_options.conninfo = pg_->dsn();
+      store_options.pool_size = 4;
+      metadata = store::OpenPostgresStore(store_options, kNow);
+    } else {
+      store::SqliteStoreOptions store_options;
+      store_options.path = dir_ + "/db/mlflow.db";
+      metadata = store::OpenSqliteStore(store_options, kNow);
+    }
     ASSERT_TRUE(metadata.ok()) << metadata.status().ToString();
     metadata_ = std::move(metadata).value();
     auto artifacts = artifacts::OpenLocalArtifactStore(dir_ + "/artifacts");
@@ -278,6 +293,7 @@ class MlflowApiTest : public ::testing::Test {
     server_.reset();
     tracking_.reset();
     metadata_.reset();
+    pg_.reset();
     artifacts_.reset();
     std::error_code ec;
     std::filesystem::remove_all(dir_, ec);
@@ -326,6 +342,7 @@ class MlflowApiTest : public ::testing::Test {
   std::string dir_;
   FakeClock clock_{kNow};
   std::atomic<bool> ready_{true};
+  std::unique_ptr<store::ScratchPgDatabase> pg_;  // before metadata_: dropped after it
   std::unique_ptr<store::MetadataStore> metadata_;
   std::unique_ptr<artifacts::ArtifactStore> artifacts_;
   std::unique_ptr<tracking::TrackingService> tracking_;

@@ -30,6 +30,7 @@
 #include "core/ids.h"
 #include "core/log.h"
 #include "store/pg_db.h"
+#include "store/pg_test_database.h"
 #include "store/sqlite_db.h"
 
 namespace plinth {
@@ -98,46 +99,26 @@ class SqliteBackend final : public StoreBackend {
   std::string dir_;
 };
 
-// A fresh database per test on the server PLINTH_TEST_PG_DSN names (a postgresql:// URI whose
-// database is used only to create and drop the test's own).
+// A fresh database per test on the PostgreSQL server PLINTH_TEST_PG_DSN names.
 class PostgresBackend final : public StoreBackend {
  public:
   static std::unique_ptr<StoreBackend> MakeIfConfigured() {
-    const char* dsn = getenv("PLINTH_TEST_PG_DSN");
-    if (dsn == nullptr || *dsn == '\0') return nullptr;
-    return std::make_unique<PostgresBackend>(dsn);
+    auto db = ScratchPgDatabase::MakeIfConfigured();
+    if (!db) return nullptr;
+    return std::make_unique<PostgresBackend>(std::move(db));
   }
-
-  explicit PostgresBackend(std::string admin_dsn) : admin_dsn_(std::move(admin_dsn)) {
-    db_name_ = "plinth_test_" + NewRunId().substr(0, 16);
-    auto admin = PgConn::Connect(admin_dsn_);
-    if (admin.ok()) {
-      create_status_ = (*admin)->ExecScript("CREATE DATABASE " + db_name_);
-    } else {
-      create_status_ = admin.status();
-    }
-    size_t slash = admin_dsn_.rfind('/');
-    size_t query = admin_dsn_.find('?', slash);
-    dsn_ = admin_dsn_.substr(0, slash + 1) + db_name_ +
-           (query == std::string::npos ? "" : admin_dsn_.substr(query));
-  }
-  ~PostgresBackend() override {
-    auto admin = PgConn::Connect(admin_dsn_);
-    if (admin.ok()) {
-      (void)(*admin)->ExecScript("DROP DATABASE IF EXISTS " + db_name_ + " WITH (FORCE)");
-    }
-  }
+  explicit PostgresBackend(std::unique_ptr<ScratchPgDatabase> db) : db_(std::move(db)) {}
 
   Result<std::unique_ptr<MetadataStore>> Open(int64_t now) override {
-    PLINTH_RETURN_IF_ERROR(create_status_);
+    PLINTH_RETURN_IF_ERROR(db_->status());
     PostgresStoreOptions options;
-    options.conninfo = dsn_;
+    options.conninfo = db_->dsn();
     options.pool_size = 4;
     return OpenPostgresStore(options, now);
   }
 
   Result<std::vector<int64_t>> AppliedMigrations() override {
-    PLINTH_ASSIGN_OR_RETURN(auto conn, PgConn::Connect(dsn_));
+    PLINTH_ASSIGN_OR_RETURN(auto conn, PgConn::Connect(db_->dsn()));
     PLINTH_ASSIGN_OR_RETURN(PgResult r,
                             conn->Exec("SELECT version FROM schema_version ORDER BY version"));
     std::vector<int64_t> versions;
@@ -146,10 +127,7 @@ class PostgresBackend final : public StoreBackend {
   }
 
  private:
-  std::string admin_dsn_;
-  std::string dsn_;
-  std::string db_name_;
-  Status create_status_;
+  std::unique_ptr<ScratchPgDatabase> db_;
 };
 
 struct BackendFactory {

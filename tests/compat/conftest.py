@@ -36,6 +36,8 @@ import requests  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TARGET = os.environ.get("PLINTH_COMPAT_TARGET", "plinth").strip().lower()
+# PostgreSQL instead of SQLite for every server (make test sets it from scripts/pg-server.sh).
+PG_DSN = os.environ.get("PLINTH_COMPAT_PG_DSN", "").strip()
 if TARGET not in ("plinth", "mlflow"):
     raise pytest.UsageError(f"PLINTH_COMPAT_TARGET must be 'plinth' or 'mlflow', not {TARGET!r}")
 
@@ -106,7 +108,21 @@ class ServerProcess:
 
     @property
     def backend_uri(self) -> str:
+        if PG_DSN:
+            return self._postgres_uri()
         return f"sqlite:///{self.db_path}"
+
+    def _postgres_uri(self) -> str:
+        """A database of this server's own on the PostgreSQL server PLINTH_COMPAT_PG_DSN names
+        (created on first use), so servers in one session do not see each other's data."""
+        if getattr(self, "_pg_uri", None) is None:
+            db = f"compat_{self.name}_{os.getpid()}_{int(time.time() * 1000) % 10**8}".lower()
+            db = "".join(ch if ch.isalnum() or ch == "_" else "_" for ch in db)
+            subprocess.run(["psql", PG_DSN, "-q", "-c", f"CREATE DATABASE {db}"], check=True,
+                           capture_output=True)
+            base, _, _ = PG_DSN.rpartition("/")
+            self._pg_uri = f"{base}/{db}"
+        return self._pg_uri
 
     def command(self) -> list[str]:
         common = [
