@@ -681,7 +681,8 @@ class S3ObjectSource final : public ByteSource {
     r.bucket = bucket_;
     r.key = key_;
     uint64_t from = start_ + t_.delivered;
-    if (from > 0 || end_) {
+    bool ranged = from > 0 || end_.has_value();
+    if (ranged) {
       r.headers.emplace_back("range", "bytes=" + std::to_string(from) + "-" +
                                           (end_ ? std::to_string(*end_ - 1) : ""));
     }
@@ -714,7 +715,6 @@ class S3ObjectSource final : public ByteSource {
       *error = StatusFromS3Error(t_.status, t_.body, bucket_, key_, "GetObject");
       return false;
     }
-    bool ranged = start_ + t_.delivered > 0 || end_;
     if (ranged && t_.status != 206) {
       *retryable = false;
       *error = Unavailable("the S3 endpoint ignored the Range of GetObject on " +
