@@ -1,7 +1,9 @@
 #include "api/mlflow_api.h"
 
 #include <atomic>
+#include <charconv>
 #include <functional>
+#include <memory>
 
 #include "api/mlflow_json.h"
 #include "api/request_message.h"
@@ -112,6 +114,77 @@ void WriteFileInfos(JsonWriter& w, const std::string& prefix,
     w.EndObject();
   }
   w.EndArray();
+}
+
+// Lists folder `rel` of the artifact root `root_uri` into `w`: the proxy's store for
+// mlflow-artifacts: roots, a store opened on demand (one per bucket) for s3:// roots that a
+// --no-serve-artifacts server hands to clients. Other roots (local folders) list as empty.
+Status ListArtifactRoot(const std::string& root_uri, const std::string& rel,
+                        artifacts::ArtifactStore* proxy, artifacts::ArtifactStoreCache* stores,
+                        JsonWriter& w) {
+  auto join = [](const std::string& base, const std::string& sub) {
+    if (base.empty()) return sub;
+    return sub.empty() ? base : base + "/" + sub;
+  };
+  if (auto base = StorePathOf(root_uri)) {
+    if (proxy == nullptr) {
+      return FailedPrecondition("artifacts at " + root_uri +
+                                " are served by the artifact proxy, which this server runs "
+                                "without (--no-serve-artifacts)");
+    }
+    PLINTH_ASSIGN_OR_RETURN(auto files, proxy->List(join(*base, rel)));
+    WriteFileInfos(w, rel, files);
+    return Status::Ok();
+  }
+  auto location = stores->Resolve(root_uri);
+  if (!location.ok()) {
+    return location.status().code() == StatusCode::kUnimplemented ? Status::Ok()
+                                                                    : location.status();
+  }
+  PLINTH_ASSIGN_OR_RETURN(auto files, location->store->List(join(location->path, rel)));
+  WriteFileInfos(w, rel, files);
+  return Status::Ok();
+}
+
+// A `Range: bytes=FIRST-[LAST]` header. Other forms (suffix ranges, several ranges) give
+// nullopt, and the whole file is sent, as HTTP allows a server to do.
+struct ByteRange {
+  uint64_t first = 0;
+  std::optional<uint64_t> last;
+};
+std::optional<ByteRange> ParseByteRange(std::string_view v) {
+  constexpr std::string_view kUnit = "bytes=";
+  if (v.rfind(kUnit, 0) != 0) return std::nullopt;
+  v.remove_prefix(kUnit.size());
+  size_t dash = v.find('-');
+  if (dash == 0 || dash == std::string_view::npos || v.find(',') != std::string_view::npos) {
+    return std::nullopt;
+  }
+  auto number = [](std::string_view d) -> std::optional<uint64_t> {
+    uint64_t n = 0;
+    auto [p, ec] = std::from_chars(d.data(), d.data() + d.size(), n);
+    if (ec != std::errc() || p != d.data() + d.size() || d.empty()) return std::nullopt;
+    return n;
+  };
+  ByteRange r;
+  auto first = number(v.substr(0, dash));
+  if (!first) return std::nullopt;
+  r.first = *first;
+  if (dash + 1 < v.size()) {
+    r.last = number(v.substr(dash + 1));
+    if (!r.last || *r.last < r.first) return std::nullopt;
+  }
+  return r;
+}
+
+// `mlflow server --no-serve-artifacts` answers its proxy routes this way (Flask's route rule in
+// the text, plain 503).
+void ProxyDisabled(const std::string& rule, Response& res) {
+  res.status = 503;
+  res.content_type = "text/html; charset=utf-8";
+  res.body = "Endpoint: " + rule +
+             " disabled due to the mlflow server running with `--no-serve-artifacts`. To enable "
+             "artifacts server functionality, run `mlflow server` with `--serve-artifacts`";
 }
 
 // ------------------------------------------------------------------ experiments
@@ -500,7 +573,8 @@ void RegisterMetrics(Router& r, TrackingService* t) {
 
 // ------------------------------------------------------------------ logged models
 
-void RegisterLoggedModels(Router& r, TrackingService* t, artifacts::ArtifactStore* store) {
+void RegisterLoggedModels(Router& r, TrackingService* t, artifacts::ArtifactStore* store,
+                          std::shared_ptr<artifacts::ArtifactStoreCache> stores) {
   auto write_model = [](JsonWriter& w, const store::LoggedModel& model) {
     w.StartObject();
     w.Key("model");
@@ -614,18 +688,15 @@ void RegisterLoggedModels(Router& r, TrackingService* t, artifacts::ArtifactStor
             return Status::Ok();
           });
   AddJson(r, Method::kGet, "/logged-models/{model_id}/artifacts/directories",
-          [t, store](const Request& req, const RequestMessage& m, JsonWriter& w) -> Status {
+          [t, store, stores](const Request& req, const RequestMessage& m, JsonWriter& w) -> Status {
             PLINTH_ASSIGN_OR_RETURN(auto model, t->GetLoggedModel(req.path_params[0]));
             PLINTH_ASSIGN_OR_RETURN(auto sub, m.String("artifact_directory_path"));
             PLINTH_ASSIGN_OR_RETURN(std::string rel,
                                     artifacts::NormalizeArtifactPath(sub.value_or(""), true));
             w.StartObject();
             w.KeyString("root_uri", model.artifact_uri);
-            if (auto base = StorePathOf(model.artifact_uri)) {
-              PLINTH_ASSIGN_OR_RETURN(auto files,
-                                      store->List(rel.empty() ? *base : *base + "/" + rel));
-              WriteFileInfos(w, rel, files);
-            }
+            PLINTH_RETURN_IF_ERROR(
+                ListArtifactRoot(model.artifact_uri, rel, store, stores.get(), w));
             w.EndObject();
             return Status::Ok();
           });
@@ -633,10 +704,11 @@ void RegisterLoggedModels(Router& r, TrackingService* t, artifacts::ArtifactStor
 
 // ------------------------------------------------------------------ artifacts
 
-void RegisterArtifacts(Router& r, TrackingService* t, artifacts::ArtifactStore* store) {
+void RegisterArtifacts(Router& r, TrackingService* t, artifacts::ArtifactStore* store,
+                       std::shared_ptr<artifacts::ArtifactStoreCache> stores) {
   // Run artifacts listed through the tracking API (MlflowClient.list_artifacts on some paths).
   AddJson(r, Method::kGet, "/artifacts/list",
-          [t, store](const Request&, const RequestMessage& m, JsonWriter& w) -> Status {
+          [t, store, stores](const Request&, const RequestMessage& m, JsonWriter& w) -> Status {
             PLINTH_ASSIGN_OR_RETURN(std::string id, ReadRunId(m));
             PLINTH_ASSIGN_OR_RETURN(auto sub, m.String("path"));
             PLINTH_ASSIGN_OR_RETURN(std::string rel,
@@ -644,18 +716,27 @@ void RegisterArtifacts(Router& r, TrackingService* t, artifacts::ArtifactStore* 
             PLINTH_ASSIGN_OR_RETURN(store::Run run, t->GetRun(id));
             w.StartObject();
             w.KeyString("root_uri", run.info.artifact_uri);
-            if (auto base = StorePathOf(run.info.artifact_uri)) {
-              PLINTH_ASSIGN_OR_RETURN(auto files,
-                                      store->List(rel.empty() ? *base : *base + "/" + rel));
-              WriteFileInfos(w, rel, files);
-            }
+            PLINTH_RETURN_IF_ERROR(
+                ListArtifactRoot(run.info.artifact_uri, rel, store, stores.get(), w));
             w.EndObject();
             return Status::Ok();
           });
 
+  const std::string file_route = std::string(kArtifactsPrefix) + "/*";
+  if (store == nullptr) {
+    const std::string file_rule = std::string(kArtifactsPrefix) + "/<path:artifact_path>";
+    for (Method m : {Method::kPut, Method::kGet, Method::kDelete}) {
+      r.Add(m, file_route,
+            [file_rule](Request&, Response& res) { ProxyDisabled(file_rule, res); });
+    }
+    r.Add(Method::kGet, kArtifactsPrefix,
+          [](Request&, Response& res) { ProxyDisabled(kArtifactsPrefix, res); });
+    return;
+  }
+
   // The artifact proxy. Bodies stream in and out in chunks.
   r.Add(
-      Method::kPut, std::string(kArtifactsPrefix) + "/*",
+      Method::kPut, file_route,
       [store](Request& req, Response& res) {
         auto path = artifacts::NormalizeArtifactPath(req.path_params[0], false);
         if (!path.ok()) {
@@ -676,30 +757,54 @@ void RegisterArtifacts(Router& r, TrackingService* t, artifacts::ArtifactStore* 
       http::WriteError(path.status(), res);
       return;
     }
-    auto source = store->Get(*path);
-    if (!source.ok()) {
-      http::WriteError(source.status(), res);
+    std::optional<ByteRange> range;
+    if (auto header = req.Header("range")) range = ParseByteRange(*header);
+    std::optional<uint64_t> length;
+    if (range && range->last) length = *range->last - range->first + 1;
+    auto opened = store->GetRange(*path, range ? range->first : 0, length);
+    if (range && (!opened.ok() ? opened.status().code() == StatusCode::kInvalidArgument
+                               : opened->offset >= opened->total_size)) {
+      // Unsatisfiable: the range starts at or past the end.
+      auto whole = store->GetRange(*path, 0, 0);
+      res.status = 416;
+      res.content_type = "text/plain";
+      if (whole.ok()) {
+        res.headers.emplace_back("Content-Range",
+                                 "bytes */" + std::to_string(whole->total_size));
+      }
+      return;
+    }
+    if (!opened.ok()) {
+      http::WriteError(opened.status(), res);
       return;
     }
     res.status = 200;
+    if (range) {
+      uint64_t size = opened->content->Size().value_or(0);
+      res.status = 206;
+      res.headers.emplace_back("Content-Range",
+                               "bytes " + std::to_string(opened->offset) + "-" +
+                                   std::to_string(opened->offset + size - 1) + "/" +
+                                   std::to_string(opened->total_size));
+    }
     res.content_type = GuessContentType(*path);
     std::string name =
         path->substr(path->rfind('/') == std::string::npos ? 0 : path->rfind('/') + 1);
     res.headers.emplace_back("Content-Disposition", "attachment; filename=" + name);
     res.headers.emplace_back("X-Content-Type-Options", "nosniff");
-    res.stream = std::move(source).value();
+    res.headers.emplace_back("Accept-Ranges", "bytes");
+    res.stream = std::move(opened->content);
   };
-  r.Add(Method::kGet, std::string(kArtifactsPrefix) + "/*", get_artifact);
-  r.Add(Method::kDelete, std::string(kArtifactsPrefix) + "/*",
-        [store](Request& req, Response& res) {
-          auto path = artifacts::NormalizeArtifactPath(req.path_params[0], false);
-          Status s = path.ok() ? store->Delete(*path) : path.status();
-          if (!s.ok()) {
-            http::WriteError(s, res);
-            return;
-          }
-          res.SetJson(200, "{}");
-        });
+  r.Add(Method::kGet, file_route, get_artifact);
+  r.Add(Method::kDelete, file_route, [store](Request& req, Response& res) {
+    auto path = artifacts::NormalizeArtifactPath(req.path_params[0], false);
+    Status s = path.ok() ? store->Delete(*path) : path.status();
+    if (!s.ok()) {
+      http::WriteError(s, res);
+      return;
+    }
+    res.SetJson(200, "{}");
+  });
   r.Add(Method::kGet, kArtifactsPrefix, [store](Request& req, Response& res) {
     auto path = artifacts::NormalizeArtifactPath(req.QueryParam("path").value_or(""), true);
     if (!path.ok()) {
@@ -725,8 +830,10 @@ void RegisterMlflowApi(Router& router, const ApiContext& context) {
   RegisterExperiments(router, context.tracking);
   RegisterRuns(router, context.tracking);
   RegisterMetrics(router, context.tracking);
-  RegisterLoggedModels(router, context.tracking, context.artifacts);
-  RegisterArtifacts(router, context.tracking, context.artifacts);
+  // Stores for s3:// artifact roots that runs carry (shared by the handlers, thread-safe).
+  auto stores = std::make_shared<artifacts::ArtifactStoreCache>();
+  RegisterLoggedModels(router, context.tracking, context.artifacts, stores);
+  RegisterArtifacts(router, context.tracking, context.artifacts, stores);
 
   router.Add(Method::kGet, "/health", [](Request&, Response& res) {
     res.status = 200;

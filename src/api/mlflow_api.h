@@ -18,6 +18,8 @@ inline constexpr const char* kMlflowCompatVersion = "3.17.2";
 
 struct ApiContext {
   tracking::TrackingService* tracking = nullptr;
+  // The artifact proxy's store; null with --no-serve-artifacts (the proxy routes then answer
+  // 503 as MLflow's do, and s3:// run roots are still listed through the tracking API).
   artifacts::ArtifactStore* artifacts = nullptr;
   std::string plinth_version;
   // Readiness for load balancers: false while draining.
