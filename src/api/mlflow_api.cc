@@ -841,11 +841,19 @@ void RegisterMlflowApi(Router& router, const ApiContext& context) {
     res.body = "OK";
   });
   const std::atomic<bool>* ready = context.ready;
-  router.Add(Method::kGet, "/ready", [ready](Request&, Response& res) {
-    bool ok = ready == nullptr || ready->load();
-    res.status = ok ? 200 : 503;
+  // Ready = not draining and the metadata store answers (a replica whose database connection
+  // is down leaves the load balancer's rotation until it is back).
+  tracking::TrackingService* tracking = context.tracking;
+  router.Add(Method::kGet, "/ready", [ready, tracking](Request&, Response& res) {
     res.content_type = "text/plain";
-    res.body = ok ? "OK" : "draining";
+    if (ready != nullptr && !ready->load()) {
+      res.status = 503;
+      res.body = "draining";
+      return;
+    }
+    Status store = tracking != nullptr ? tracking->PingStore() : Status::Ok();
+    res.status = store.ok() ? 200 : 503;
+    res.body = store.ok() ? "OK" : "store unavailable: " + store.message();
   });
   router.Add(Method::kGet, "/version", [](Request&, Response& res) {
     res.status = 200;

@@ -103,6 +103,9 @@ class MetadataStore {
       std::optional<int64_t> start_step, std::optional<int64_t> end_step, int64_t max_results) = 0;
   virtual Result<RunPage> SearchRuns(const RunSearch& search) = 0;
 
+  // Whether the database answers now (readiness probes). The default is for embedded stores.
+  virtual Status Ping() { return Status::Ok(); }
+
   // ---- logged models (MLflow 3)
   virtual Status CreateLoggedModel(const LoggedModel& model) = 0;
   // Failure: kNotFound (also for deleted models).

@@ -540,6 +540,14 @@ class PgStore final : public MetadataStore {
     });
   }
 
+  // One round trip on a pooled connection, no retries: a load balancer asks again soon.
+  Status Ping() override {
+    PLINTH_ASSIGN_OR_RETURN(Lease lease, Acquire());
+    Status s = lease.conn().ExecScript("SELECT 1");
+    if (!s.ok()) return Unavailable("PostgreSQL does not answer: " + s.message());
+    return s;
+  }
+
   // ------------------------------------------------------------------ logged models
 
   Status CreateLoggedModel(const LoggedModel& m) override {

@@ -140,6 +140,9 @@ class TrackingService {
 
   Clock* clock() const { return clock_; }
 
+  // Whether the metadata store answers (readiness).
+  Status PingStore() { return store_->Ping(); }
+
  private:
   // The experiment's artifact location, from the cache or the store. Failure: kNotFound.
   Result<std::string> ArtifactLocationOf(const std::string& experiment_id);
