@@ -43,6 +43,12 @@ struct LoggedModelPage : Page {
   std::vector<LoggedModel> models;
 };
 
+// What purging an experiment removes: its runs and logged models, in any lifecycle stage.
+struct ExperimentContents {
+  std::vector<RunInfo> runs;
+  std::vector<LoggedModel> models;  // without tags, params and metrics
+};
+
 struct LoggedModelSearch {
   std::vector<std::string> experiment_ids;
   Filter filter;
@@ -119,6 +125,24 @@ class MetadataStore {
   virtual Status LogLoggedModelParams(const std::string& model_id,
                                       const std::vector<KeyValue>& params) = 0;
   virtual Result<LoggedModelPage> SearchLoggedModels(const LoggedModelSearch& search) = 0;
+
+  // ---- permanent deletion (`plinth gc`); the caller deletes artifacts before purging rows
+  // Runs in the deleted stage deleted before `deleted_before` (ms since the epoch; nullopt: all
+  // of them, also those without a deletion time), oldest deletion first.
+  virtual Result<std::vector<RunInfo>> ListDeletedRuns(std::optional<int64_t> deleted_before) = 0;
+  // Experiments in the deleted stage last updated before `updated_before` (nullopt: all),
+  // without tags.
+  virtual Result<std::vector<Experiment>> ListDeletedExperiments(
+      std::optional<int64_t> updated_before) = 0;
+  // Failure: kNotFound.
+  virtual Result<ExperimentContents> ListExperimentContents(const std::string& experiment_id) = 0;
+  // Removes a deleted run and every row that belongs to it (params, tags, metric points, latest
+  // metrics, inputs, outputs). Failure: kNotFound; kFailedPrecondition when the run is active.
+  virtual Status PurgeRun(const std::string& run_id) = 0;
+  // Removes a deleted experiment with its runs (which must all be deleted), logged models,
+  // datasets and tags. Failure: kNotFound; kFailedPrecondition when the experiment or one of its
+  // runs is active, or it is the Default experiment (which every store keeps).
+  virtual Status PurgeExperiment(const std::string& experiment_id) = 0;
 };
 
 struct SqliteStoreOptions {

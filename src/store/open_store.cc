@@ -2,6 +2,7 @@
 #include <regex>
 
 #include "store/metadata_store.h"
+#include "store/store_uri.h"
 
 namespace plinth::store {
 namespace {
@@ -52,6 +53,18 @@ Status CheckStoreUri(const std::string& uri) {
 std::string RedactStoreUri(const std::string& uri) {
   static const std::regex password(R"(^([a-z0-9+]+://[^:/@]*):[^@]*@)");
   return std::regex_replace(uri, password, "$1:***@");
+}
+
+Result<StoreAddress> ResolveStoreUri(const std::string& uri) {
+  PLINTH_RETURN_IF_ERROR(CheckStoreUri(uri));
+  StoreAddress address;
+  address.postgres = IsPostgresUri(uri);
+  if (address.postgres) {
+    address.target = LibpqUri(uri);
+  } else {
+    PLINTH_ASSIGN_OR_RETURN(address.target, SqlitePath(uri));
+  }
+  return address;
 }
 
 Result<std::unique_ptr<MetadataStore>> OpenStoreFromUri(const std::string& uri,

@@ -1167,6 +1167,111 @@ class PgStore final : public MetadataStore {
   std::condition_variable pool_cv_;
   std::vector<std::unique_ptr<PgConn>> idle_;  // guarded by pool_mu_
   int open_ = 0;                               // connections in existence, guarded by pool_mu_
+
+ public:
+  // ------------------------------------------------------------------ permanent deletion
+
+  Result<std::vector<RunInfo>> ListDeletedRuns(std::optional<int64_t> deleted_before) override {
+    using Out = std::vector<RunInfo>;
+    PgParams params;
+    if (deleted_before) params.Add(*deleted_before);
+    std::string sql = std::string(kRunSelect) + " FROM runs r WHERE r.lifecycle_stage='deleted'" +
+                      (deleted_before ? " AND r.deleted_time < ?" : "") +
+                      " ORDER BY r.deleted_time, r.run_key";
+    return Transact<Out>(TxnMode::kSingle, [&](PgConn& c, int) -> Result<Out> {
+      PLINTH_ASSIGN_OR_RETURN(PgResult r, c.Exec(sql, params));
+      Out out;
+      out.reserve(static_cast<size_t>(r.rows()));
+      for (int i = 0; i < r.rows(); ++i) out.push_back(RunInfoFromRow(PgRow(r, i)));
+      return out;
+    });
+  }
+
+  Result<std::vector<Experiment>> ListDeletedExperiments(
+      std::optional<int64_t> updated_before) override {
+    using Out = std::vector<Experiment>;
+    PgParams params;
+    if (updated_before) params.Add(*updated_before);
+    std::string sql =
+        std::string(kExperimentSelect) + " FROM experiments WHERE lifecycle_stage='deleted'" +
+        (updated_before ? " AND last_update_time < ?" : "") + " ORDER BY experiment_id";
+    return Transact<Out>(TxnMode::kSingle, [&](PgConn& c, int) -> Result<Out> {
+      PLINTH_ASSIGN_OR_RETURN(PgResult r, c.Exec(sql, params));
+      Out out;
+      for (int i = 0; i < r.rows(); ++i) out.push_back(ExperimentFromRow(PgRow(r, i)));
+      return out;
+    });
+  }
+
+  Result<ExperimentContents> ListExperimentContents(const std::string& experiment_id) override {
+    auto id = ParseExperimentId(experiment_id);
+    if (!id) return ExperimentNotFound(experiment_id);
+    using Out = ExperimentContents;
+    return Transact<Out>(TxnMode::kSnapshot, [&](PgConn& c, int) -> Result<Out> {
+      PLINTH_RETURN_IF_ERROR(ExperimentStage(c, *id, experiment_id, false).status());
+      Out out;
+      PLINTH_ASSIGN_OR_RETURN(PgResult runs,
+                              c.Exec(std::string(kRunSelect) +
+                                         " FROM runs r WHERE r.experiment_id=? ORDER BY r.run_key",
+                                     PgParams().Add(*id)));
+      for (int i = 0; i < runs.rows(); ++i) out.runs.push_back(RunInfoFromRow(PgRow(runs, i)));
+      PLINTH_ASSIGN_OR_RETURN(
+          PgResult models,
+          c.Exec(std::string(kModelSelect) +
+                     " FROM logged_models m WHERE m.experiment_id=? ORDER BY m.model_id",
+                 PgParams().Add(*id)));
+      for (int i = 0; i < models.rows(); ++i) {
+        out.models.push_back(LoggedModelFromRow(PgRow(models, i)));
+      }
+      return out;
+    });
+  }
+
+  Status PurgeRun(const std::string& run_id) override {
+    return Write([&](PgConn& c, int attempt) -> Status {
+      PLINTH_ASSIGN_OR_RETURN(
+          PgResult r,
+          c.Exec("SELECT run_key, lifecycle_stage FROM runs WHERE run_uuid=? FOR UPDATE",
+                 PgParams().Add(run_id)));
+      if (r.rows() == 0) {
+        // On a retry after an ambiguous COMMIT, the purge landed.
+        return attempt > 0 ? Status::Ok() : RunNotFound(run_id);
+      }
+      if (r.Text(0, 1) != "deleted") return NotDeleted("Run", run_id);
+      int64_t run_key = r.Int64(0, 0);
+      for (const std::string& sql : PurgeRunSql()) {
+        PLINTH_RETURN_IF_ERROR(c.Exec(sql, PgParams().Add(run_key)).status());
+      }
+      return Status::Ok();
+    });
+  }
+
+  Status PurgeExperiment(const std::string& experiment_id) override {
+    auto id = ParseExperimentId(experiment_id);
+    if (!id) return ExperimentNotFound(experiment_id);
+    if (*id == 0) return FailedPrecondition("the Default experiment 0 cannot be purged");
+    return Write([&](PgConn& c, int attempt) -> Status {
+      // FOR UPDATE: no run is created in (or restored into) the experiment meanwhile.
+      auto stage = ExperimentStage(c, *id, experiment_id, /*lock=*/true);
+      if (!stage.ok()) {
+        bool landed = attempt > 0 && stage.status().code() == StatusCode::kNotFound;
+        return landed ? Status::Ok() : stage.status();
+      }
+      if (*stage != "deleted") return NotDeleted("Experiment", experiment_id);
+      PLINTH_ASSIGN_OR_RETURN(PgResult active,
+                              c.Exec("SELECT run_uuid FROM runs WHERE experiment_id=? AND "
+                                     "lifecycle_stage<>'deleted' LIMIT 1",
+                                     PgParams().Add(*id)));
+      if (active.rows() > 0) {
+        return FailedPrecondition("Experiment " + experiment_id + " still has the active run " +
+                                  active.Text(0, 0) + "; delete or purge it first");
+      }
+      for (const std::string& sql : PurgeExperimentSql()) {
+        PLINTH_RETURN_IF_ERROR(c.Exec(sql, PgParams().Add(*id)).status());
+      }
+      return Status::Ok();
+    });
+  }
 };
 
 }  // namespace

@@ -290,7 +290,7 @@ CREATE TABLE logged_model_params (
 constexpr TableSpec kTables[] = {
     {"experiments",
      "experiment_id,name,artifact_location,lifecycle_stage,creation_time,last_update_time",
-     "ittiii", "experiment_id", "experiment_id"},
+     "itttii", "experiment_id", "experiment_id"},
     {"experiment_tags", "experiment_id,key,value", "itt", "experiment_id,key", nullptr},
     {"runs",
      "run_key,run_uuid,name,experiment_id,user_id,status,start_time,end_time,artifact_uri,"

@@ -1405,6 +1405,125 @@ class SqliteStore final : public MetadataStore {
   std::mutex read_mu_;
   std::condition_variable read_cv_;
   std::vector<std::unique_ptr<SqliteDb>> readers_;  // idle readers, guarded by read_mu_
+
+ public:
+  // ------------------------------------------------------------------ permanent deletion
+
+  Result<std::vector<RunInfo>> ListDeletedRuns(std::optional<int64_t> deleted_before) override {
+    using Out = std::vector<RunInfo>;
+    return Read<Out>([&](SqliteDb& db) -> Result<Out> {
+      PLINTH_ASSIGN_OR_RETURN(
+          SqliteStmt * s,
+          db.Prepare(std::string(kRunSelect) + " FROM runs r WHERE r.lifecycle_stage='deleted'" +
+                     (deleted_before ? " AND r.deleted_time < ?" : "") +
+                     " ORDER BY r.deleted_time, r.run_key"));
+      if (deleted_before) s->Bind(1, *deleted_before);
+      Out out;
+      for (;;) {
+        PLINTH_ASSIGN_OR_RETURN(bool row, s->Step());
+        if (!row) break;
+        out.push_back(RunInfoFromRow(*s));
+      }
+      return out;
+    });
+  }
+
+  Result<std::vector<Experiment>> ListDeletedExperiments(
+      std::optional<int64_t> updated_before) override {
+    using Out = std::vector<Experiment>;
+    return Read<Out>([&](SqliteDb& db) -> Result<Out> {
+      PLINTH_ASSIGN_OR_RETURN(SqliteStmt * s,
+                              db.Prepare(std::string(kExperimentSelect) +
+                                         " FROM experiments WHERE lifecycle_stage='deleted'" +
+                                         (updated_before ? " AND last_update_time < ?" : "") +
+                                         " ORDER BY experiment_id"));
+      if (updated_before) s->Bind(1, *updated_before);
+      Out out;
+      for (;;) {
+        PLINTH_ASSIGN_OR_RETURN(bool row, s->Step());
+        if (!row) break;
+        out.push_back(ExperimentFromRow(*s));
+      }
+      return out;
+    });
+  }
+
+  Result<ExperimentContents> ListExperimentContents(const std::string& experiment_id) override {
+    auto id = ParseExperimentId(experiment_id);
+    if (!id) return ExperimentNotFound(experiment_id);
+    return Read<ExperimentContents>([&](SqliteDb& db) -> Result<ExperimentContents> {
+      PLINTH_RETURN_IF_ERROR(ExperimentStage(db, *id, experiment_id).status());
+      ExperimentContents out;
+      PLINTH_ASSIGN_OR_RETURN(
+          SqliteStmt * runs, db.Prepare(std::string(kRunSelect) +
+                                        " FROM runs r WHERE r.experiment_id=? ORDER BY r.run_key"));
+      runs->Bind(1, *id);
+      for (;;) {
+        PLINTH_ASSIGN_OR_RETURN(bool row, runs->Step());
+        if (!row) break;
+        out.runs.push_back(RunInfoFromRow(*runs));
+      }
+      PLINTH_ASSIGN_OR_RETURN(
+          SqliteStmt * models,
+          db.Prepare(std::string(kModelSelect) +
+                     " FROM logged_models m WHERE m.experiment_id=? ORDER BY m.model_id"));
+      models->Bind(1, *id);
+      for (;;) {
+        PLINTH_ASSIGN_OR_RETURN(bool row, models->Step());
+        if (!row) break;
+        out.models.push_back(LoggedModelFromRow(*models));
+      }
+      return out;
+    });
+  }
+
+  Status PurgeRun(const std::string& run_id) override {
+    return Write([&](SqliteDb& db) -> Status {
+      PLINTH_ASSIGN_OR_RETURN(
+          SqliteStmt * find,
+          db.Prepare("SELECT run_key, lifecycle_stage FROM runs WHERE run_uuid=?"));
+      find->Bind(1, run_id);
+      PLINTH_ASSIGN_OR_RETURN(bool row, find->Step());
+      if (!row) return RunNotFound(run_id);
+      int64_t run_key = find->Int64(0);
+      bool deleted = find->Text(1) == "deleted";
+      find->Reset();
+      if (!deleted) return NotDeleted("Run", run_id);
+      for (const std::string& sql : PurgeRunSql()) {
+        PLINTH_ASSIGN_OR_RETURN(SqliteStmt * del, db.Prepare(sql));
+        del->Bind(1, run_key);
+        PLINTH_RETURN_IF_ERROR(del->Exec());
+      }
+      return Status::Ok();
+    });
+  }
+
+  Status PurgeExperiment(const std::string& experiment_id) override {
+    auto id = ParseExperimentId(experiment_id);
+    if (!id) return ExperimentNotFound(experiment_id);
+    if (*id == 0) return FailedPrecondition("the Default experiment 0 cannot be purged");
+    return Write([&](SqliteDb& db) -> Status {
+      PLINTH_ASSIGN_OR_RETURN(std::string stage, ExperimentStage(db, *id, experiment_id));
+      if (stage != "deleted") return NotDeleted("Experiment", experiment_id);
+      PLINTH_ASSIGN_OR_RETURN(SqliteStmt * active,
+                              db.Prepare("SELECT run_uuid FROM runs WHERE experiment_id=? AND "
+                                         "lifecycle_stage<>'deleted' LIMIT 1"));
+      active->Bind(1, *id);
+      PLINTH_ASSIGN_OR_RETURN(bool has_active, active->Step());
+      std::string active_run = has_active ? active->Text(0) : "";
+      active->Reset();
+      if (has_active) {
+        return FailedPrecondition("Experiment " + experiment_id + " still has the active run " +
+                                  active_run + "; delete or purge it first");
+      }
+      for (const std::string& sql : PurgeExperimentSql()) {
+        PLINTH_ASSIGN_OR_RETURN(SqliteStmt * del, db.Prepare(sql));
+        del->Bind(1, *id);
+        PLINTH_RETURN_IF_ERROR(del->Exec());
+      }
+      return Status::Ok();
+    });
+  }
 };
 
 }  // namespace

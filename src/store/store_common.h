@@ -191,6 +191,54 @@ inline std::vector<int64_t> SampleSteps(const std::vector<int64_t>& all, int64_t
   return chosen;
 }
 
+// Permanent deletion (`plinth gc`), children before parents so foreign keys hold: statements
+// with one parameter, the run's key (PurgeRunSql) or the experiment's id (PurgeExperimentSql).
+// The same SQL runs on both backends.
+inline constexpr const char* kRunChildTables[] = {
+    "params",         "tags",       "metrics",    "metrics_staging",
+    "latest_metrics", "input_tags", "run_inputs", "run_models",
+};
+
+inline const std::vector<std::string>& PurgeRunSql() {
+  static const std::vector<std::string> sql = [] {
+    std::vector<std::string> out;
+    for (const char* table : kRunChildTables) {
+      out.push_back(std::string("DELETE FROM ") + table + " WHERE run_key = ?");
+    }
+    out.push_back("DELETE FROM runs WHERE run_key = ?");
+    return out;
+  }();
+  return sql;
+}
+
+inline const std::vector<std::string>& PurgeExperimentSql() {
+  static const std::vector<std::string> sql = [] {
+    std::vector<std::string> out;
+    for (const char* table : kRunChildTables) {
+      out.push_back(std::string("DELETE FROM ") + table +
+                    " WHERE run_key IN (SELECT run_key FROM runs WHERE experiment_id = ?)");
+    }
+    out.push_back("DELETE FROM runs WHERE experiment_id = ?");
+    for (const char* table : {"logged_model_tags", "logged_model_params"}) {
+      out.push_back(std::string("DELETE FROM ") + table +
+                    " WHERE model_id IN (SELECT model_id FROM logged_models WHERE "
+                    "experiment_id = ?)");
+    }
+    out.push_back("DELETE FROM logged_models WHERE experiment_id = ?");
+    out.push_back("DELETE FROM datasets WHERE experiment_id = ?");
+    out.push_back("DELETE FROM experiment_tags WHERE experiment_id = ?");
+    out.push_back("DELETE FROM experiments WHERE experiment_id = ?");
+    return out;
+  }();
+  return sql;
+}
+
+inline Status NotDeleted(const char* what, const std::string& id) {
+  return FailedPrecondition(std::string(what) + " " + id +
+                            " is not in the deleted lifecycle stage; only deleted ones can be "
+                            "permanently deleted");
+}
+
 }  // namespace plinth::store
 
 #endif  // PLINTH_STORE_STORE_COMMON_H_
