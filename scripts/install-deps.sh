@@ -11,7 +11,6 @@ PACKAGES=(
   libcurl4-openssl-dev                   # S3-compatible artifact store (transport; we sign SigV4)
   libexpat1-dev                          # S3 XML responses (ListObjectsV2, errors, multipart)
   postgresql                             # PostgreSQL 15 server for the store tests (started on loopback)
-  nginx-light                            # loopback load balancer in the replica tests
   libssl-dev                             # SHA-256, random ids
   libcli11-dev                           # CLI parsing
   libspdlog-dev libfmt-dev               # logging (async access log)
