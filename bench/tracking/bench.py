@@ -1383,6 +1383,10 @@ def render_markdown(res: dict, existing: str | None = None) -> str:
     blocks = parse_doc_blocks(existing) if existing else {}
     for g in groups_measured(res) or [TARGET_GROUP[t["target"]] for t in res["targets"]][:1]:
         blocks[g] = "\n".join(_render_pg(res) if g == "pg" else _render_sqlite(res)).strip("\n")
+    if existing is not None:  # the docs file: every group has its section, measured or not
+        for g in GROUP_ORDER:
+            blocks.setdefault(g, f"## {GROUP_HEADINGS[g]}\n\n_Not measured yet: run "
+                                 f"`{GROUP_COMMANDS[g]}`._")
     L = [DOC_TITLE, "",
          "_Written by `bench/tracking/bench.py`; do not edit by hand. Each section below is "
          "rewritten only by a run of its own targets (its date, machine and command are in it). "
@@ -1811,7 +1815,7 @@ def _render_pg(res: dict) -> list[str]:
         w("Each factor is how many times plinth does better: throughput plinth ÷ MLflow, CPU "
           "per operation MLflow ÷ plinth. Target: ≥ 30× on server CPU per operation.")
         w("")
-        w("| workload | plinth | ops/s ×MLflow | server CPU/op: MLflow ÷ plinth | total CPU/op "
+        w("| workload | plinth | ops/s: plinth ÷ MLflow | server CPU/op: MLflow ÷ plinth | total CPU/op "
           "(with PostgreSQL): MLflow ÷ plinth | PostgreSQL CPU/op: MLflow ÷ plinth | ≥ 30× "
           "server CPU |")
         w("|---|---|---:|---:|---:|---:|---|")
