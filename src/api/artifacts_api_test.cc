@@ -52,8 +52,8 @@ class ArtifactsApiTest : public ::testing::Test {
     metadata_ = std::move(metadata).value();
     tracking::TrackingOptions tracking_options;
     tracking_options.default_artifact_root = default_root;
-    tracking_ = std::make_unique<tracking::TrackingService>(metadata_.get(), &clock_,
-                                                            tracking_options);
+    tracking_ =
+        std::make_unique<tracking::TrackingService>(metadata_.get(), &clock_, tracking_options);
     ApiContext context;
     context.tracking = tracking_.get();
     context.artifacts = proxy;
@@ -116,8 +116,7 @@ TEST_F(ArtifactsApiTest, WithoutTheProxyItsRoutesAnswerAsMlflowDoes) {
   }
   Answer list = Call(http::Method::kGet, "/api/2.0/mlflow-artifacts/artifacts", "path=1");
   EXPECT_EQ(list.status, 503);
-  EXPECT_EQ(list.body.rfind("Endpoint: /api/2.0/mlflow-artifacts/artifacts disabled due to", 0),
-            0u)
+  EXPECT_EQ(list.body.rfind("Endpoint: /api/2.0/mlflow-artifacts/artifacts disabled due to", 0), 0u)
       << list.body;
   // Runs under a local root: listed as empty (the client reads local roots itself).
   std::string run = NewRun();
@@ -163,10 +162,9 @@ TEST_F(ArtifactsApiTest, RunArtifactsListedFromS3Roots) {
 
   Answer top = Call(http::Method::kGet, "/api/2.0/mlflow/artifacts/list", "run_id=" + run);
   ASSERT_EQ(top.status, 200) << top.body;
-  EXPECT_EQ(top.body,
-            "{\"root_uri\":\"" + root +
-                "\",\"files\":[{\"path\":\"model\",\"is_dir\":true},"
-                "{\"path\":\"notes.txt\",\"is_dir\":false,\"file_size\":2}]}");
+  EXPECT_EQ(top.body, "{\"root_uri\":\"" + root +
+                          "\",\"files\":[{\"path\":\"model\",\"is_dir\":true},"
+                          "{\"path\":\"notes.txt\",\"is_dir\":false,\"file_size\":2}]}");
   Answer sub =
       Call(http::Method::kGet, "/api/2.0/mlflow/artifacts/list", "run_id=" + run + "&path=model");
   EXPECT_EQ(sub.body,

@@ -139,7 +139,7 @@ Status ListArtifactRoot(const std::string& root_uri, const std::string& rel,
   auto location = stores->Resolve(root_uri);
   if (!location.ok()) {
     return location.status().code() == StatusCode::kUnimplemented ? Status::Ok()
-                                                                    : location.status();
+                                                                  : location.status();
   }
   PLINTH_ASSIGN_OR_RETURN(auto files, location->store->List(join(location->path, rel)));
   WriteFileInfos(w, rel, files);
@@ -687,19 +687,19 @@ void RegisterLoggedModels(Router& r, TrackingService* t, artifacts::ArtifactStor
             EmptyObject(w);
             return Status::Ok();
           });
-  AddJson(r, Method::kGet, "/logged-models/{model_id}/artifacts/directories",
-          [t, store, stores](const Request& req, const RequestMessage& m, JsonWriter& w) -> Status {
-            PLINTH_ASSIGN_OR_RETURN(auto model, t->GetLoggedModel(req.path_params[0]));
-            PLINTH_ASSIGN_OR_RETURN(auto sub, m.String("artifact_directory_path"));
-            PLINTH_ASSIGN_OR_RETURN(std::string rel,
-                                    artifacts::NormalizeArtifactPath(sub.value_or(""), true));
-            w.StartObject();
-            w.KeyString("root_uri", model.artifact_uri);
-            PLINTH_RETURN_IF_ERROR(
-                ListArtifactRoot(model.artifact_uri, rel, store, stores.get(), w));
-            w.EndObject();
-            return Status::Ok();
-          });
+  AddJson(
+      r, Method::kGet, "/logged-models/{model_id}/artifacts/directories",
+      [t, store, stores](const Request& req, const RequestMessage& m, JsonWriter& w) -> Status {
+        PLINTH_ASSIGN_OR_RETURN(auto model, t->GetLoggedModel(req.path_params[0]));
+        PLINTH_ASSIGN_OR_RETURN(auto sub, m.String("artifact_directory_path"));
+        PLINTH_ASSIGN_OR_RETURN(std::string rel,
+                                artifacts::NormalizeArtifactPath(sub.value_or(""), true));
+        w.StartObject();
+        w.KeyString("root_uri", model.artifact_uri);
+        PLINTH_RETURN_IF_ERROR(ListArtifactRoot(model.artifact_uri, rel, store, stores.get(), w));
+        w.EndObject();
+        return Status::Ok();
+      });
 }
 
 // ------------------------------------------------------------------ artifacts
@@ -726,8 +726,7 @@ void RegisterArtifacts(Router& r, TrackingService* t, artifacts::ArtifactStore* 
   if (store == nullptr) {
     const std::string file_rule = std::string(kArtifactsPrefix) + "/<path:artifact_path>";
     for (Method m : {Method::kPut, Method::kGet, Method::kDelete}) {
-      r.Add(m, file_route,
-            [file_rule](Request&, Response& res) { ProxyDisabled(file_rule, res); });
+      r.Add(m, file_route, [file_rule](Request&, Response& res) { ProxyDisabled(file_rule, res); });
     }
     r.Add(Method::kGet, kArtifactsPrefix,
           [](Request&, Response& res) { ProxyDisabled(kArtifactsPrefix, res); });
@@ -769,8 +768,7 @@ void RegisterArtifacts(Router& r, TrackingService* t, artifacts::ArtifactStore* 
       res.status = 416;
       res.content_type = "text/plain";
       if (whole.ok()) {
-        res.headers.emplace_back("Content-Range",
-                                 "bytes */" + std::to_string(whole->total_size));
+        res.headers.emplace_back("Content-Range", "bytes */" + std::to_string(whole->total_size));
       }
       return;
     }
@@ -782,10 +780,9 @@ void RegisterArtifacts(Router& r, TrackingService* t, artifacts::ArtifactStore* 
     if (range) {
       uint64_t size = opened->content->Size().value_or(0);
       res.status = 206;
-      res.headers.emplace_back("Content-Range",
-                               "bytes " + std::to_string(opened->offset) + "-" +
-                                   std::to_string(opened->offset + size - 1) + "/" +
-                                   std::to_string(opened->total_size));
+      res.headers.emplace_back("Content-Range", "bytes " + std::to_string(opened->offset) + "-" +
+                                                    std::to_string(opened->offset + size - 1) +
+                                                    "/" + std::to_string(opened->total_size));
     }
     res.content_type = GuessContentType(*path);
     std::string name =

@@ -31,12 +31,12 @@
 namespace plinth::artifacts::testing {
 
 enum class FaultKind {
-  kSlowDown,         // 503 <Error><Code>SlowDown</Code>
-  kInternalError,    // 500 <Error><Code>InternalError</Code>
-  kErrorIn200,       // 200 whose body is an <Error> (CompleteMultipartUpload does this)
-  kDropConnection,   // a 200 header announcing a body, then the connection closes
-  kTruncateBody,     // GetObject: half the body, then the connection closes
-  kAccessDenied,     // 403 AccessDenied
+  kSlowDown,        // 503 <Error><Code>SlowDown</Code>
+  kInternalError,   // 500 <Error><Code>InternalError</Code>
+  kErrorIn200,      // 200 whose body is an <Error> (CompleteMultipartUpload does this)
+  kDropConnection,  // a 200 header announcing a body, then the connection closes
+  kTruncateBody,    // GetObject: half the body, then the connection closes
+  kAccessDenied,    // 403 AccessDenied
 };
 
 struct Fault {
@@ -240,8 +240,8 @@ class FakeS3 {
     SigV4Signer signer({parts[0], secret_, ""}, parts[2]);
     std::string dummy;
     std::string canonical = SigV4Signer::CanonicalRequest(s, &dummy);
-    std::string expected = signer.Signature(signer.StringToSign(canonical, std::string(*date)),
-                                            std::string(*date));
+    std::string expected =
+        signer.Signature(signer.StringToSign(canonical, std::string(*date)), std::string(*date));
     return expected == field("Signature");
   }
 
@@ -354,7 +354,8 @@ class FakeS3 {
         std::string r(range->substr(6));
         size_t dash = r.find('-');
         from = std::stoull(r.substr(0, dash));
-        if (dash + 1 < r.size()) to = std::min<size_t>(data.size(), std::stoull(r.substr(dash + 1)) + 1);
+        if (dash + 1 < r.size())
+          to = std::min<size_t>(data.size(), std::stoull(r.substr(dash + 1)) + 1);
         if (from >= data.size()) return ErrorAnswer(res, 416, "InvalidRange");
         status = 206;
         res.headers.emplace_back("Content-Range", "bytes " + std::to_string(from) + "-" +
@@ -416,15 +417,18 @@ class FakeS3 {
           next = k;
         }
       }
-      std::string body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-                         "<ListBucketResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
-                         "<Name>" + bucket + "</Name><Prefix>" + enc(prefix) + "</Prefix>"
-                         "<KeyCount>" + std::to_string(n) + "</KeyCount>" +
-                         "<IsTruncated>" + (truncated ? "true" : "false") + "</IsTruncated>" +
-                         (truncated ? "<NextContinuationToken>" + Base64Encode(next) +
-                                          "</NextContinuationToken>"
-                                    : "") +
-                         contents + prefixes + "</ListBucketResult>";
+      std::string body =
+          "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+          "<ListBucketResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+          "<Name>" +
+          bucket + "</Name><Prefix>" + enc(prefix) +
+          "</Prefix>"
+          "<KeyCount>" +
+          std::to_string(n) + "</KeyCount>" + "<IsTruncated>" + (truncated ? "true" : "false") +
+          "</IsTruncated>" +
+          (truncated ? "<NextContinuationToken>" + Base64Encode(next) + "</NextContinuationToken>"
+                     : "") +
+          contents + prefixes + "</ListBucketResult>";
       return XmlAnswer(res, 200, body);
     }
     if (op == "DeleteObject") {
@@ -441,7 +445,9 @@ class FakeS3 {
         std::string k = req.body.substr(pos + 5, end - pos - 5);
         // Undo XmlEscape for the characters our keys can hold.
         for (auto [from, to] : {std::pair<std::string, std::string>{"&lt;", "<"},
-                                {"&gt;", ">"}, {"&quot;", "\""}, {"&apos;", "'"},
+                                {"&gt;", ">"},
+                                {"&quot;", "\""},
+                                {"&apos;", "'"},
                                 {"&amp;", "&"}}) {
           for (size_t p = k.find(from); p != std::string::npos; p = k.find(from, p + 1)) {
             k.replace(p, from.size(), to);
@@ -515,12 +521,12 @@ class FakeS3 {
 
   std::mutex mu_;
   std::map<std::string, std::map<std::string, Object>> buckets_;  // guarded by mu_
-  std::map<std::string, Upload> uploads_;                          // guarded by mu_
-  std::vector<Fault> faults_;                                      // guarded by mu_
-  std::map<std::string, int> counts_;                              // guarded by mu_
-  std::vector<std::string> hosts_;                                 // guarded by mu_
-  int next_upload_ = 0;                                            // guarded by mu_
-  bool truncate_next_get_ = false;                                 // guarded by mu_
+  std::map<std::string, Upload> uploads_;                         // guarded by mu_
+  std::vector<Fault> faults_;                                     // guarded by mu_
+  std::map<std::string, int> counts_;                             // guarded by mu_
+  std::vector<std::string> hosts_;                                // guarded by mu_
+  int next_upload_ = 0;                                           // guarded by mu_
+  bool truncate_next_get_ = false;                                // guarded by mu_
 };
 
 }  // namespace plinth::artifacts::testing

@@ -130,7 +130,8 @@ class LocalArtifactStore final : public ArtifactStore {
     ArtifactRange range;
     range.offset = offset;
     range.total_size = size;
-    range.content = std::make_unique<FileSource>(fd, std::min(size - offset, length.value_or(size)));
+    range.content =
+        std::make_unique<FileSource>(fd, std::min(size - offset, length.value_or(size)));
     return range;
   }
 

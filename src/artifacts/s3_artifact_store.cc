@@ -5,8 +5,8 @@
 namespace plinth::artifacts {
 namespace {
 
-constexpr int kMaxParts = 10000;            // S3's limit per multipart upload
-constexpr size_t kDeleteBatch = 1000;       // S3's limit per DeleteObjects request
+constexpr int kMaxParts = 10000;       // S3's limit per multipart upload
+constexpr size_t kDeleteBatch = 1000;  // S3's limit per DeleteObjects request
 
 // Reads from `src` until `buf` holds `want` bytes or the source ends.
 Status Fill(ByteSource& src, std::string& buf, size_t want) {
@@ -138,13 +138,13 @@ class S3ArtifactStore final : public ArtifactStore {
     std::vector<std::string> etags;
     while (!buf.empty()) {
       if (etags.size() == kMaxParts) {
-        return Status(StatusCode::kPayloadTooLarge,
-                      "artifact too large for S3: more than " + std::to_string(kMaxParts) +
-                          " parts of " + std::to_string(part_size) + " bytes");
+        return Status(StatusCode::kPayloadTooLarge, "artifact too large for S3: more than " +
+                                                        std::to_string(kMaxParts) + " parts of " +
+                                                        std::to_string(part_size) + " bytes");
       }
-      PLINTH_ASSIGN_OR_RETURN(
-          std::string etag, client_->UploadPart(root_.bucket, key, upload_id,
-                                                static_cast<int>(etags.size()) + 1, buf));
+      PLINTH_ASSIGN_OR_RETURN(std::string etag,
+                              client_->UploadPart(root_.bucket, key, upload_id,
+                                                  static_cast<int>(etags.size()) + 1, buf));
       etags.push_back(std::move(etag));
       PLINTH_RETURN_IF_ERROR(Fill(content, buf, part_size));
     }
@@ -170,8 +170,8 @@ Result<std::unique_ptr<ArtifactStore>> OpenS3ArtifactStore(const std::string& ur
   PLINTH_ASSIGN_OR_RETURN(auto probe, S3Client::Create(options));
   auto reachable = probe->ListObjectsV2(root.bucket, root.prefix, "", "");
   if (!reachable.ok()) {
-    return Status(reachable.status().code(), "artifact store " + uri + ": " +
-                                                 reachable.status().message());
+    return Status(reachable.status().code(),
+                  "artifact store " + uri + ": " + reachable.status().message());
   }
   options.list_page_size = 1000;
   PLINTH_ASSIGN_OR_RETURN(auto client, S3Client::Create(options));

@@ -4,8 +4,8 @@
 #include <openssl/evp.h>
 
 #include <algorithm>
-#include <chrono>
 #include <charconv>
+#include <chrono>
 #include <cstring>
 #include <ctime>
 #include <functional>
@@ -61,7 +61,7 @@ class CurlHandlePool {
 
 namespace {
 
-constexpr size_t kMaxResponseBody = 64u << 20;  // list pages and error documents are far smaller
+constexpr size_t kMaxResponseBody = 64u << 20;   // list pages and error documents are far smaller
 constexpr size_t kStreamHighWater = 256u << 10;  // a download pauses above this many buffered bytes
 
 void InitCurlOnce() {
@@ -585,8 +585,9 @@ Status S3Client::DeleteObjects(const std::string& bucket, const std::vector<std:
   if (!failed.empty()) {
     const auto& [key, err] = failed.front();
     long status = err.code == "AccessDenied" ? 403 : 500;
-    return StatusFromS3Error(status, "<Error><Code>" + XmlEscape(err.code) + "</Code><Message>" +
-                                         XmlEscape(err.message) + "</Message></Error>",
+    return StatusFromS3Error(status,
+                             "<Error><Code>" + XmlEscape(err.code) + "</Code><Message>" +
+                                 XmlEscape(err.message) + "</Message></Error>",
                              bucket, key, "DeleteObjects");
   }
   return Status::Ok();
@@ -645,8 +646,8 @@ class S3ObjectSource final : public ByteSource {
         continue;
       }
       bool finished = false;
-      CURLcode rc =
-          Drive(*handle_, [this] { return t_.sink_pos < t_.sink.size() || t_.paused; }, &finished);
+      CURLcode rc = Drive(
+          *handle_, [this] { return t_.sink_pos < t_.sink.size() || t_.paused; }, &finished);
       if (finished) {
         finished_ = true;
         rc_ = rc;
@@ -683,23 +684,24 @@ class S3ObjectSource final : public ByteSource {
     uint64_t from = start_ + t_.delivered;
     bool ranged = from > 0 || end_.has_value();
     if (ranged) {
-      r.headers.emplace_back("range", "bytes=" + std::to_string(from) + "-" +
-                                          (end_ ? std::to_string(*end_ - 1) : ""));
+      r.headers.emplace_back(
+          "range", "bytes=" + std::to_string(from) + "-" + (end_ ? std::to_string(*end_ - 1) : ""));
     }
     if (!etag_.empty()) r.headers.emplace_back("if-match", etag_);
-    Prepare(*handle_, t_, r, client_->options_, client_->signer_, client_->scheme_,
-            client_->host_, client_->base_path_);
+    Prepare(*handle_, t_, r, client_->options_, client_->signer_, client_->scheme_, client_->host_,
+            client_->base_path_);
     curl_multi_add_handle(handle_->multi, handle_->easy);
     bool finished = false;
-    CURLcode rc = Drive(*handle_, [this] { return t_.headers_done && t_.Ok(); }, &finished);
+    CURLcode rc = Drive(
+        *handle_, [this] { return t_.headers_done && t_.Ok(); }, &finished);
     if (finished) {
       finished_ = true;
       rc_ = rc;
     }
     if (finished && rc != CURLE_OK && !t_.headers_done) {
       *retryable = RetryableCurl(rc);
-      *error = Unavailable("GetObject on " + S3Url(bucket_, key_) + " failed: cannot reach S3: " +
-                           CurlErrorText(rc, t_));
+      *error = Unavailable("GetObject on " + S3Url(bucket_, key_) +
+                           " failed: cannot reach S3: " + CurlErrorText(rc, t_));
       return false;
     }
     if (!t_.Ok()) {
@@ -717,8 +719,8 @@ class S3ObjectSource final : public ByteSource {
     }
     if (ranged && t_.status != 206) {
       *retryable = false;
-      *error = Unavailable("the S3 endpoint ignored the Range of GetObject on " +
-                           S3Url(bucket_, key_));
+      *error =
+          Unavailable("the S3 endpoint ignored the Range of GetObject on " + S3Url(bucket_, key_));
       return false;
     }
     if (etag_.empty()) {

@@ -81,8 +81,8 @@ Result<S3Addressing> ParseAddressing(std::string_view v, std::string_view where)
   if (s == "path") return S3Addressing::kPath;
   if (s == "virtual") return S3Addressing::kVirtual;
   if (s == "auto" || s.empty()) return S3Addressing::kAuto;
-  return InvalidArgument("S3 addressing style '" + std::string(v) + "' from " +
-                         std::string(where) + ": expected path, virtual or auto");
+  return InvalidArgument("S3 addressing style '" + std::string(v) + "' from " + std::string(where) +
+                         ": expected path, virtual or auto");
 }
 
 // Bucket names that can be a DNS label and match a TLS wildcard (no dots, no upper case).
@@ -178,12 +178,12 @@ EnvLookup ProcessEnv() {
 Result<S3Options> S3OptionsFromEnvironment(const EnvLookup& env) {
   S3Options o;
   std::string home = env("HOME").value_or("");
-  std::string profile = NonEmpty(env, "AWS_PROFILE").value_or(
-      NonEmpty(env, "AWS_DEFAULT_PROFILE").value_or("default"));
+  std::string profile = NonEmpty(env, "AWS_PROFILE")
+                            .value_or(NonEmpty(env, "AWS_DEFAULT_PROFILE").value_or("default"));
   IniFile credentials = ReadAwsIni(
       NonEmpty(env, "AWS_SHARED_CREDENTIALS_FILE").value_or(home + "/.aws/credentials"), false);
-  IniFile config = ReadAwsIni(NonEmpty(env, "AWS_CONFIG_FILE").value_or(home + "/.aws/config"),
-                              true);
+  IniFile config =
+      ReadAwsIni(NonEmpty(env, "AWS_CONFIG_FILE").value_or(home + "/.aws/config"), true);
 
   auto key_id = NonEmpty(env, "AWS_ACCESS_KEY_ID");
   auto secret = NonEmpty(env, "AWS_SECRET_ACCESS_KEY");

@@ -41,14 +41,14 @@ struct S3Options {
   // Multipart part size (S3 allows 5 MiB..5 GiB). One part is buffered per upload so that it can
   // be retried; files up to this size go up in one PUT.
   uint64_t part_size = 8ull << 20;
-  int max_attempts = 5;           // per request, including the first (1 = no retries)
-  int backoff_base_ms = 100;      // full-jitter exponential back-off: rand(0, base·2^n)
-  int backoff_max_ms = 5000;      // cap of one wait
+  int max_attempts = 5;       // per request, including the first (1 = no retries)
+  int backoff_base_ms = 100;  // full-jitter exponential back-off: rand(0, base·2^n)
+  int backoff_max_ms = 5000;  // cap of one wait
   int connect_timeout_s = 10;
-  int low_speed_timeout_s = 60;   // a transfer under 1 byte/s this long fails (and is retried)
-  int list_page_size = 1000;      // max-keys of ListObjectsV2 (tests use small pages)
-  bool verify_tls = true;         // MLFLOW_S3_IGNORE_TLS=true turns it off
-  std::string ca_bundle;          // AWS_CA_BUNDLE
+  int low_speed_timeout_s = 60;  // a transfer under 1 byte/s this long fails (and is retried)
+  int list_page_size = 1000;     // max-keys of ListObjectsV2 (tests use small pages)
+  bool verify_tls = true;        // MLFLOW_S3_IGNORE_TLS=true turns it off
+  std::string ca_bundle;         // AWS_CA_BUNDLE
 
   // Failure: kInvalidArgument naming the bad field.
   Status Validate() const;

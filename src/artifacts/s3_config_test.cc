@@ -1,12 +1,13 @@
 // S3 configuration and XML: s3:// URIs, where options come from (environment over shared files,
 // profiles, nested `s3 =` blocks), addressing rules, and parsing S3's documents.
+#include "artifacts/s3_config.h"
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <fstream>
 #include <map>
 
-#include "artifacts/s3_config.h"
 #include "artifacts/s3_xml.h"
 
 namespace plinth::artifacts {
@@ -54,7 +55,7 @@ TEST_F(S3ConfigTest, DefaultsWithNothingConfigured) {
   EXPECT_EQ(o->endpoint, "");
   EXPECT_EQ(o->EffectiveEndpoint(), "https://s3.us-east-1.amazonaws.com");
   EXPECT_TRUE(o->credentials.access_key_id.empty());
-  EXPECT_FALSE(o->UsePathStyle("my-bucket"));  // AWS: virtual-hosted
+  EXPECT_FALSE(o->UsePathStyle("my-bucket"));        // AWS: virtual-hosted
   EXPECT_TRUE(o->UsePathStyle("my.dotted.bucket"));  // TLS wildcard would not match
 }
 

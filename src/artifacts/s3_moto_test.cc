@@ -173,9 +173,9 @@ TEST_F(S3MotoTest, LargeFileStreamsBothWaysWithBoundedMemory) {
   ASSERT_TRUE(head.ok()) << head.status().ToString();
   EXPECT_EQ(head->size, size);
   // A multipart object's ETag ends in "-<parts>".
-  EXPECT_NE(head->etag.find("-" + std::to_string((size + options_.part_size - 1) /
-                                                  options_.part_size)),
-            std::string::npos)
+  EXPECT_NE(
+      head->etag.find("-" + std::to_string((size + options_.part_size - 1) / options_.part_size)),
+      std::string::npos)
       << head->etag;
 
   ASSERT_TRUE(ResetPeakRss());

@@ -9,8 +9,8 @@
 namespace plinth::artifacts {
 namespace {
 
-constexpr std::time_t kMay24th2013 = 1369353600;      // 20130524T000000Z
-constexpr std::time_t kAug30th2015 = 1440938160;      // 20150830T123600Z
+constexpr std::time_t kMay24th2013 = 1369353600;  // 20130524T000000Z
+constexpr std::time_t kAug30th2015 = 1440938160;  // 20150830T123600Z
 constexpr char kS3Host[] = "examplebucket.s3.amazonaws.com";
 
 SigV4Signer S3DocSigner() {
@@ -23,7 +23,10 @@ std::string SignatureOf(const std::string& authorization) {
 }
 
 TEST(SigV4Test, S3GetObjectWithRange) {
-  SigningRequest r{"GET", "/test.txt", {}, {{"Host", kS3Host}, {"Range", "bytes=0-9"}},
+  SigningRequest r{"GET",
+                   "/test.txt",
+                   {},
+                   {{"Host", kS3Host}, {"Range", "bytes=0-9"}},
                    std::string(kEmptyPayloadSha256)};
   std::string auth = S3DocSigner().Sign(r, kMay24th2013);
   EXPECT_EQ(auth,
@@ -51,15 +54,18 @@ TEST(SigV4Test, S3PutObjectWithEncodedKeyAndSignedBody) {
 }
 
 TEST(SigV4Test, S3GetBucketLifecycleValuelessQueryParameter) {
-  SigningRequest r{"GET", "/", {{"lifecycle", ""}}, {{"Host", kS3Host}},
-                   std::string(kEmptyPayloadSha256)};
+  SigningRequest r{
+      "GET", "/", {{"lifecycle", ""}}, {{"Host", kS3Host}}, std::string(kEmptyPayloadSha256)};
   EXPECT_EQ(SigV4Signer::CanonicalQueryString(r.query), "lifecycle=");
   EXPECT_EQ(SignatureOf(S3DocSigner().Sign(r, kMay24th2013)),
             "fea454ca298b7da1c68078a5d1bdbfbbe0d65c699e0f91ac7a200a0136783543");
 }
 
 TEST(SigV4Test, S3ListObjectsSortsTheQuery) {
-  SigningRequest r{"GET", "/", {{"prefix", "J"}, {"max-keys", "2"}}, {{"Host", kS3Host}},
+  SigningRequest r{"GET",
+                   "/",
+                   {{"prefix", "J"}, {"max-keys", "2"}},
+                   {{"Host", kS3Host}},
                    std::string(kEmptyPayloadSha256)};
   EXPECT_EQ(SigV4Signer::CanonicalQueryString(r.query), "max-keys=2&prefix=J");
   EXPECT_EQ(SignatureOf(S3DocSigner().Sign(r, kMay24th2013)),
@@ -72,8 +78,8 @@ SigV4Signer SuiteSigner() {
 }
 
 TEST(SigV4Test, SuiteGetVanilla) {
-  SigningRequest r{"GET", "/", {}, {{"Host", "example.amazonaws.com"}},
-                   std::string(kEmptyPayloadSha256)};
+  SigningRequest r{
+      "GET", "/", {}, {{"Host", "example.amazonaws.com"}}, std::string(kEmptyPayloadSha256)};
   EXPECT_EQ(SuiteSigner().Sign(r, kAug30th2015),
             "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, "
             "SignedHeaders=host;x-amz-date, "
@@ -114,13 +120,17 @@ TEST(SigV4Test, CanonicalFormDetails) {
             "partNumber=2&uploadId=a%2Fb%2Bc%3D%3D");
   EXPECT_EQ(SigV4Signer::CanonicalQueryString({{"uploads", ""}}), "uploads=");
   // Header names lower-cased and sorted, values trimmed with inner runs of spaces collapsed.
-  SigningRequest r{"PUT", "/x", {}, {{"X-Amz-Meta-B", "  two   words "}, {"Host", "h"}},
+  SigningRequest r{"PUT",
+                   "/x",
+                   {},
+                   {{"X-Amz-Meta-B", "  two   words "}, {"Host", "h"}},
                    std::string(kUnsignedPayload)};
   std::string signed_headers;
   std::string canonical = SigV4Signer::CanonicalRequest(r, &signed_headers);
   EXPECT_EQ(signed_headers, "host;x-amz-meta-b");
-  EXPECT_EQ(canonical, "PUT\n/x\n\nhost:h\nx-amz-meta-b:two words\n\nhost;x-amz-meta-b\n"
-                       "UNSIGNED-PAYLOAD");
+  EXPECT_EQ(canonical,
+            "PUT\n/x\n\nhost:h\nx-amz-meta-b:two words\n\nhost;x-amz-meta-b\n"
+            "UNSIGNED-PAYLOAD");
   EXPECT_EQ(AmzDate(kAug30th2015), "20150830T123600Z");
 }
 
