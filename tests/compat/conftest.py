@@ -57,6 +57,25 @@ def is_plinth() -> bool:
     return TARGET == "plinth"
 
 
+# Artifacts: each server gets a local folder by default. PLINTH_COMPAT_ARTIFACTS_ROOT (e.g.
+# s3://bucket/compat-<random>, with the AWS_* variables of scripts/s3-server.sh's env file) puts
+# server NAME's artifacts under ROOT/NAME instead. PLINTH_COMPAT_ARTIFACTS_MODE picks how:
+#   proxy (default)  --artifacts-destination ROOT/NAME: clients see mlflow-artifacts:/ URIs and
+#                    the bytes go through the server;
+#   direct           --no-serve-artifacts --default-artifact-root ROOT/NAME: clients get the
+#                    store's own URIs and read and write there themselves (boto3 for s3://).
+ARTIFACTS_ROOT = os.environ.get("PLINTH_COMPAT_ARTIFACTS_ROOT", "").strip().rstrip("/")
+ARTIFACTS_MODE = os.environ.get("PLINTH_COMPAT_ARTIFACTS_MODE", "proxy").strip().lower()
+if ARTIFACTS_MODE not in ("proxy", "direct"):
+    raise pytest.UsageError(
+        f"PLINTH_COMPAT_ARTIFACTS_MODE must be 'proxy' or 'direct', not {ARTIFACTS_MODE!r}")
+
+
+def artifacts_direct() -> bool:
+    """Clients hold the artifact store's own URIs (no proxy on the server)."""
+    return ARTIFACTS_MODE == "direct"
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
@@ -96,6 +115,8 @@ class ServerProcess:
         self.db_path = self.workdir / f"{name}.db"
         self.artifacts = self.workdir / f"{name}-artifacts"
         self.artifacts.mkdir(exist_ok=True)
+        # Where the server keeps artifacts: the folder above, or ROOT/NAME (see ARTIFACTS_ROOT).
+        self.artifact_location = f"{ARTIFACTS_ROOT}/{name}" if ARTIFACTS_ROOT else str(self.artifacts)
         self.log_path = self.workdir / f"{name}.log"
         self.port: int | None = None
         self.proc: subprocess.Popen | None = None
@@ -124,11 +145,20 @@ class ServerProcess:
             self._pg_uri = f"{base}/{db}"
         return self._pg_uri
 
+    @property
+    def artifact_root(self) -> str:
+        """The root of new experiments' artifact locations, as clients see it."""
+        return self.artifact_location if artifacts_direct() else "mlflow-artifacts:"
+
     def command(self) -> list[str]:
+        if artifacts_direct():
+            artifacts = ["--no-serve-artifacts", "--default-artifact-root", self.artifact_location]
+        else:
+            artifacts = ["--artifacts-destination", self.artifact_location]
         common = [
             "server",
             "--backend-store-uri", self.backend_uri,
-            "--artifacts-destination", str(self.artifacts),
+            *artifacts,
             "--host", "127.0.0.1",
             "--port", str(self.port),
         ]
@@ -401,7 +431,8 @@ def pytest_report_header(config):
     except Exception as e:  # pragma: no cover
         client_ver = f"unavailable ({e})"
     binary = plinth_bin() if is_plinth() else mlflow_bin()
-    return [f"compat target: {TARGET} ({binary})", f"mlflow client: {client_ver}"]
+    return [f"compat target: {TARGET} ({binary})", f"mlflow client: {client_ver}",
+            f"artifacts: {ARTIFACTS_MODE} mode, root {ARTIFACTS_ROOT or 'a local folder per server'}"]
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -1,4 +1,5 @@
-"""Artifacts through the server's proxy (mlflow-artifacts:/ URIs), incl. a 200 MB file."""
+"""Artifacts through the server's proxy (mlflow-artifacts:/ URIs), incl. a 200 MB file; with
+PLINTH_COMPAT_ARTIFACTS_MODE=direct the client reads and writes the store itself (s3:// URIs)."""
 
 import hashlib
 import json
@@ -8,7 +9,7 @@ from pathlib import Path
 
 import mlflow
 import pytest
-from conftest import is_plinth
+from conftest import artifacts_direct, is_plinth
 
 
 def rel_files(root: Path) -> dict[str, bytes]:
@@ -73,6 +74,8 @@ def test_log_artifact_and_nested_folders(client, api, experiment_id, tmp_path):
     assert mlflow.artifacts.load_dict(f"runs:/{rid}/cfg/config.json")["nested"] == {"x": "y"}
 
 
+@pytest.mark.skipif(artifacts_direct(), reason="direct artifacts mode: the server runs without "
+                    "the proxy (--no-serve-artifacts)")
 def test_artifact_proxy_raw_protocol(client, api, experiment_id):
     run = client.create_run(experiment_id)
     rid = run.info.run_id
@@ -107,6 +110,24 @@ def test_artifact_proxy_raw_protocol(client, api, experiment_id):
     assert r.json()["error_code"] == "RESOURCE_DOES_NOT_EXIST"
     r = api.get("/api/2.0/mlflow-artifacts/artifacts", path=f"{experiment_id}/{rid}/artifacts/nope")
     assert r.status_code == 200 and r.json().get("files", []) == []
+
+
+@pytest.mark.skipif(not artifacts_direct(), reason="direct artifacts mode only")
+def test_direct_mode_server_lists_but_does_not_proxy(client, api, experiment_id, tmp_path):
+    """--no-serve-artifacts: the proxy answers 503 as mlflow server's does, and the tracking
+    API still lists a run's artifacts from the store its artifact_uri names."""
+    r = api.get("/api/2.0/mlflow-artifacts/artifacts", path="x")
+    assert r.status_code == 503
+    assert "disabled due to the mlflow server running with `--no-serve-artifacts`" in r.text
+    run = client.create_run(experiment_id)
+    rid = run.info.run_id
+    (tmp_path / "a.txt").write_text("abc")
+    client.log_artifact(rid, str(tmp_path / "a.txt"), "d")
+    r = api.get("/api/2.0/mlflow/artifacts/list", run_id=rid, path="d")
+    assert r.status_code == 200, r.text
+    assert r.json() == {"root_uri": run.info.artifact_uri,
+                        "files": [{"path": "d/a.txt", "is_dir": False, "file_size": 3}]}
+    assert [(f.path, f.file_size) for f in client.list_artifacts(rid, "d")] == [("d/a.txt", 3)]
 
 
 def test_delete_artifact(client, experiment_id, tmp_path):

@@ -10,13 +10,13 @@ from mlflow.entities import ViewType
 from mlflow.exceptions import MlflowException
 
 
-def test_create_get_with_tags(client):
+def test_create_get_with_tags(client, server):
     name = unique("tagged")
     eid = client.create_experiment(name, tags={"team": "ml", "prio": "1"})
     exp = client.get_experiment(eid)
     assert exp.name == name
     assert exp.tags == {"team": "ml", "prio": "1"}
-    assert exp.artifact_location == f"mlflow-artifacts:/{eid}"
+    assert exp.artifact_location == f"{server.artifact_root}/{eid}"
     client.set_experiment_tag(eid, "prio", "2")
     client.set_experiment_tag(eid, "new", "x" * 5000)
     client.delete_experiment_tag(eid, "team")

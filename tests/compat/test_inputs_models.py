@@ -56,7 +56,7 @@ class Doubler(mlflow.pyfunc.PythonModel):
         return [2 * x for x in model_input]
 
 
-def test_pyfunc_log_model_logged_model_flow(client, experiment_id, tmp_path):
+def test_pyfunc_log_model_logged_model_flow(client, server, experiment_id, tmp_path):
     with mlflow.start_run() as run:
         mlflow.log_param("lr", "0.1")
         mlflow.log_metric("acc", 0.9, step=3)
@@ -71,13 +71,14 @@ def test_pyfunc_log_model_logged_model_flow(client, experiment_id, tmp_path):
     assert lm.experiment_id == experiment_id
     assert lm.source_run_id == rid
     assert str(lm.status) in ("READY", "LoggedModelStatus.READY")
-    assert lm.artifact_location == f"mlflow-artifacts:/{experiment_id}/models/{info.model_id}/artifacts"
+    assert lm.artifact_location == (
+        f"{server.artifact_root}/{experiment_id}/models/{info.model_id}/artifacts")
     assert lm.params.get("lr") == "0.1"
 
     outputs = client.get_run(rid).outputs
     assert [(o.model_id, o.step) for o in outputs.model_outputs] == [(info.model_id, 0)]
 
-    # the model's files went through the artifact proxy and load back
+    # the model's files went through the artifact proxy (or straight to the store) and load back
     names = {f.path.rsplit("/", 1)[-1]
              for f in mlflow.artifacts.list_artifacts(artifact_uri=lm.artifact_location)}
     assert {"MLmodel", "python_model.pkl"} <= names

@@ -46,14 +46,14 @@ def test_default_experiment_exists(client):
     assert client.get_experiment_by_name("Default").experiment_id == "0"
 
 
-def test_set_experiment_creates_then_reuses(client):
+def test_set_experiment_creates_then_reuses(client, server):
     name = unique("setexp")
     assert client.get_experiment_by_name(name) is None
     exp = mlflow.set_experiment(name)
     assert exp.name == name
     assert re.fullmatch(r"\d+", exp.experiment_id)
     assert exp.lifecycle_stage == "active"
-    assert exp.artifact_location == f"mlflow-artifacts:/{exp.experiment_id}"
+    assert exp.artifact_location == f"{server.artifact_root}/{exp.experiment_id}"
     assert exp.creation_time and exp.last_update_time
     again = mlflow.set_experiment(name)
     assert again.experiment_id == exp.experiment_id
@@ -61,7 +61,7 @@ def test_set_experiment_creates_then_reuses(client):
     assert client.get_experiment_by_name(name).experiment_id == exp.experiment_id
 
 
-def test_start_and_end_run(client, experiment_id):
+def test_start_and_end_run(client, server, experiment_id):
     before = int(time.time() * 1000)
     with mlflow.start_run(run_name="lifecycle") as run:
         run_id = run.info.run_id
@@ -72,7 +72,7 @@ def test_start_and_end_run(client, experiment_id):
         assert live.info.experiment_id == experiment_id
         assert live.info.run_name == "lifecycle"
         assert live.info.lifecycle_stage == "active"
-        assert live.info.artifact_uri == f"mlflow-artifacts:/{experiment_id}/{run_id}/artifacts"
+        assert live.info.artifact_uri == f"{server.artifact_root}/{experiment_id}/{run_id}/artifacts"
         assert live.data.tags["mlflow.runName"] == "lifecycle"
         assert before - 5000 <= live.info.start_time <= int(time.time() * 1000) + 5000
     done = client.get_run(run_id)
