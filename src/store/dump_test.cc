@@ -9,6 +9,7 @@
 
 #include <cfloat>
 #include <cmath>
+#include <cstdlib>
 #include <limits>
 #include <map>
 #include <sstream>
@@ -453,6 +454,39 @@ INSTANTIATE_TEST_SUITE_P(Backends, DumpTest, ::testing::Values("sqlite", "postgr
                          [](const ::testing::TestParamInfo<std::string>& info) {
                            return info.param;
                          });
+
+// A PostgreSQL database whose default collation is linguistic (ICU en-US sorts "a" before "B"
+// before "é" before "Z") still exports text in byte order, as SQLite does.
+TEST(DumpPostgresTest, LinguisticCollationStillExportsInByteOrder) {
+  (void)SetLogLevel("warn");
+  const char* dsn = getenv("PLINTH_TEST_PG_DSN");
+  if (dsn == nullptr || *dsn == '\0') GTEST_SKIP() << testing::kNoPostgres;
+  testing::PostgresTestDatabase icu(
+      dsn, "TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en-US' LOCALE 'C.UTF-8'");
+  if (!icu.created().ok()) {
+    GTEST_SKIP() << "this PostgreSQL cannot create an ICU database: " << icu.created().message();
+  }
+  testing::SqliteTestDatabase source;
+  {
+    auto opened = Open(source);
+    ASSERT_TRUE(IsOk(opened));
+    store::Run run;
+    run.info.run_id = NewRunId();
+    run.info.experiment_id = "0";
+    run.info.artifact_uri = "mlflow-artifacts:/0/r";
+    run.params = {{"a", "1"}, {"B", "2"}, {"\xc3\xa9", "3"}, {"Z", "4"}, {"_x", "5"}, {"a b", "6"}};
+    ASSERT_TRUE(IsOk((*opened)->CreateRun(run)));
+  }
+  auto first = Export(source);
+  ASSERT_TRUE(IsOk(first));
+  // Byte order: "B" < "Z" < "_x" < "a" < "a b" < "é".
+  EXPECT_LT(first->find("\"B\""), first->find("\"_x\""));
+  EXPECT_LT(first->find("\"a b\""), first->find("\"\xc3\xa9\""));
+  ASSERT_TRUE(IsOk(Import(icu, *first)));
+  auto second = Export(icu);
+  ASSERT_TRUE(IsOk(second));
+  EXPECT_EQ(*second, *first);
+}
 
 // ------------------------------------------------------------------ SQLite specifics
 

@@ -1476,6 +1476,161 @@ TEST_P(MetadataStoreTest, WritesAfterReopenWork) {
   EXPECT_EQ(CodeOf(store().CreateExperiment(dup, "mlflow-artifacts:")), StatusCode::kAlreadyExists);
 }
 
+// ------------------------------------------------------------------ permanent deletion (gc)
+
+std::vector<std::string> RunIds(const std::vector<RunInfo>& infos) {
+  std::vector<std::string> out;
+  for (const RunInfo& i : infos) out.push_back(i.run_id);
+  return out;
+}
+
+TEST_P(MetadataStoreTest, ListDeletedRunsByDeletionTime) {
+  std::string exp = CreateExperiment("gc-list");
+  CreateRun(exp, "active");
+  std::string old_run = CreateRun(exp, "old");
+  std::string young = CreateRun(exp, "young");
+  ASSERT_TRUE(IsOk(store().SetRunLifecycle(young, LifecycleStage::kDeleted, kNow + 20)));
+  ASSERT_TRUE(IsOk(store().SetRunLifecycle(old_run, LifecycleStage::kDeleted, kNow + 10)));
+
+  auto all = store().ListDeletedRuns(std::nullopt);
+  ASSERT_TRUE(IsOk(all));
+  EXPECT_THAT(RunIds(*all), ElementsAre(old_run, young));  // oldest deletion first
+  EXPECT_EQ((*all)[0].experiment_id, exp);
+  EXPECT_EQ((*all)[0].artifact_uri, "mlflow-artifacts:/" + exp + "/" + old_run + "/artifacts");
+  EXPECT_EQ((*all)[0].lifecycle_stage, LifecycleStage::kDeleted);
+  auto before = store().ListDeletedRuns(kNow + 20);  // strictly before
+  ASSERT_TRUE(IsOk(before));
+  EXPECT_THAT(RunIds(*before), ElementsAre(old_run));
+  auto none = store().ListDeletedRuns(kNow + 10);
+  ASSERT_TRUE(IsOk(none));
+  EXPECT_THAT(*none, IsEmpty());
+
+  // A restored run is no longer garbage.
+  ASSERT_TRUE(IsOk(store().SetRunLifecycle(old_run, LifecycleStage::kActive, kNow + 30)));
+  all = store().ListDeletedRuns(std::nullopt);
+  ASSERT_TRUE(IsOk(all));
+  EXPECT_THAT(RunIds(*all), ElementsAre(young));
+}
+
+TEST_P(MetadataStoreTest, ListDeletedExperimentsByLastUpdate) {
+  std::string a = CreateExperiment("gc-a");
+  std::string b = CreateExperiment("gc-b");
+  CreateExperiment("gc-active");
+  ASSERT_TRUE(IsOk(store().SetExperimentLifecycle(a, LifecycleStage::kDeleted, kNow + 10)));
+  ASSERT_TRUE(IsOk(store().SetExperimentLifecycle(b, LifecycleStage::kDeleted, kNow + 20)));
+  auto all = store().ListDeletedExperiments(std::nullopt);
+  ASSERT_TRUE(IsOk(all));
+  EXPECT_THAT(ExperimentNames(*all), ElementsAre("gc-a", "gc-b"));
+  auto before = store().ListDeletedExperiments(kNow + 20);
+  ASSERT_TRUE(IsOk(before));
+  EXPECT_THAT(ExperimentNames(*before), ElementsAre("gc-a"));
+}
+
+TEST_P(MetadataStoreTest, ListExperimentContentsInEveryStage) {
+  std::string exp = CreateExperiment("gc-contents");
+  std::string live = CreateRun(exp, "live");
+  std::string gone = CreateRun(exp, "gone");
+  ASSERT_TRUE(IsOk(store().SetRunLifecycle(gone, LifecycleStage::kDeleted, kNow)));
+  LoggedModel kept = MakeModel(exp, "kept", kNow);
+  LoggedModel dropped = MakeModel(exp, "dropped", kNow);
+  ASSERT_TRUE(IsOk(store().CreateLoggedModel(kept)));
+  ASSERT_TRUE(IsOk(store().CreateLoggedModel(dropped)));
+  ASSERT_TRUE(IsOk(store().DeleteLoggedModel(dropped.model_id, kNow)));
+
+  auto contents = store().ListExperimentContents(exp);
+  ASSERT_TRUE(IsOk(contents));
+  EXPECT_THAT(RunIds(contents->runs), UnorderedElementsAre(live, gone));
+  std::vector<std::string> models;
+  for (const LoggedModel& m : contents->models) models.push_back(m.model_id);
+  EXPECT_THAT(models, UnorderedElementsAre(kept.model_id, dropped.model_id));
+  EXPECT_EQ(contents->models[0].artifact_uri.rfind("mlflow-artifacts:/", 0), 0u);
+  EXPECT_EQ(CodeOf(store().ListExperimentContents("424242")), StatusCode::kNotFound);
+}
+
+TEST_P(MetadataStoreTest, PurgeRunRemovesThatRunOnly) {
+  std::string exp = CreateExperiment("gc-purge-run");
+  DatasetInput input;
+  input.dataset = {"iris", "d1", "local", "/iris.csv", "", ""};
+  input.tags = {{"mlflow.data.context", "training"}};
+  auto fill = [&](const std::string& id) {
+    ASSERT_TRUE(IsOk(store().LogBatch(id, {M("m", 1, kNow, 0), M("m", 2, kNow + 1, 1)},
+                                      {{"p", "1"}}, {{"t", "x"}})));
+    ASSERT_TRUE(IsOk(store().LogInputs(id, {input}, {ModelIo{"m-in", std::nullopt}})));
+    ASSERT_TRUE(IsOk(store().LogOutputs(id, {ModelIo{"m-out", 3}})));
+  };
+  std::string victim = CreateRun(exp, "victim");
+  std::string neighbour = CreateRun(exp, "neighbour");
+  fill(victim);
+  fill(neighbour);
+
+  EXPECT_EQ(CodeOf(store().PurgeRun(victim)), StatusCode::kFailedPrecondition);  // active
+  EXPECT_TRUE(IsOk(store().GetRun(victim)));
+  ASSERT_TRUE(IsOk(store().SetRunLifecycle(victim, LifecycleStage::kDeleted, kNow)));
+  ASSERT_TRUE(IsOk(store().PurgeRun(victim)));
+
+  EXPECT_EQ(CodeOf(store().GetRun(victim)), StatusCode::kNotFound);
+  EXPECT_THAT(History(victim, "m"), IsEmpty());
+  auto deleted = store().ListDeletedRuns(std::nullopt);
+  ASSERT_TRUE(IsOk(deleted));
+  EXPECT_THAT(*deleted, IsEmpty());
+  EXPECT_EQ(CodeOf(store().PurgeRun(victim)), StatusCode::kNotFound);
+  EXPECT_EQ(CodeOf(store().PurgeRun("no-such-run")), StatusCode::kNotFound);
+
+  // The neighbour keeps everything, the shared dataset included.
+  store::Run n = GetRunOrDie(neighbour);
+  EXPECT_EQ(TagValue(n.params, "p"), "1");
+  EXPECT_EQ(TagValue(n.tags, "t"), "x");
+  EXPECT_EQ(History(neighbour, "m").size(), 2u);
+  ASSERT_EQ(n.dataset_inputs.size(), 1u);
+  EXPECT_EQ(n.dataset_inputs[0].dataset.name, "iris");
+  EXPECT_EQ(n.model_outputs.size(), 1u);
+  EXPECT_THAT(RunNames(Search({exp}, {}, {}, ViewType::kAll).runs), ElementsAre("neighbour"));
+}
+
+TEST_P(MetadataStoreTest, PurgeExperimentRemovesEverythingInIt) {
+  std::string exp = CreateExperiment("gc-purge-exp", {{"team", "a"}});
+  std::string other = CreateExperiment("gc-other");
+  std::string r1 = CreateRun(exp, "r1");
+  std::string r2 = CreateRun(exp, "r2");
+  std::string survivor = CreateRun(other, "survivor");
+  DatasetInput input;
+  input.dataset = {"iris", "d1", "local", "/iris.csv", "", ""};
+  for (const std::string& id : {r1, r2, survivor}) {
+    ASSERT_TRUE(IsOk(store().LogBatch(id, {M("m", 1, kNow, 0)}, {{"p", "1"}}, {})));
+    ASSERT_TRUE(IsOk(store().LogInputs(id, {input}, {})));
+  }
+  LoggedModel model = MakeModel(exp, "model", kNow);
+  model.tags = {{"k", "v"}};
+  model.params = {{"alpha", "1"}};
+  ASSERT_TRUE(IsOk(store().CreateLoggedModel(model)));
+
+  EXPECT_EQ(CodeOf(store().PurgeExperiment(exp)), StatusCode::kFailedPrecondition);  // active
+  EXPECT_EQ(CodeOf(store().PurgeExperiment("0")), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(CodeOf(store().PurgeExperiment("424242")), StatusCode::kNotFound);
+  ASSERT_TRUE(IsOk(store().SetExperimentLifecycle(exp, LifecycleStage::kDeleted, kNow + 5)));
+  // A run restored inside the deleted experiment holds it back.
+  ASSERT_TRUE(IsOk(store().SetRunLifecycle(r1, LifecycleStage::kActive, kNow + 6)));
+  Status held = store().PurgeExperiment(exp);
+  EXPECT_EQ(held.code(), StatusCode::kFailedPrecondition);
+  EXPECT_THAT(held.message(), ::testing::HasSubstr(r1));
+  ASSERT_TRUE(IsOk(store().SetRunLifecycle(r1, LifecycleStage::kDeleted, kNow + 7)));
+
+  ASSERT_TRUE(IsOk(store().PurgeExperiment(exp)));
+  EXPECT_EQ(CodeOf(store().GetExperiment(exp)), StatusCode::kNotFound);
+  EXPECT_EQ(CodeOf(store().GetRun(r1)), StatusCode::kNotFound);
+  EXPECT_EQ(CodeOf(store().GetRun(r2)), StatusCode::kNotFound);
+  EXPECT_EQ(CodeOf(store().GetLoggedModel(model.model_id)), StatusCode::kNotFound);
+  EXPECT_EQ(CodeOf(store().PurgeExperiment(exp)), StatusCode::kNotFound);
+  // Its name is free again, as after MLflow's permanent deletion.
+  std::string again = CreateExperiment("gc-purge-exp");
+  EXPECT_NE(again, exp);
+
+  store::Run s = GetRunOrDie(survivor);
+  EXPECT_EQ(TagValue(s.params, "p"), "1");
+  ASSERT_EQ(s.dataset_inputs.size(), 1u);
+  EXPECT_EQ(History(survivor, "m").size(), 1u);
+}
+
 // ------------------------------------------------------------------ backends under test
 
 std::string BackendName(const ::testing::TestParamInfo<BackendFactory>& info) {

@@ -54,10 +54,13 @@ class PostgresTestDatabase final : public TestDatabase {
     return std::make_unique<PostgresTestDatabase>(dsn);
   }
 
-  explicit PostgresTestDatabase(std::string admin_dsn) : admin_dsn_(std::move(admin_dsn)) {
+  // `create_options`: appended to CREATE DATABASE (e.g. another collation).
+  explicit PostgresTestDatabase(std::string admin_dsn, const std::string& create_options = "")
+      : admin_dsn_(std::move(admin_dsn)) {
     name_ = "plinth_test_" + NewRunId().substr(0, 16);
     auto admin = PgConn::Connect(admin_dsn_);
-    if (admin.ok()) (void)(*admin)->ExecScript("CREATE DATABASE " + name_);
+    created_ = admin.ok() ? (*admin)->ExecScript("CREATE DATABASE " + name_ + " " + create_options)
+                          : admin.status();
     size_t slash = admin_dsn_.rfind('/');
     size_t query = admin_dsn_.find('?', slash);
     uri_ = admin_dsn_.substr(0, slash + 1) + name_ +
@@ -69,8 +72,10 @@ class PostgresTestDatabase final : public TestDatabase {
       (void)(*admin)->ExecScript("DROP DATABASE IF EXISTS " + name_ + " WITH (FORCE)");
   }
   const std::string& uri() const override { return uri_; }
+  const Status& created() const { return created_; }
 
  private:
+  Status created_;
   std::string admin_dsn_;
   std::string name_;
   std::string uri_;
