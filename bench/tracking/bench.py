@@ -1163,6 +1163,12 @@ class Bench:
                     specs[w] = {"run_ids": self.create_runs(logging_exp, self.conc, w)}
             info["seed_seconds"] = round(time.monotonic() - t_seed, 1)
             if self.pg:
+                # the seeded tables as autovacuum would leave them a minute later (statistics,
+                # visibility map), for every target alike: otherwise the first timed phase pays
+                # for autovacuum and runs on plans made without statistics
+                t_vac = time.monotonic()
+                self.pg.psql("VACUUM (ANALYZE)", db=self.pg_db, timeout=1800)
+                info["vacuum_analyze_s"] = round(time.monotonic() - t_vac, 1)
                 self.pg.checkpoint()
             # idle CPU of the server (background threads, pollers) for context
             s0 = cpu_snapshot(self.roots)
@@ -1848,8 +1854,9 @@ def _render_pg(res: dict) -> list[str]:
         w("")
         w("| workload | plinth-pg ops/s | plinth-pg3 ops/s | pg3 ÷ pg | machine busy pg / pg3 "
           "| pg3 cores: plinth ×3 / PostgreSQL / load gen / other | PostgreSQL share of busy "
-          "CPU (pg / pg3) | pg3 active backends (waits) | what bounds pg3 |")
-        w("|---|---:|---:|---:|---|---|---|---|---|")
+          "CPU (pg / pg3) | WAL flushes/s (pg / pg3) | pg3 active backends (waits) | what "
+          "bounds pg3 |")
+        w("|---|---:|---:|---:|---|---|---|---|---|---|")
         for wl in WRITE_WORKLOADS:
             a1, a3 = one["workloads"].get(wl), three["workloads"].get(wl)
             if not a1 or not a3:
@@ -1858,14 +1865,23 @@ def _render_pg(res: dict) -> list[str]:
             def share(r):
                 tot = r.get("machine_cores_busy")
                 return f"{(r.get('pg_cores_used') or 0) / tot * 100:.0f}%" if tot else "—"
+            def flushes(r):
+                st = r.get("pg_stats")
+                return fmt(st["wal_sync"] / r["elapsed_s"]) if st and r.get("elapsed_s") else "—"
             w(f"| {wl} | {fmt(a1['ops_per_s'])} | {fmt(a3['ops_per_s'])} | "
               f"{ratio(a3['ops_per_s'], a1['ops_per_s'] or None)} | "
               f"{a1['machine_cpu_busy'] * 100:.0f}% / {a3['machine_cpu_busy'] * 100:.0f}% | "
               f"{fmt(a3.get('server_cores_used'))} / {fmt(a3.get('pg_cores_used'))} / "
               f"{fmt(a3.get('client_cores_used'))} / {fmt_other(a3.get('other_cores_used'))} | "
-              f"{share(a1)} / {share(a3)} | {_pg_waits(a3.get('pg_activity'))} | "
+              f"{share(a1)} / {share(a3)} | {flushes(a1)} / {flushes(a3)} | "
+              f"{_pg_waits(a3.get('pg_activity'))} | "
               f"{scaling_verdict(a1, a3, nproc)} |")
         w("")
+        w("- Every commit waits for its WAL flush (`synchronous_commit`), and PostgreSQL flushes "
+          "the WAL one flush at a time, taking along every commit that is ready (group commit): "
+          "where the WAL flushes per second are about the same for one and three replicas and "
+          "the backends wait on `LWLock:WALWrite`/`IO:WALSync`, the flush rate of this disk "
+          "bounds the write throughput, however many replicas send commits.")
         c1, c3 = one.get("concurrency", cfg["concurrency"]), three.get("concurrency", cfg["concurrency"])
         w(f"- Load: {c1} load-generator processes for plinth-pg, {c3} for plinth-pg3 "
           f"({'the same load' if c1 == c3 else 'set with --pg3-concurrency'}), each one "
@@ -2014,16 +2030,16 @@ def _render_pg(res: dict) -> list[str]:
     w("### Seeding and sanity checks")
     w("")
     w("| server | replicas | startup s | idle CPU ms/s server / PG | seed search runs (s) | "
-      "search first page as expected | seed history (s) | history fetch check | peak RSS "
-      "whole run MB (server) | peak PSS whole run MB (PG) | database MB at the end | "
-      "server processes | PG processes |")
-    w("|---|---:|---:|---|---:|---|---:|---|---:|---:|---:|---:|---:|")
+      "search first page as expected | seed history (s) | history fetch check | VACUUM "
+      "ANALYZE after seeding (s) | peak RSS whole run MB (server) | peak PSS whole run MB (PG) "
+      "| database MB at the end | server processes | PG processes |")
+    w("|---|---:|---:|---|---:|---|---:|---|---:|---:|---:|---:|---:|---:|")
     for t in GROUPS["pg"]:
         info = by.get(t)
         if not info or info.get("skipped"):
             continue
         if info.get("status") != "ok":
-            w(f"| {t} | FAILED: {str(info.get('error', ''))[:200]} |||||||||||")
+            w(f"| {t} | FAILED: {str(info.get('error', ''))[:200]} ||||||||||||")
             continue
         s = info["seed"].get("search-runs", {})
         h = info["seed"].get("get-history", {})
@@ -2035,6 +2051,7 @@ def _render_pg(res: dict) -> list[str]:
           f"{' (%d matches)' % sc['expected_matches'] if sc else ''} | "
           f"{h.get('seconds', '—')} | "
           f"{('ok (pages: %s, first fetch %s s)' % (hc.get('pages'), hc.get('first_fetch_seconds'))) if hc.get('ok') else ('FAILED: ' + str(hc.get('error'))) if hc else '—'} | "
+          f"{info.get('vacuum_analyze_s', '—')} | "
           f"{info.get('peak_rss_mb_whole_run')} | {info.get('pg_peak_pss_mb_whole_run', '—')} | "
           f"{info.get('pg_db_size_mb', '—')} | {len(info.get('processes', []))} | "
           f"{info.get('pg_processes', '—')} |")
@@ -2049,8 +2066,11 @@ def _render_pg(res: dict) -> list[str]:
       "`scripts/pg-server.sh` (data in a temporary folder, stopped and removed on exit). Each "
       "target gets a fresh database (`CREATE DATABASE`; dropped afterwards) whose schema the "
       "server creates itself on start (plinth: the first replica; the others start after it; "
-      "MLflow: its migrations). `CHECKPOINT` is issued before each target and each timed phase "
-      "so that one phase's dirty pages are not flushed during the next.")
+      "MLflow: its migrations). After seeding, `VACUUM (ANALYZE)` (untimed) leaves the tables "
+      "as autovacuum would shortly after a bulk load, for every target alike. `CHECKPOINT` is "
+      "issued before each target and each timed phase so that one phase's dirty pages are not "
+      "flushed during the next; PostgreSQL's counters are read 1.2 s before and after each "
+      "phase, once its backends have published their statistics.")
     w("- PostgreSQL CPU = the same Σ (utime + stime + cutime + cstime) over the process tree "
       "of the postmaster (pid from `postmaster.pid`): backends, checkpointer, WAL writer, "
       "autovacuum. A backend that exits during a phase is reaped by the postmaster, whose "
@@ -2071,7 +2091,7 @@ def _render_pg(res: dict) -> list[str]:
       + (str(cfg.get("db_pool_size")) if cfg.get("db_pool_size") else "left at its default (16)")
       + " per replica.")
     w("")
-    w(f"Reproduce: `{GROUP_COMMANDS['pg']}` (full run, ~20–25 min on 2 cores; rewrites this "
+    w(f"Reproduce: `{GROUP_COMMANDS['pg']}` (full run, ~15–20 min on 2 cores; rewrites this "
       "section only) or `bench/tracking/run.sh --quick --targets plinth-pg,plinth-pg3,"
       "mlflow-pg` (smoke run, report under `bench/results/`). `--pg3-concurrency N` gives "
       "plinth-pg3 more clients than plinth-pg; `--db-pool-size N` sets plinth's pool.")

@@ -3,7 +3,7 @@
 # (1 and 3 replicas) vs MLflow, on this machine.
 #   bench/tracking/run.sh            full SQLite run (~15 min), rewrites its section of docs/benchmarks.md
 #   bench/tracking/run.sh --targets plinth-pg,plinth-pg3,mlflow-pg --docs
-#                                    full PostgreSQL run (~20-25 min), rewrites its section only
+#                                    full PostgreSQL run (~15-20 min), rewrites its section only
 #   bench/tracking/run.sh --quick    smoke run (~2 min), report under bench/results/ only
 #   bench/tracking/run.sh --targets mlflow,fasttrackml --duration 10 ...   (see --help)
 # plinth is skipped when build/src/plinth is missing (build it with `make build`).
