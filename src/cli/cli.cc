@@ -2,6 +2,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include "cli/db_command.h"
+#include "cli/gc_command.h"
 #include "cli/server_command.h"
 
 #ifndef PLINTH_VERSION
@@ -67,6 +69,9 @@ int RunCli(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::Range(0, 3600));
 
+  DbCli db(app);
+  GcCli gc(app);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -75,6 +80,12 @@ int RunCli(int argc, char** argv) {
   }
   if (server_cmd->parsed()) {
     return RunServer(server);
+  }
+  if (db.parsed()) {
+    return db.Run();
+  }
+  if (gc.parsed()) {
+    return gc.Run();
   }
   return 2;
 }
