@@ -48,7 +48,11 @@ class CurlHandlePool {
     if (h->easy == nullptr || h->multi == nullptr) return nullptr;
     return h;
   }
+  // Takes back a handle whose transfer is over (removed from its multi handle).
   void Release(std::unique_ptr<CurlHandle> h) {
+    // Drop the options that point into the finished transfer (error buffer, header list,
+    // callback data): nothing may write through them once it is gone. Connections stay cached.
+    curl_easy_reset(h->easy);
     std::lock_guard<std::mutex> lock(mu_);
     if (idle_.size() < kMaxIdle) idle_.push_back(std::move(h));
   }
