@@ -632,6 +632,9 @@ class S3ObjectSource final : public ByteSource {
           return 0;
         }
         // Cut short (dropped connection, timeout, or a body shorter than announced): resume.
+        // A transfer that made progress since it started earns a fresh retry budget, so a long
+        // download survives any number of cuts as long as each one moves it forward.
+        if (t_.delivered > delivered_at_start_) attempts_ = 0;
         std::string why = rc_ == CURLE_OK ? "short body" : CurlErrorText(rc_, t_);
         if ((rc_ != CURLE_OK && !RetryableCurl(rc_)) ||
             attempts_ >= client_->options().max_attempts) {
@@ -679,6 +682,7 @@ class S3ObjectSource final : public ByteSource {
     }
     t_.ResetResponse();
     t_.streaming = true;
+    delivered_at_start_ = t_.delivered;
     finished_ = false;
     rc_ = CURLE_OK;
     S3Client::Request r;
@@ -771,7 +775,8 @@ class S3ObjectSource final : public ByteSource {
   uint64_t expected_ = 0;        // body bytes of the first answer
   uint64_t total_ = 0;
   std::string etag_;
-  int attempts_ = 0;
+  int attempts_ = 0;                 // starts since the last progress
+  uint64_t delivered_at_start_ = 0;  // t_.delivered when the current transfer started
   bool finished_ = false;
   CURLcode rc_ = CURLE_OK;
   bool done_ = false;

@@ -338,6 +338,18 @@ TEST_F(S3FakeTest, CutDownloadResumesWhereItStopped) {
   EXPECT_EQ(client_->retry_count(), 2u);
 }
 
+TEST_F(S3FakeTest, CutsThatMakeProgressDoNotExhaustTheRetries) {
+  auto store = Store();
+  fake_.Put("bkt", "root/dir/big.bin", std::string(4'000'000, 'z'));
+  fake_.AddFault({"GetObject", FaultKind::kTruncateBody, 0, 6});  // more cuts than max_attempts
+  auto got = store->Get("big.bin");
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  auto data = ReadAll(**got);
+  ASSERT_TRUE(data.ok()) << data.status().ToString();
+  EXPECT_EQ(*data, std::string(4'000'000, 'z'));
+  EXPECT_EQ(fake_.Count("GetObject"), 7);
+}
+
 TEST_F(S3FakeTest, ObjectReplacedDuringResumeIsAnError) {
   auto store = Store();
   fake_.Put("bkt", "root/dir/f.bin", std::string(2'000'000, 'a'));
