@@ -183,6 +183,7 @@ struct Pair {
   std::string source;
   std::string target;
 };
+void PrintTo(const Pair& pair, std::ostream* os) { *os << pair.source << " to " << pair.target; }
 
 class DumpRoundTripTest : public ::testing::TestWithParam<Pair> {
  protected:
