@@ -629,6 +629,24 @@ class Server:
             time.sleep(0.2)
         raise RuntimeError(f"{self.target} not healthy after {timeout}s:\n{self.log_tail()}")
 
+    LOG_PROBLEM = re.compile(r"\[(error|warn|warning|critical)\]|\bERROR\b|\bCRITICAL\b|Traceback",
+                             re.IGNORECASE)
+
+    def log_problems(self, keep: int = 3) -> dict:
+        """Lines of the server's log that report an error or a warning (count, first few)."""
+        n, samples = 0, []
+        try:
+            with open(self.log_path, "rb") as f:
+                for line in f:
+                    t = line.decode(errors="replace").rstrip()
+                    if self.LOG_PROBLEM.search(t):
+                        n += 1
+                        if len(samples) < keep:
+                            samples.append(t[:240])
+        except OSError:
+            pass
+        return {"lines": n, "samples": samples}
+
     def log_tail(self, n: int = 30) -> str:
         try:
             with open(self.log_path, "rb") as f:
@@ -1234,6 +1252,9 @@ class Bench:
                 sampler.stop()
             for srv in servers:
                 srv.stop()
+            probs = [srv.log_problems() for srv in servers]
+            info["log_problems"] = {"lines": sum(p["lines"] for p in probs),
+                                    "samples": [x for p in probs for x in p["samples"]][:3]}
             if a.keep_storage:
                 info["storage_kept"] = True
             elif not info.get("storage_kept"):
@@ -2057,6 +2078,16 @@ def _render_pg(res: dict) -> list[str]:
           f"{info.get('peak_rss_mb_whole_run')} | {info.get('pg_peak_pss_mb_whole_run', '—')} | "
           f"{info.get('pg_db_size_mb', '—')} | {len(info.get('processes', []))} | "
           f"{info.get('pg_processes', '—')} |")
+    w("")
+    for t in GROUPS["pg"]:
+        lp = (by.get(t) or {}).get("log_problems")
+        if lp is None:
+            continue
+        if lp["lines"]:
+            w(f"- {t}: {lp['lines']} error/warning lines in its log, e.g. "
+              + "; ".join(f"`{x[:160]}`" for x in lp["samples"][:2]))
+        else:
+            w(f"- {t}: no error or warning in its log.")
     w("")
 
     w("### Method")
