@@ -75,9 +75,11 @@ fi
 
 if [ -n "$pg_dir" ]; then
   echo "== replicas on one PostgreSQL: kill -9 a replica and restart PostgreSQL mid-run"
-  if ! .venv/bin/python -m pytest tests/scale -p no:cacheprovider -ra -q; then
+  if ! PLINTH_SCALE_REPORT="$BUILD_DIR/scale-report.json" \
+    .venv/bin/python -m pytest tests/scale -p no:cacheprovider -ra -q; then
     failed+=("replicas")
   fi
+  [ -f "$BUILD_DIR/scale-report.json" ] && cat "$BUILD_DIR/scale-report.json"
 fi
 
 if [ ${#failed[@]} -gt 0 ]; then

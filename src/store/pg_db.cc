@@ -89,6 +89,44 @@ std::vector<const char*> PgParams::values() const {
   return out;
 }
 
+PgArray& PgArray::Add(std::string_view v) {
+  Separator();
+  text_ += '"';
+  for (char c : v) {
+    if (c == '"' || c == '\\') text_ += '\\';
+    text_ += c;
+  }
+  text_ += '"';
+  return *this;
+}
+
+PgArray& PgArray::Add(int64_t v) {
+  Separator();
+  text_ += std::to_string(v);
+  return *this;
+}
+
+PgArray& PgArray::Add(double v) {
+  Separator();
+  if (std::isnan(v)) {
+    text_ += "NaN";
+  } else if (std::isinf(v)) {
+    text_ += v > 0 ? "Infinity" : "-Infinity";
+  } else {
+    char buf[32];
+    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+    text_.append(buf, end);
+  }
+  return *this;
+}
+
+PgArray& PgArray::AddOrNull(const std::string& v) {
+  if (!v.empty()) return Add(std::string_view(v));
+  Separator();
+  text_ += "NULL";
+  return *this;
+}
+
 std::string PgResult::Text(int row, int col) const {
   if (IsNull(row, col)) return {};
   return std::string(PQgetvalue(r_.get(), row, col),

@@ -48,6 +48,22 @@ class PgParams {
   std::vector<std::optional<std::string>> values_;
 };
 
+// An array literal ("{…}") for one `?::type[]` parameter: a whole batch of rows travels as a
+// few arrays and `unnest` turns them back into rows, so one prepared statement serves every
+// batch size.
+class PgArray {
+ public:
+  PgArray& Add(std::string_view text);  // quoted and escaped
+  PgArray& Add(int64_t v);
+  PgArray& Add(double v);                // shortest form that reads back the same double
+  PgArray& AddOrNull(const std::string& text);  // NULL for ""
+  std::string str() const { return text_ + "}"; }
+
+ private:
+  void Separator() { text_ += text_.size() > 1 ? "," : ""; }
+  std::string text_ = "{";
+};
+
 class PgResult {
  public:
   PgResult() = default;

@@ -370,6 +370,9 @@ class PgStore final : public MetadataStore {
     std::sort(points.begin(), points.end(), [](const Metric* a, const Metric* b) {
       return std::tie(a->key, a->timestamp, a->step) < std::tie(b->key, b->timestamp, b->step);
     });
+    if (params.empty() && tags.empty() && !points.empty()) {
+      return LogMetricsOnly(run_id, points);
+    }
     return Write([&](PgConn& c, int) -> Status {
       PLINTH_ASSIGN_OR_RETURN(int64_t run_key, CheckRunActive(c, run_id, /*lock=*/false));
       PLINTH_RETURN_IF_ERROR(InsertParams(c, run_key, run_id, params));
@@ -379,6 +382,37 @@ class PgStore final : public MetadataStore {
       }
       return Status::Ok();
     });
+  }
+
+  // The hot path (log_metric, log_batch of metrics): one statement, so one round trip and no
+  // BEGIN/COMMIT; a single statement is atomic on its own. It finds the run, inserts the points
+  // and upserts the latest values only if the run is active, and returns what it found.
+  Status LogMetricsOnly(const std::string& run_id, const std::vector<const Metric*>& points) {
+    static const std::string sql =
+        std::string(
+            "WITH r AS (SELECT run_key, lifecycle_stage FROM runs WHERE run_uuid=?), "
+            "m AS (INSERT INTO metrics (run_key, key, step, timestamp, value, is_nan, model_id, "
+            "dataset_name, dataset_digest) SELECT r.run_key, u.key, u.step, u.ts, u.value, "
+            "u.is_nan, u.model_id, u.dataset_name, u.dataset_digest FROM r, ") +
+        kMetricRows +
+        " WHERE r.lifecycle_stage='active' ON CONFLICT DO NOTHING), "
+        "l AS (INSERT INTO latest_metrics (run_key, key, step, timestamp, value, is_nan) "
+        "SELECT r.run_key, l.key, l.step, l.ts, l.value, l.is_nan FROM r, " +
+        kLatestRows + " WHERE r.lifecycle_stage='active'" + kLatestUpsert +
+        ") SELECT lifecycle_stage FROM r";
+    PgParams params;
+    params.Add(run_id);
+    AddPointArrays(points, &params);
+    AddLatestArrays(points, &params);
+    return Transact<bool>(TxnMode::kSingle,
+                          [&](PgConn& c, int) -> Result<bool> {
+                            PLINTH_ASSIGN_OR_RETURN(PgResult r, c.Exec(sql, params));
+                            if (r.rows() == 0) return RunNotFound(run_id);
+                            std::string stage = r.Text(0, 0);
+                            if (stage != "active") return NotActive("run", run_id, stage);
+                            return true;
+                          })
+        .status();
   }
 
   Status DeleteTag(const std::string& run_id, const std::string& key) override {
@@ -1084,58 +1118,86 @@ class PgStore final : public MetadataStore {
     return Status::Ok();
   }
 
-  Status InsertMetrics(PgConn& c, int64_t run_key, const std::vector<const Metric*>& points) {
-    // Identical points are one point (as MLflow); ON CONFLICT DO NOTHING also makes a re-run
-    // after an ambiguous COMMIT harmless.
-    PLINTH_RETURN_IF_ERROR(InsertRows(
-        c,
-        "INSERT INTO metrics (run_key, key, step, timestamp, value, is_nan, model_id, "
-        "dataset_name, dataset_digest)",
-        9, points.size(), " ON CONFLICT DO NOTHING", [&](PgParams& p, size_t i) {
-          const Metric& m = *points[i];
-          auto [value, is_nan] = StoredValue(m.value);
-          p.Add(run_key)
-              .Add(m.key)
-              .Add(m.step)
-              .Add(m.timestamp)
-              .Add(value)
-              .Add(int64_t{is_nan})
-              .AddOrNull(m.model_id)
-              .AddOrNull(m.dataset_name)
-              .AddOrNull(m.dataset_digest);
-        }));
-    // Only the newest point per key touches latest_metrics; the upsert's WHERE runs under the
-    // row lock, so of two concurrent batches the newer point wins whatever the commit order.
+  // A batch's points as arrays (key, step, timestamp, value, is_nan, model_id, dataset name and
+  // digest) for kMetricRows; AddLatestArrays: the newest point per key (key, step, timestamp,
+  // value, is_nan) for kLatestRows. Only the newest point per key touches latest_metrics; the upsert's WHERE
+  // runs under the row lock, so of two concurrent batches the newer point wins whatever the
+  // commit order.
+  static void AddPointArrays(const std::vector<const Metric*>& points, PgParams* params) {
+    PgArray key, step, timestamp, value, is_nan, model_id, dataset_name, dataset_digest;
+    for (const Metric* m : points) {
+      auto [v, nan] = StoredValue(m->value);
+      key.Add(std::string_view(m->key));
+      step.Add(m->step);
+      timestamp.Add(m->timestamp);
+      value.Add(v);
+      is_nan.Add(int64_t{nan});
+      model_id.AddOrNull(m->model_id);
+      dataset_name.AddOrNull(m->dataset_name);
+      dataset_digest.AddOrNull(m->dataset_digest);
+    }
+    for (const PgArray* a :
+         {&key, &step, &timestamp, &value, &is_nan, &model_id, &dataset_name, &dataset_digest}) {
+      params->Add(a->str());
+    }
+  }
+
+  static void AddLatestArrays(const std::vector<const Metric*>& points, PgParams* params) {
     std::map<std::string_view, const Metric*> newest;
     for (const Metric* m : points) {
       auto [it, inserted] = newest.emplace(m->key, m);
       if (!inserted) {
         const Metric* o = it->second;
-        auto [value, is_nan] = StoredValue(m->value);
+        auto [mv, mn] = StoredValue(m->value);
         auto [ov, on] = StoredValue(o->value);
-        if (std::tie(m->step, m->timestamp, value) >= std::tie(o->step, o->timestamp, ov)) {
+        if (std::tie(m->step, m->timestamp, mv) >= std::tie(o->step, o->timestamp, ov)) {
           it->second = m;
         }
       }
     }
-    std::vector<const Metric*> rows;
-    for (const auto& [key, m] : newest) rows.push_back(m);
-    return InsertRows(
-        c, "INSERT INTO latest_metrics (run_key, key, step, timestamp, value, is_nan)", 6,
-        rows.size(),
-        " ON CONFLICT (run_key, key) DO UPDATE SET step=excluded.step, "
-        "timestamp=excluded.timestamp, value=excluded.value, is_nan=excluded.is_nan WHERE "
-        "(excluded.step, excluded.timestamp, excluded.value) >= (latest_metrics.step, "
-        "latest_metrics.timestamp, latest_metrics.value)",
-        [&](PgParams& p, size_t i) {
-          auto [value, is_nan] = StoredValue(rows[i]->value);
-          p.Add(run_key)
-              .Add(rows[i]->key)
-              .Add(rows[i]->step)
-              .Add(rows[i]->timestamp)
-              .Add(value)
-              .Add(int64_t{is_nan});
-        });
+    PgArray lkey, lstep, ltimestamp, lvalue, lnan;
+    for (const auto& [k, m] : newest) {
+      auto [v, nan] = StoredValue(m->value);
+      lkey.Add(k);
+      lstep.Add(m->step);
+      ltimestamp.Add(m->timestamp);
+      lvalue.Add(v);
+      lnan.Add(int64_t{nan});
+    }
+    for (const PgArray* a : {&lkey, &lstep, &ltimestamp, &lvalue, &lnan}) params->Add(a->str());
+  }
+
+  // Rows of a batch, unnested from the arrays AddPointArrays and AddLatestArrays bind.
+  static constexpr const char* kMetricRows =
+      "unnest(?::text[], ?::bigint[], ?::bigint[], ?::float8[], ?::int[], ?::text[], ?::text[], "
+      "?::text[]) AS u(key, step, ts, value, is_nan, model_id, dataset_name, dataset_digest)";
+  static constexpr const char* kLatestRows =
+      "unnest(?::text[], ?::bigint[], ?::bigint[], ?::float8[], ?::int[]) AS l(key, step, ts, "
+      "value, is_nan)";
+  static constexpr const char* kLatestUpsert =
+      " ON CONFLICT (run_key, key) DO UPDATE SET step=excluded.step, "
+      "timestamp=excluded.timestamp, value=excluded.value, is_nan=excluded.is_nan WHERE "
+      "(excluded.step, excluded.timestamp, excluded.value) >= (latest_metrics.step, "
+      "latest_metrics.timestamp, latest_metrics.value)";
+
+  // Identical points are one point (as MLflow); ON CONFLICT DO NOTHING also makes a re-run
+  // after an ambiguous COMMIT harmless.
+  Status InsertMetrics(PgConn& c, int64_t run_key, const std::vector<const Metric*>& points) {
+    static const std::string sql =
+        std::string("WITH m AS (INSERT INTO metrics (run_key, key, step, timestamp, value, "
+                    "is_nan, model_id, dataset_name, dataset_digest) SELECT ?, u.key, u.step, "
+                    "u.ts, u.value, u.is_nan, u.model_id, u.dataset_name, u.dataset_digest "
+                    "FROM ") +
+        kMetricRows +
+        " ON CONFLICT DO NOTHING) INSERT INTO latest_metrics (run_key, key, step, timestamp, "
+        "value, is_nan) SELECT ?, l.key, l.step, l.ts, l.value, l.is_nan FROM " +
+        kLatestRows + kLatestUpsert;
+    PgParams params;
+    params.Add(run_key);
+    AddPointArrays(points, &params);
+    params.Add(run_key);
+    AddLatestArrays(points, &params);
+    return c.Exec(sql, params).status();
   }
 
   Status InsertRunModels(PgConn& c, int64_t run_key, const char* direction,
