@@ -1,0 +1,122 @@
+// ParzenEstimator: TPE's density model, a mixture of product kernels with one kernel per
+// observation plus a prior kernel (Optuna's _ParzenEstimator and
+// _MixtureOfProductDistribution, optuna/samplers/_tpe/).
+//
+// Per numerical dimension (after log transform; a step widens the range by half a step each
+// side) a kernel is a normal truncated to the range: centre = the observation, bandwidth =
+// the larger gap to its sorted neighbours (the range ends count as neighbours; with
+// consider_endpoints off the outermost kernels use their inner gap only), clipped to
+// [range / min(100, n_kernels + 1), range]; the prior kernel sits mid-range with bandwidth =
+// range. Stepped and integer dimensions give each grid point the kernel's mass on its cell.
+// Per categorical dimension a kernel is a row of probabilities: prior_weight / n_kernels on
+// every choice plus 1 on the observed one, normalised; the prior row is uniform.
+// Mixture weights: the caller's per-observation weights plus prior_weight, normalised.
+//
+// Build() reuses its buffers, so rebuilding per suggestion allocates nothing once warm.
+// Not thread-safe.
+#ifndef PLINTH_TUNE_PARZEN_ESTIMATOR_H_
+#define PLINTH_TUNE_PARZEN_ESTIMATOR_H_
+
+#include <cstddef>
+#include <span>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include "tune/distribution.h"
+#include "tune/random_state.h"
+#include "tune/truncnorm.h"
+
+namespace plinth::tune {
+
+struct ParzenEstimatorParameters {
+  double prior_weight = 1.0;
+  bool consider_magic_clip = true;
+  bool consider_endpoints = false;
+};
+
+// Points in a search space, column-major: values[dim * n + i] is point i's internal value in
+// dimension `dim` (a categorical index, an int or a float; never log-transformed).
+struct Candidates {
+  size_t n = 0;
+  std::vector<double> values;
+  double at(size_t dim, size_t i) const { return values[dim * n + i]; }
+};
+
+// numpy's pairwise summation (np.sum of a contiguous array), so sums agree to the last bit.
+double PairwiseSum(const double* a, size_t n);
+
+class ParzenEstimator {
+ public:
+  // Fits the mixture to `n_obs` observations over `dims` (the search space's distributions,
+  // none Single()). `observations` is column-major (dims.size() × n_obs), internal values;
+  // `obs_weights` has n_obs non-negative entries, the kernels' weights before the prior's.
+  void Build(std::span<const Distribution* const> dims, std::span<const double> observations,
+             size_t n_obs, std::span<const double> obs_weights,
+             const ParzenEstimatorParameters& params);
+
+  // Draws `n` points from the mixture, consuming `rng` as Optuna's sampler consumes numpy's:
+  // kernel indices, one uniform per point per categorical dimension, then one per point per
+  // numerical dimension (inverse-CDF of the truncated normal), numerical values rounded onto
+  // their grid.
+  void Sample(RandomState* rng, size_t n, Candidates* out);
+
+  // log density of each point; out.size() == points.n.
+  void LogPdf(const Candidates& points, std::span<double> out);
+
+  size_t n_dims() const { return dims_.size(); }
+  size_t n_kernels() const { return weights_.size(); }
+  // Normalised mixture weights, the prior's last.
+  const std::vector<double>& weights() const { return weights_; }
+  // Numerical dimension: kernel centres and bandwidths in the transformed (log) scale.
+  const std::vector<double>& mus(size_t dim) const { return dims_[dim].mu; }
+  const std::vector<double>& sigmas(size_t dim) const { return dims_[dim].sigma; }
+  // Categorical dimension: n_kernels × n_choices row-major probabilities.
+  const std::vector<double>& categorical_weights(size_t dim) const {
+    return dims_[dim].cat_weights;
+  }
+
+ private:
+  struct Dim {
+    const Distribution* dist = nullptr;
+    bool categorical = false;
+    bool log = false;
+    double step = 0.0;  // 0: continuous
+    // Bounds the kernels are truncated to, transformed (widened by half a step, logged).
+    double low = 0.0, high = 0.0;
+    std::vector<double> mu, sigma;
+    // Continuous: log of the kernel's mass on [low, high] and log sigma (the density's
+    // normaliser). Discrete: the mass on [low, high] only.
+    std::vector<double> log_mass, log_sigma;
+    // Discrete: kernels with equal (mu, sigma) share their cell masses; kernel -> unique.
+    std::vector<size_t> unique_of_kernel;
+    std::vector<double> unique_mu, unique_sigma;
+    // Categorical.
+    size_t n_choices = 0;
+    std::vector<double> cat_weights;      // kernel-major
+    std::vector<double> log_cat_weights;  // choice-major: log p[k][x] at [x * K + k]
+  };
+
+  void BuildNumerical(Dim* dim, const double* obs, size_t n_obs,
+                      const ParzenEstimatorParameters& params);
+  void BuildCategorical(Dim* dim, const double* obs, size_t n_obs,
+                        const ParzenEstimatorParameters& params);
+
+  std::vector<Dim> dims_;
+  std::vector<double> weights_;
+  std::vector<double> log_weights_;
+
+  // Scratch, reused.
+  std::vector<std::pair<double, size_t>> sort_buf_;
+  std::vector<std::tuple<double, double, size_t>> keyed_buf_;
+  std::vector<double> sorted_buf_;
+  std::vector<size_t> active_;
+  std::vector<double> quantiles_, a_buf_, b_buf_, ppf_out_;
+  std::vector<double> acc_, row_buf_, cell_mass_;
+  std::vector<double> unique_x_;
+  truncnorm::PpfWorkspace ppf_ws_;
+};
+
+}  // namespace plinth::tune
+
+#endif  // PLINTH_TUNE_PARZEN_ESTIMATOR_H_

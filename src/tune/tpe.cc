@@ -1,0 +1,362 @@
+#include "tune/tpe.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <set>
+
+namespace plinth::tune {
+
+int DefaultGamma(int n) { return std::min(static_cast<int>(std::ceil(0.1 * n)), 25); }
+
+int HyperoptDefaultGamma(int n) {
+  return std::min(static_cast<int>(std::ceil(0.25 * std::pow(n, 0.5))), 25);
+}
+
+void DefaultWeights(size_t n, std::vector<double>* out) {
+  out->clear();
+  if (n < 25) {
+    out->assign(n, 1.0);
+    return;
+  }
+  // numpy.linspace(1/n, 1, n - 25): start + i·step, the last point exactly 1.
+  const size_t num = n - 25;
+  const double start = 1.0 / static_cast<double>(n);
+  if (num == 1) {
+    out->push_back(start);
+  } else if (num > 1) {
+    const double step = (1.0 - start) / static_cast<double>(num - 1);
+    for (size_t i = 0; i < num; ++i) {
+      out->push_back(static_cast<double>(i) * step + start);
+    }
+    out->back() = 1.0;
+  }
+  out->insert(out->end(), 25, 1.0);
+}
+
+Status TpeOptions::Validate() const {
+  if (n_startup_trials < 0) {
+    return InvalidArgument("n_startup_trials must be non-negative.");
+  }
+  if (n_ei_candidates < 1) {
+    return InvalidArgument("n_ei_candidates must be positive.");
+  }
+  if (!(prior_weight >= 0)) {
+    return InvalidArgument("A non-negative value must be specified for prior_weight.");
+  }
+  if (group && !multivariate) {
+    return InvalidArgument(
+        "``group`` option can only be enabled when ``multivariate`` is enabled.");
+  }
+  if (!gamma || !weights) {
+    return InvalidArgument("gamma and weights functions must be set.");
+  }
+  return Status::Ok();
+}
+
+Result<std::unique_ptr<TpeSampler>> TpeSampler::Create(TpeOptions options) {
+  PLINTH_RETURN_IF_ERROR(options.Validate());
+  return std::unique_ptr<TpeSampler>(new TpeSampler(std::move(options)));
+}
+
+// Optuna seeds the TPE stream and its start-up RandomSampler with the same seed, separately.
+TpeSampler::TpeSampler(TpeOptions options)
+    : options_(std::move(options)),
+      rng_(options_.seed ? RandomState(*options_.seed) : RandomState::FromEntropy()),
+      random_sampler_(options_.seed) {
+  parzen_params_.prior_weight = options_.prior_weight;
+  parzen_params_.consider_magic_clip = options_.consider_magic_clip;
+  parzen_params_.consider_endpoints = options_.consider_endpoints;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Search spaces
+
+void TpeSampler::UpdateSpaceViews(const Study& study) {
+  // Trials finished since the last call, by number: Optuna rescans every finished trial in
+  // number order each time; both views are unchanged by trials already seen, so adding only the
+  // new ones, in number order, gives its result (group order included).
+  const std::vector<int>& order = study.FinishOrder();
+  std::vector<int> fresh(order.begin() + static_cast<std::ptrdiff_t>(finish_seen_), order.end());
+  finish_seen_ = order.size();
+  std::sort(fresh.begin(), fresh.end());
+  std::vector<std::pair<int, int>> params;
+  for (int number : fresh) {
+    const FrozenTrial& t = study.trial(number);
+    if (t.state != TrialState::kComplete && t.state != TrialState::kPruned) {
+      continue;
+    }
+    params.clear();
+    for (const TrialParam& p : t.params) {
+      params.emplace_back(p.param_id, p.distribution_id);
+    }
+    std::sort(params.begin(), params.end());
+    if (!intersection_) {
+      intersection_ = params;
+    } else {
+      std::vector<std::pair<int, int>> kept;
+      std::set_intersection(intersection_->begin(), intersection_->end(), params.begin(),
+                            params.end(), std::back_inserter(kept));
+      *intersection_ = std::move(kept);
+    }
+    // Group refinement: each group splits into its part inside this trial and its part
+    // outside; this trial's parameters in no group form a new group at the end.
+    std::vector<std::pair<int, int>> remaining = params;  // sorted by param id
+    std::vector<std::vector<std::pair<int, int>>> next;
+    auto has_param = [](const std::vector<std::pair<int, int>>& v, int pid) {
+      auto it = std::lower_bound(v.begin(), v.end(), std::make_pair(pid, -1));
+      return it != v.end() && it->first == pid;
+    };
+    for (const auto& g : groups_) {
+      std::vector<std::pair<int, int>> inside, outside;
+      for (const auto& e : g) {
+        (has_param(params, e.first) ? inside : outside).push_back(e);
+      }
+      std::erase_if(remaining, [&](const auto& e) { return has_param(g, e.first); });
+      next.push_back(std::move(inside));
+      next.push_back(std::move(outside));
+    }
+    next.push_back(remaining);
+    std::erase_if(next, [](const auto& g) { return g.empty(); });
+    groups_ = std::move(next);
+  }
+}
+
+SearchSpace TpeSampler::SpaceOf(const Study& study,
+                                const std::vector<std::pair<int, int>>& params) const {
+  SearchSpace space;
+  for (const auto& [pid, did] : params) {
+    const Distribution& d = study.distribution(did);
+    if (!d.Single()) {
+      space.push_back({study.ParamName(pid), d});
+    }
+  }
+  std::sort(space.begin(), space.end(),
+            [](const SearchSpaceEntry& a, const SearchSpaceEntry& b) { return a.name < b.name; });
+  return space;
+}
+
+SearchSpace TpeSampler::InferRelativeSearchSpace(const Study& study, const FrozenTrial& trial) {
+  if (!options_.multivariate) {
+    return {};
+  }
+  UpdateSpaceViews(study);
+  if (options_.group) {
+    // Group by group, each sorted by name (not one global sort).
+    SearchSpace space;
+    for (const auto& g : groups_) {
+      SearchSpace part = SpaceOf(study, g);
+      space.insert(space.end(), part.begin(), part.end());
+    }
+    return space;
+  }
+  return intersection_ ? SpaceOf(study, *intersection_) : SearchSpace{};
+}
+
+Result<ParamMap> TpeSampler::SampleRelative(const Study& study, const FrozenTrial& trial,
+                                            const SearchSpace& space) {
+  if (space.empty() || CountFinishedForStartup(study) < options_.n_startup_trials) {
+    return ParamMap{};
+  }
+  if (!options_.group) {
+    return SampleSpace(study, trial, space);
+  }
+  ParamMap result;
+  for (const auto& g : groups_) {
+    SearchSpace part = SpaceOf(study, g);
+    std::erase_if(part, [&](const SearchSpaceEntry& e) {
+      return std::none_of(space.begin(), space.end(),
+                          [&](const SearchSpaceEntry& s) { return s.name == e.name; });
+    });
+    if (part.empty()) {
+      continue;
+    }
+    PLINTH_ASSIGN_OR_RETURN(ParamMap values, SampleSpace(study, trial, part));
+    result.insert(result.end(), values.begin(), values.end());
+  }
+  return result;
+}
+
+Result<double> TpeSampler::SampleIndependent(const Study& study, const FrozenTrial& trial,
+                                             std::string_view name,
+                                             const Distribution& distribution) {
+  if (CountFinishedForStartup(study) < options_.n_startup_trials) {
+    return random_sampler_.Sample(distribution);
+  }
+  SearchSpace space{{std::string(name), distribution}};
+  PLINTH_ASSIGN_OR_RETURN(ParamMap values, SampleSpace(study, trial, space));
+  return values.front().second;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The steps
+
+void TpeSampler::SplitTrials(const Study& study, int current, Split* split) {
+  const std::vector<FrozenTrial>& trials = study.trials();
+  const int n = CountFinishedForStartup(study);  // running trials do not count
+  int n_below = options_.gamma(n);
+  split->n_below = n_below;
+  split->below.clear();
+  split->above.clear();
+  in_below_.assign(trials.size(), 0);
+
+  const bool maximize = study.direction() == StudyDirection::kMaximize;
+  const std::vector<int>& by_value = study.CompleteTrialsByValue();
+  int take = std::clamp(n_below, 0, static_cast<int>(by_value.size()));
+  for (int i = 0; i < take; ++i) {
+    in_below_[by_value[i]] = 1;
+  }
+  int remaining = std::max(0, n_below - take);
+  if (remaining > 0 && study.CountInState(TrialState::kPruned) > 0) {
+    // Pruned trials that got further are better; at the same step, the better last value; a
+    // NaN last value is worst at its step; a trial that reported nothing is worst of all.
+    pruned_buf_.clear();
+    for (const FrozenTrial& t : trials) {
+      if (t.state != TrialState::kPruned) {
+        continue;
+      }
+      std::pair<double, double> score{1.0, 0.0};
+      if (!t.intermediate_values.empty()) {
+        auto [step, value] = t.intermediate_values.back();
+        double v = std::isnan(value) ? std::numeric_limits<double>::infinity()
+                                     : (maximize ? -value : value);
+        score = {-static_cast<double>(step), v};
+      }
+      pruned_buf_.push_back({score, t.number});
+    }
+    std::stable_sort(pruned_buf_.begin(), pruned_buf_.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    int take_pruned = std::min(remaining, static_cast<int>(pruned_buf_.size()));
+    for (int i = 0; i < take_pruned; ++i) {
+      in_below_[pruned_buf_[i].second] = 1;
+    }
+  }
+  for (const FrozenTrial& t : trials) {
+    bool considered =
+        t.state == TrialState::kComplete || t.state == TrialState::kPruned ||
+        (options_.constant_liar && t.state == TrialState::kRunning && t.number != current);
+    if (!considered) {
+      continue;
+    }
+    (in_below_[t.number] ? split->below : split->above).push_back(t.number);
+  }
+}
+
+Status TpeSampler::GatherObservations(const Study& study, const std::vector<int>& trials,
+                                      const std::vector<int>& param_ids, std::vector<double>* obs,
+                                      size_t* n_obs) {
+  // A running trial's joint sample stands in for the parameters it has not suggested yet
+  // (multivariate mode only, as Optuna reads it from the trial's system attributes then).
+  kept_buf_.clear();
+  for (int number : trials) {
+    const bool use_relative =
+        options_.multivariate && study.trial(number).state == TrialState::kRunning;
+    bool has_all = true;
+    for (int pid : param_ids) {
+      if (pid < 0) {
+        has_all = false;
+        break;
+      }
+      double v = study.ParamColumn(pid)[number];
+      if (std::isnan(v) && use_relative) {
+        v = study.RelativeColumn(pid)[number];
+      }
+      if (std::isnan(v)) {
+        has_all = false;
+        break;
+      }
+    }
+    if (has_all) {
+      kept_buf_.push_back(number);
+    }
+  }
+  const size_t n = kept_buf_.size();
+  obs->resize(param_ids.size() * n);
+  for (size_t d = 0; d < param_ids.size(); ++d) {
+    const std::vector<double>& column = study.ParamColumn(param_ids[d]);
+    const std::vector<double>& relative = study.RelativeColumn(param_ids[d]);
+    double* out = obs->data() + d * n;
+    for (size_t i = 0; i < n; ++i) {
+      double v = column[kept_buf_[i]];
+      out[i] = std::isnan(v) ? relative[kept_buf_[i]] : v;
+    }
+  }
+  *n_obs = n;
+
+  options_.weights(n, &weights_buf_);
+  weights_buf_.resize(n, 0.0);  // Optuna truncates to n; a short answer is padded here
+  bool positive = n == 0;
+  for (double w : weights_buf_) {
+    if (w < 0) {
+      return InvalidArgument("The `weights` function is not allowed to return negative values.");
+    }
+    if (!std::isfinite(w)) {
+      return InvalidArgument(
+          "The `weights` function is not allowed to return infinite or NaN values.");
+    }
+    positive = positive || w > 0;
+  }
+  if (!positive) {
+    return InvalidArgument("The `weights` function is not allowed to return all-zero values.");
+  }
+  return Status::Ok();
+}
+
+Status TpeSampler::BuildEstimators(const Study& study, const Split& split, const SearchSpace& space,
+                                   ParzenEstimator* below, ParzenEstimator* above) {
+  param_ids_buf_.clear();
+  dims_buf_.clear();
+  for (const SearchSpaceEntry& e : space) {
+    param_ids_buf_.push_back(study.ParamId(e.name));
+    dims_buf_.push_back(&e.distribution);
+  }
+  size_t n_obs = 0;
+  PLINTH_RETURN_IF_ERROR(
+      GatherObservations(study, split.below, param_ids_buf_, &obs_below_, &n_obs));
+  below->Build(dims_buf_, obs_below_, n_obs, weights_buf_, parzen_params_);
+  PLINTH_RETURN_IF_ERROR(
+      GatherObservations(study, split.above, param_ids_buf_, &obs_above_, &n_obs));
+  above->Build(dims_buf_, obs_above_, n_obs, weights_buf_, parzen_params_);
+  return Status::Ok();
+}
+
+size_t TpeSampler::ScoreCandidates(ParzenEstimator* below, ParzenEstimator* above,
+                                   const Candidates& candidates, std::vector<double>* scores) {
+  log_l_.resize(candidates.n);
+  log_g_.resize(candidates.n);
+  below->LogPdf(candidates, log_l_);
+  above->LogPdf(candidates, log_g_);
+  scores->resize(candidates.n);
+  size_t best = 0;
+  for (size_t i = 0; i < candidates.n; ++i) {
+    (*scores)[i] = log_l_[i] - log_g_[i];
+  }
+  // numpy.argmax: the first maximum, and a NaN counts as the maximum.
+  for (size_t i = 0; i < candidates.n; ++i) {
+    double s = (*scores)[i];
+    if (std::isnan(s)) {
+      best = i;
+      break;
+    }
+    if (s > (*scores)[best]) {
+      best = i;
+    }
+  }
+  return best;
+}
+
+Result<ParamMap> TpeSampler::SampleSpace(const Study& study, const FrozenTrial& trial,
+                                         const SearchSpace& space) {
+  SplitTrials(study, trial.number, &split_);
+  PLINTH_RETURN_IF_ERROR(BuildEstimators(study, split_, space, &below_, &above_));
+  below_.Sample(&rng_, static_cast<size_t>(options_.n_ei_candidates), &candidates_);
+  size_t best = ScoreCandidates(&below_, &above_, candidates_, &scores_);
+  ParamMap result;
+  result.reserve(space.size());
+  for (size_t d = 0; d < space.size(); ++d) {
+    result.emplace_back(space[d].name, candidates_.at(d, best));
+  }
+  return result;
+}
+
+}  // namespace plinth::tune

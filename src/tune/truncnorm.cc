@@ -1,0 +1,172 @@
+#include "tune/truncnorm.h"
+
+#include <cfloat>
+#include <cmath>
+#include <limits>
+
+namespace plinth::tune::truncnorm {
+namespace {
+
+constexpr double kSqrt2 = 1.4142135623730951;  // 2**0.5, exactly the double Python computes
+// sqrt(3)/π, the logistic approximation's scale; computed as Optuna does, not rounded by hand.
+const double kLogisticScale = std::sqrt(3.0) / M_PI;
+
+// Φ(a) for one value, picking erf or erfc by region as Optuna's _ndtr_single does.
+double NdtrSingle(double a) {
+  double x = a / kSqrt2;
+  if (x < -1 / kSqrt2) {
+    return 0.5 * std::erfc(-x);
+  }
+  if (x < 1 / kSqrt2) {
+    return 0.5 + 0.5 * std::erf(x);
+  }
+  return 1.0 - 0.5 * std::erfc(x);
+}
+
+// Φ(a) as Optuna's vectorised _ndtr: always through erf (used in the central mass only).
+double NdtrErf(double a) { return 0.5 + 0.5 * std::erf(a / kSqrt2); }
+
+// log(p − q) from log p and log q.
+double LogDiff(double log_p, double log_q) { return log_p + std::log1p(-std::exp(log_q - log_p)); }
+
+// numpy.logaddexp.
+double LogAddExp(double x, double y) {
+  if (x == y) {
+    return x + M_LN2;
+  }
+  double d = x - y;
+  if (d > 0) {
+    return x + std::log1p(std::exp(-d));
+  }
+  if (d <= 0) {
+    return y + std::log1p(std::exp(d));
+  }
+  return d;  // NaN
+}
+
+// Solves LogNdtr(x) = y for a batch (Optuna's _ndtri_exp): a closed-form start (tail
+// asymptote or logistic approximation), then Newton steps until every element has moved by
+// less than 1e-8 of itself, or 100 steps.
+void NdtriExp(std::span<double> y_in_x_out, PpfWorkspace* ws) {
+  const size_t n = y_in_x_out.size();
+  std::vector<unsigned char>& flipped = ws->flipped;
+  std::vector<double>& z = ws->y;
+  flipped.assign(n, 0);
+  z.resize(n);
+  for (size_t i = 0; i < n; ++i) {
+    double y = y_in_x_out[i];
+    // Near y = 0 solve for −x on the other tail, where the logarithm keeps its precision.
+    flipped[i] = y > -1e-2;
+    z[i] = flipped[i] ? std::log(-std::expm1(y)) : y;
+    double zi = z[i];
+    y_in_x_out[i] = zi < -5 ? -std::sqrt(-2.0 * (zi + kLogSqrt2Pi))
+                            : -kLogisticScale * std::log(std::expm1(-zi));
+  }
+  for (int iter = 0; iter < 100; ++iter) {
+    bool converged = true;
+    for (size_t i = 0; i < n; ++i) {
+      double x = y_in_x_out[i];
+      double log_ndtr_x = LogNdtr(x);
+      double log_norm_pdf_x = -0.5 * (x * x) - kLogSqrt2Pi;
+      double dx = (log_ndtr_x - z[i]) * std::exp(log_ndtr_x - log_norm_pdf_x);
+      x -= dx;
+      y_in_x_out[i] = x;
+      if (!(std::abs(dx) < 1e-8 * std::abs(x))) {
+        converged = false;
+      }
+    }
+    if (converged) {
+      break;
+    }
+  }
+  for (size_t i = 0; i < n; ++i) {
+    if (flipped[i]) {
+      y_in_x_out[i] = -y_in_x_out[i];
+    }
+  }
+}
+
+}  // namespace
+
+double LogNdtr(double a) {
+  if (a > 6) {
+    return -NdtrSingle(-a);  // log(1 − ε) ≈ −ε
+  }
+  if (a > -20) {
+    return std::log(NdtrSingle(a));
+  }
+  // Far left tail: log of the asymptotic series of Φ(a)·a·sqrt(2π)·exp(a²/2), summed until it
+  // stops changing.
+  double log_lhs = -0.5 * (a * a) - std::log(-a) - 0.5 * std::log(2 * M_PI);
+  double last_total = 0.0;
+  double right_hand_side = 1.0;
+  double numerator = 1.0;
+  double denom_factor = 1.0;
+  double denom_cons = 1 / (a * a);
+  int sign = 1;
+  int i = 0;
+  while (std::abs(last_total - right_hand_side) > DBL_EPSILON) {
+    ++i;
+    last_total = right_hand_side;
+    sign = -sign;
+    denom_factor *= denom_cons;
+    numerator *= 2 * i - 1;
+    right_hand_side += sign * numerator * denom_factor;
+  }
+  return log_lhs + std::log(right_hand_side);
+}
+
+double LogGaussMass(double a, double b) {
+  // Work in the left tail where Φ is accurate; mirror the right tail onto it.
+  if (b <= 0) {
+    return LogDiff(LogNdtr(b), LogNdtr(a));
+  }
+  if (a > 0) {
+    return LogDiff(LogNdtr(-a), LogNdtr(-b));
+  }
+  // Straddling zero: 1 − Φ(a) − Φ(−b) avoids cancellation as the mass nears 1.
+  return std::log1p(-NdtrErf(a) - NdtrErf(-b));
+}
+
+void Ppf(std::span<const double> q, std::span<const double> a, std::span<const double> b,
+         std::span<double> out, PpfWorkspace* ws) {
+  const size_t n = q.size();
+  std::vector<size_t>& index = ws->index;
+  std::vector<double>& x = ws->x;
+  // Two passes: a < 0 (solve on the left tail), then a >= 0 (mirror: solve for −x).
+  for (int pass = 0; pass < 2; ++pass) {
+    const bool left = pass == 0;
+    index.clear();
+    x.clear();
+    for (size_t i = 0; i < n; ++i) {
+      if ((a[i] < 0) != left) {
+        continue;
+      }
+      double log_mass = LogGaussMass(a[i], b[i]);
+      double log_phi = left ? LogAddExp(LogNdtr(a[i]), std::log(q[i]) + log_mass)
+                            : LogAddExp(LogNdtr(-b[i]), std::log1p(-q[i]) + log_mass);
+      index.push_back(i);
+      x.push_back(log_phi);
+    }
+    if (index.empty()) {
+      continue;
+    }
+    NdtriExp(std::span<double>(x), ws);
+    for (size_t j = 0; j < index.size(); ++j) {
+      out[index[j]] = left ? x[j] : -x[j];
+    }
+  }
+  for (size_t i = 0; i < n; ++i) {
+    if (q[i] == 0) {
+      out[i] = a[i];
+    }
+    if (q[i] == 1) {
+      out[i] = b[i];
+    }
+    if (a[i] == b[i]) {
+      out[i] = std::numeric_limits<double>::quiet_NaN();
+    }
+  }
+}
+
+}  // namespace plinth::tune::truncnorm

@@ -1,0 +1,7 @@
+# The tuning engine (src/tune): included from src/CMakeLists.txt so its build settings live
+# beside its code. plinth_library() globs src/tune/*.cc; the tests read the golden values that
+# tests/golden/tune/make_golden.py records from Optuna.
+plinth_library(plinth_tune tune)
+target_link_libraries(plinth_tune PUBLIC plinth_core)
+target_compile_definitions(plinth_tune_test
+                           PRIVATE PLINTH_TUNE_GOLDEN_DIR="${CMAKE_SOURCE_DIR}/tests/golden/tune")
