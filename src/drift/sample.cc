@@ -1,0 +1,414 @@
+#include "drift/sample.h"
+
+#include <algorithm>
+#include <array>
+#include <bit>
+#include <cmath>
+#include <cstring>
+#include <numeric>
+#include <unordered_map>
+
+#include "drift/numeric.h"
+
+namespace plinth::drift {
+namespace {
+
+// Order-preserving map from a double's bits to an unsigned key: flip every bit of a negative
+// number (so larger magnitudes sort first), only the sign bit of a positive one.
+inline uint64_t KeyOf(double v) {
+  const uint64_t bits = std::bit_cast<uint64_t>(v);
+  return (bits & 0x8000000000000000ULL) ? ~bits : (bits | 0x8000000000000000ULL);
+}
+inline double ValueOf(uint64_t key) {
+  const uint64_t bits = (key & 0x8000000000000000ULL) ? (key & ~0x8000000000000000ULL) : ~key;
+  return std::bit_cast<double>(bits);
+}
+
+constexpr int kDigitBits = 11;
+constexpr int kPasses = (64 + kDigitBits - 1) / kDigitBits;
+constexpr size_t kBuckets = size_t{1} << kDigitBits;
+// Below this size std::sort wins over six histogram passes.
+constexpr size_t kRadixMinSize = 512;
+
+// Profile framing: a magic tag, then fixed-width little-endian fields.
+constexpr std::string_view kNumericMagic = "PLDN1";
+constexpr std::string_view kCategoricalMagic = "PLDC1";
+
+template <typename T>
+void Put(std::string& out, T v) {
+  char buf[sizeof(T)];
+  std::memcpy(buf, &v, sizeof(T));
+  if constexpr (std::endian::native == std::endian::big) {
+    std::reverse(buf, buf + sizeof(T));
+  }
+  out.append(buf, sizeof(T));
+}
+
+// Reads fixed-width fields from profile bytes; any short read makes ok() false.
+class Reader {
+ public:
+  explicit Reader(std::string_view bytes) : rest_(bytes) {}
+  bool Magic(std::string_view magic) {
+    if (rest_.substr(0, magic.size()) != magic) {
+      return false;
+    }
+    rest_.remove_prefix(magic.size());
+    return true;
+  }
+  template <typename T>
+  bool Get(T* v) {
+    if (rest_.size() < sizeof(T)) {
+      return false;
+    }
+    char buf[sizeof(T)];
+    std::memcpy(buf, rest_.data(), sizeof(T));
+    if constexpr (std::endian::native == std::endian::big) {
+      std::reverse(buf, buf + sizeof(T));
+    }
+    std::memcpy(v, buf, sizeof(T));
+    rest_.remove_prefix(sizeof(T));
+    return true;
+  }
+  bool GetString(std::string* s) {
+    uint64_t len = 0;
+    if (!Get(&len) || rest_.size() < len) {
+      return false;
+    }
+    s->assign(rest_.substr(0, len));
+    rest_.remove_prefix(len);
+    return true;
+  }
+  bool done() const { return rest_.empty(); }
+  size_t remaining() const { return rest_.size(); }
+
+ private:
+  std::string_view rest_;
+};
+
+Status CheckCounts(std::span<const uint64_t> counts) {
+  for (uint64_t c : counts) {
+    if (c == 0) {
+      return InvalidArgument("sample counts must be positive");
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+void RadixSortDoubles(std::vector<double>& values, std::vector<double>& scratch) {
+  const size_t n = values.size();
+  // Histogram counters are 32-bit; past 4 billion rows std::sort takes over.
+  if (n < kRadixMinSize || n > UINT32_MAX) {
+    std::sort(values.begin(), values.end());
+    return;
+  }
+  // Keys live in the doubles' storage (same width), so no extra array beyond `scratch`.
+  static_assert(sizeof(double) == sizeof(uint64_t));
+  uint64_t* keys = reinterpret_cast<uint64_t*>(values.data());
+  for (size_t i = 0; i < n; ++i) {
+    keys[i] = KeyOf(values[i]);
+  }
+  scratch.resize(n);
+  uint64_t* tmp = reinterpret_cast<uint64_t*>(scratch.data());
+
+  // One read of the data builds all six histograms.
+  std::vector<std::array<uint32_t, kBuckets>> hist(kPasses);
+  for (auto& h : hist) {
+    h.fill(0);
+  }
+  for (size_t i = 0; i < n; ++i) {
+    const uint64_t k = keys[i];
+    for (int p = 0; p < kPasses; ++p) {
+      ++hist[p][(k >> (p * kDigitBits)) & (kBuckets - 1)];
+    }
+  }
+  uint64_t* src = keys;
+  uint64_t* dst = tmp;
+  for (int p = 0; p < kPasses; ++p) {
+    auto& h = hist[p];
+    // A digit shared by every key (common in the exponent's high bits) needs no pass.
+    const uint64_t first_digit = (src[0] >> (p * kDigitBits)) & (kBuckets - 1);
+    if (h[first_digit] == n) {
+      continue;
+    }
+    uint32_t sum = 0;
+    for (auto& c : h) {
+      const uint32_t count = c;
+      c = sum;
+      sum += count;
+    }
+    for (size_t i = 0; i < n; ++i) {
+      const uint64_t k = src[i];
+      dst[h[(k >> (p * kDigitBits)) & (kBuckets - 1)]++] = k;
+    }
+    std::swap(src, dst);
+  }
+  if (src != keys) {
+    std::memcpy(keys, src, n * sizeof(uint64_t));
+  }
+  for (size_t i = 0; i < n; ++i) {
+    values[i] = ValueOf(keys[i]);
+  }
+}
+
+NumericSample NumericSample::FromValues(std::span<const double> values) {
+  NumericSample s;
+  std::vector<double> present;
+  present.reserve(values.size());
+  for (double v : values) {
+    if (std::isfinite(v)) {
+      present.push_back(v + 0.0);  // -0.0 + 0.0 == +0.0: one key for zero
+    } else {
+      ++s.missing_;
+    }
+  }
+  std::vector<double> scratch;
+  RadixSortDoubles(present, scratch);
+  // Run-length encode in place of the sorted copy.
+  s.values_.reserve(present.size() / 4 + 1);
+  s.counts_.reserve(present.size() / 4 + 1);
+  for (size_t i = 0; i < present.size();) {
+    size_t j = i + 1;
+    while (j < present.size() && present[j] == present[i]) {
+      ++j;
+    }
+    s.values_.push_back(present[i]);
+    s.counts_.push_back(j - i);
+    i = j;
+  }
+  s.values_.shrink_to_fit();
+  s.counts_.shrink_to_fit();
+  s.Finish();
+  return s;
+}
+
+Result<NumericSample> NumericSample::FromDistinct(std::vector<double> values,
+                                                  std::vector<uint64_t> counts,
+                                                  uint64_t missing) {
+  if (values.size() != counts.size()) {
+    return InvalidArgument("sample values and counts differ in length");
+  }
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (!std::isfinite(values[i])) {
+      return InvalidArgument("sample values must be finite");
+    }
+    if (i > 0 && !(values[i - 1] < values[i])) {
+      return InvalidArgument("sample values must be strictly ascending");
+    }
+  }
+  PLINTH_RETURN_IF_ERROR(CheckCounts(counts));
+  NumericSample s;
+  s.values_ = std::move(values);
+  s.counts_ = std::move(counts);
+  s.missing_ = missing;
+  s.Finish();
+  return s;
+}
+
+void NumericSample::Finish() {
+  size_ = std::accumulate(counts_.begin(), counts_.end(), uint64_t{0});
+}
+
+double NumericSample::Mean() const {
+  if (size_ == 0) {
+    return std::nan("");
+  }
+  CompensatedSum sum;
+  for (size_t i = 0; i < values_.size(); ++i) {
+    sum.Add(values_[i] * static_cast<double>(counts_[i]));
+  }
+  return sum.value() / static_cast<double>(size_);
+}
+
+double NumericSample::StdDev() const {
+  if (size_ == 0) {
+    return std::nan("");
+  }
+  // Two passes, as numpy: the mean first, then the mean squared deviation from it.
+  const double mean = Mean();
+  CompensatedSum sum;
+  for (size_t i = 0; i < values_.size(); ++i) {
+    const double d = values_[i] - mean;
+    sum.Add(d * d * static_cast<double>(counts_[i]));
+  }
+  return std::sqrt(sum.value() / static_cast<double>(size_));
+}
+
+std::string NumericSample::Encode() const {
+  std::string out(kNumericMagic);
+  out.reserve(out.size() + 16 + values_.size() * 16);
+  Put<uint64_t>(out, values_.size());
+  Put<uint64_t>(out, missing_);
+  for (double v : values_) {
+    Put<uint64_t>(out, std::bit_cast<uint64_t>(v));
+  }
+  for (uint64_t c : counts_) {
+    Put<uint64_t>(out, c);
+  }
+  return out;
+}
+
+Result<NumericSample> NumericSample::Decode(std::string_view bytes) {
+  Reader r(bytes);
+  uint64_t n = 0, missing = 0;
+  if (!r.Magic(kNumericMagic) || !r.Get(&n) || !r.Get(&missing) || r.remaining() != n * 16) {
+    return InvalidArgument("not a numeric drift profile");
+  }
+  std::vector<double> values(n);
+  std::vector<uint64_t> counts(n);
+  for (auto& v : values) {
+    uint64_t bits = 0;
+    (void)r.Get(&bits);
+    v = std::bit_cast<double>(bits);
+  }
+  for (auto& c : counts) {
+    (void)r.Get(&c);
+  }
+  return FromDistinct(std::move(values), std::move(counts), missing);
+}
+
+CategoricalSample CategoricalSample::FromStrings(std::span<const std::string_view> values,
+                                                 std::span<const uint8_t> missing) {
+  CategoricalSample s;
+  s.kind_ = KeyKind::kString;
+  std::unordered_map<std::string_view, uint64_t> counts;
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (!missing.empty() && missing[i]) {
+      ++s.missing_;
+      continue;
+    }
+    ++counts[values[i]];
+  }
+  std::vector<std::pair<std::string_view, uint64_t>> sorted(counts.begin(), counts.end());
+  std::sort(sorted.begin(), sorted.end());
+  for (const auto& [label, count] : sorted) {
+    s.labels_.emplace_back(label);
+    s.counts_.push_back(count);
+    s.size_ += count;
+  }
+  return s;
+}
+
+CategoricalSample CategoricalSample::FromCodes(std::span<const int64_t> codes) {
+  CategoricalSample s;
+  s.kind_ = KeyKind::kInteger;
+  std::unordered_map<int64_t, uint64_t> counts;
+  for (int64_t c : codes) {
+    if (c < 0) {
+      ++s.missing_;
+    } else {
+      ++counts[c];
+    }
+  }
+  std::vector<std::pair<int64_t, uint64_t>> sorted(counts.begin(), counts.end());
+  std::sort(sorted.begin(), sorted.end());
+  for (const auto& [code, count] : sorted) {
+    s.codes_.push_back(code);
+    s.counts_.push_back(count);
+    s.size_ += count;
+  }
+  return s;
+}
+
+Result<CategoricalSample> CategoricalSample::FromCounts(std::vector<std::string> labels,
+                                                        std::vector<uint64_t> counts,
+                                                        uint64_t missing) {
+  if (labels.size() != counts.size()) {
+    return InvalidArgument("category labels and counts differ in length");
+  }
+  PLINTH_RETURN_IF_ERROR(CheckCounts(counts));
+  std::vector<size_t> order(labels.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return labels[a] < labels[b]; });
+  CategoricalSample s;
+  s.kind_ = KeyKind::kString;
+  for (size_t k = 0; k < order.size(); ++k) {
+    if (k > 0 && labels[order[k]] == labels[order[k - 1]]) {
+      return InvalidArgument("duplicate category label");
+    }
+    s.labels_.push_back(std::move(labels[order[k]]));
+    s.counts_.push_back(counts[order[k]]);
+    s.size_ += counts[order[k]];
+  }
+  s.missing_ = missing;
+  return s;
+}
+
+Result<CategoricalSample> CategoricalSample::FromCodeCounts(std::vector<int64_t> codes,
+                                                            std::vector<uint64_t> counts,
+                                                            uint64_t missing) {
+  if (codes.size() != counts.size()) {
+    return InvalidArgument("category codes and counts differ in length");
+  }
+  PLINTH_RETURN_IF_ERROR(CheckCounts(counts));
+  std::vector<size_t> order(codes.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return codes[a] < codes[b]; });
+  CategoricalSample s;
+  s.kind_ = KeyKind::kInteger;
+  for (size_t k = 0; k < order.size(); ++k) {
+    if (codes[order[k]] < 0 || (k > 0 && codes[order[k]] == codes[order[k - 1]])) {
+      return InvalidArgument("category codes must be unique and non-negative");
+    }
+    s.codes_.push_back(codes[order[k]]);
+    s.counts_.push_back(counts[order[k]]);
+    s.size_ += counts[order[k]];
+  }
+  s.missing_ = missing;
+  return s;
+}
+
+std::string CategoricalSample::Encode() const {
+  std::string out(kCategoricalMagic);
+  Put<uint8_t>(out, kind_ == KeyKind::kInteger ? 1 : 0);
+  Put<uint64_t>(out, counts_.size());
+  Put<uint64_t>(out, missing_);
+  for (size_t i = 0; i < counts_.size(); ++i) {
+    if (kind_ == KeyKind::kInteger) {
+      Put<int64_t>(out, codes_[i]);
+    } else {
+      Put<uint64_t>(out, labels_[i].size());
+      out.append(labels_[i]);
+    }
+    Put<uint64_t>(out, counts_[i]);
+  }
+  return out;
+}
+
+Result<CategoricalSample> CategoricalSample::Decode(std::string_view bytes) {
+  Reader r(bytes);
+  uint8_t kind = 0;
+  uint64_t n = 0, missing = 0;
+  if (!r.Magic(kCategoricalMagic) || !r.Get(&kind) || kind > 1 || !r.Get(&n) ||
+      !r.Get(&missing) || n > r.remaining()) {
+    return InvalidArgument("not a categorical drift profile");
+  }
+  std::vector<std::string> labels;
+  std::vector<int64_t> codes;
+  std::vector<uint64_t> counts(n);
+  for (uint64_t i = 0; i < n; ++i) {
+    bool ok = true;
+    if (kind == 1) {
+      int64_t code = 0;
+      ok = r.Get(&code);
+      codes.push_back(code);
+    } else {
+      std::string label;
+      ok = r.GetString(&label);
+      labels.push_back(std::move(label));
+    }
+    if (!ok || !r.Get(&counts[i])) {
+      return InvalidArgument("truncated categorical drift profile");
+    }
+  }
+  if (!r.done()) {
+    return InvalidArgument("trailing bytes after categorical drift profile");
+  }
+  if (kind == 1) {
+    return FromCodeCounts(std::move(codes), std::move(counts), missing);
+  }
+  return FromCounts(std::move(labels), std::move(counts), missing);
+}
+
+}  // namespace plinth::drift
