@@ -94,6 +94,9 @@ class TpeSampler : public Sampler {
                                const SearchSpace& space);
 
   const TpeOptions& options() const { return options_; }
+  // Restarts the TPE stream from `seed` (Optuna's sampler._rng.rng.seed(seed)); the start-up
+  // RandomSampler's stream is left as it is.
+  void ReseedRng(uint32_t seed) { rng_ = RandomState(seed); }
 
  private:
   explicit TpeSampler(TpeOptions options);
