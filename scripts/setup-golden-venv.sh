@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Creates .venv-golden (repo root, gitignored) with the pinned reference implementations
-# (scipy, numpy, pandas, Evidently) that the golden-value scripts under tests/golden/ run on
-# (tests/golden/requirements.txt). Only needed to regenerate a golden table; the C++ tests read
-# the committed tables and need no Python. Idempotent: reinstalls only when the requirements
-# file (or this script) changed, or the venv is missing or broken.
+# (scipy, numpy, pandas, Evidently; tests/golden/drift/requirements.txt) that
+# tests/golden/drift/make_golden.py runs on. Only needed to regenerate the golden table: the C++
+# tests read the committed table and need no Python. Idempotent: reinstalls only when the
+# requirements file (or this script) changed, or the venv is missing or broken.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 VENV=.venv-golden
-REQ=tests/golden/requirements.txt
+REQ=tests/golden/drift/requirements.txt
 STAMP="$VENV/.plinth-requirements.sha256"
 PY=${PYTHON:-python3}
 

@@ -83,8 +83,7 @@ struct ResolvedTest {
   bool default_method;
 };
 Result<ResolvedTest> ResolveTest(const DriftOptions& options, std::string_view column,
-                                 ColumnKind kind, uint64_t reference_size,
-                                 uint64_t union_distinct);
+                                 ColumnKind kind, uint64_t reference_size, uint64_t union_distinct);
 
 // Runs every column's test. Failure: the options' Validate() error, or the first failing
 // column's error prefixed with its name (an empty sample, a missing sample, a refused test),

@@ -184,8 +184,7 @@ NumericSample NumericSample::FromValues(std::span<const double> values) {
 }
 
 Result<NumericSample> NumericSample::FromDistinct(std::vector<double> values,
-                                                  std::vector<uint64_t> counts,
-                                                  uint64_t missing) {
+                                                  std::vector<uint64_t> counts, uint64_t missing) {
   if (values.size() != counts.size()) {
     return InvalidArgument("sample values and counts differ in length");
   }
@@ -380,8 +379,8 @@ Result<CategoricalSample> CategoricalSample::Decode(std::string_view bytes) {
   Reader r(bytes);
   uint8_t kind = 0;
   uint64_t n = 0, missing = 0;
-  if (!r.Magic(kCategoricalMagic) || !r.Get(&kind) || kind > 1 || !r.Get(&n) ||
-      !r.Get(&missing) || n > r.remaining()) {
+  if (!r.Magic(kCategoricalMagic) || !r.Get(&kind) || kind > 1 || !r.Get(&n) || !r.Get(&missing) ||
+      n > r.remaining()) {
     return InvalidArgument("not a categorical drift profile");
   }
   std::vector<std::string> labels;

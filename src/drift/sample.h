@@ -73,8 +73,7 @@ class CategoricalSample {
   static Result<CategoricalSample> FromCounts(std::vector<std::string> labels,
                                               std::vector<uint64_t> counts, uint64_t missing);
   static Result<CategoricalSample> FromCodeCounts(std::vector<int64_t> codes,
-                                                  std::vector<uint64_t> counts,
-                                                  uint64_t missing);
+                                                  std::vector<uint64_t> counts, uint64_t missing);
   std::string Encode() const;
   static Result<CategoricalSample> Decode(std::string_view bytes);
 

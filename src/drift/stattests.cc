@@ -99,9 +99,7 @@ double KsUnequalSizesSf(int64_t m, int64_t n, int64_t g, int64_t h) {
     std::swap(m, n);
   }
   const int64_t mg = m / g, ng = n / g;
-  auto floor_div = [](int64_t a, int64_t b) {
-    return a >= 0 ? a / b : -((-a + b - 1) / b);
-  };
+  auto floor_div = [](int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); };
   auto ceil_div = [&](int64_t a, int64_t b) { return -floor_div(-a, b); };
   // Column x = 0: inside for j < ceil(h / mg).
   std::vector<double> col(n + 1, 1.0);
@@ -330,10 +328,10 @@ Result<StatP> AndersonDarling(const NumericSample& a, const NumericSample& b) {
   const double h = cumulative + 1;
   const double g = g_sum.value();
   const double ca_ = (4 * g - 6) * (k - 1) + (10 - 6 * g) * big_h;
-  const double cb_ = (2 * g - 4) * k * k + 8 * h * k + (2 * g - 14 * h - 4) * big_h - 8 * h +
-                     4 * g - 6;
-  const double cc_ = (6 * h + 2 * g - 2) * k * k + (4 * h - 4 * g + 6) * k + (2 * h - 6) * big_h +
-                     4 * h;
+  const double cb_ =
+      (2 * g - 4) * k * k + 8 * h * k + (2 * g - 14 * h - 4) * big_h - 8 * h + 4 * g - 6;
+  const double cc_ =
+      (6 * h + 2 * g - 2) * k * k + (4 * h - 4 * g + 6) * k + (2 * h - 6) * big_h + 4 * h;
   const double cd_ = (2 * h + 6) * k * k - 4 * h * k;
   const double sigmasq = (ca_ * (dn * dn * dn) + cb_ * (dn * dn) + cc_ * dn + cd_) /
                          ((dn - 1.0) * (dn - 2.0) * (dn - 3.0));
@@ -437,25 +435,25 @@ Result<StatP> CramerVonMises(const NumericSample& x, const NumericSample& y) {
   // T = U/(kN) - (4k-1)/(6N) = (3·4U - 2k(4k-1)) / (12 k N).
   const int128 t_num = 3 * u4 - 2 * k * (4 * k - 1);
   const int128 t_den = 12 * k * big_n;
-  const double t = static_cast<double>(static_cast<long double>(t_num) /
-                                       static_cast<long double>(t_den));
+  const double t =
+      static_cast<double>(static_cast<long double>(t_num) / static_cast<long double>(t_den));
   double p;
   if (std::max(nx, ny) <= 20) {
-    // zeta = floor(lcm^2 (m+n) (6U - mn(4mn-1)) / (6 m n^2)), U = 4U/4.
+    // zeta = floor(lcm^2 (m+n) (6U - mn(4mn-1)) / (6 (mn)^2)), with 6U = 3·4U/2.
     const int128 lcm = std::lcm(nx, ny);
     const int128 num = lcm * lcm * big_n * (3 * u4 - 2 * k * (4 * k - 1));
-    const int128 den = 12 * k * ny;
+    const int128 den = 12 * k * k;
     p = CvmExactSf(FloorDiv(num, den), nx, ny);
   } else {
     // Normalize T by its exact mean and variance and use the limiting distribution.
     const long double dn = static_cast<long double>(big_n);
     const double et = static_cast<double>((1 + 1 / dn) / 6);
-    const int128 vt_num = (big_n + 1) * (4 * k * big_n - 3 * (static_cast<int128>(nx) * nx +
-                                                              static_cast<int128>(ny) * ny) -
-                                         2 * k);
+    const int128 vt_num =
+        (big_n + 1) *
+        (4 * k * big_n - 3 * (static_cast<int128>(nx) * nx + static_cast<int128>(ny) * ny) - 2 * k);
     const int128 vt_den = 45 * big_n * big_n * 4 * k;
-    const double vt = static_cast<double>(static_cast<long double>(vt_num) /
-                                          static_cast<long double>(vt_den));
+    const double vt =
+        static_cast<double>(static_cast<long double>(vt_num) / static_cast<long double>(vt_den));
     const double tn = 1.0 / 6 + (t - et) / std::sqrt(45 * vt);
     // Below 0.003 the limiting CDF is under 1.3e-18.
     p = tn < 0.003 ? 1.0 : std::max(0.0, 1.0 - CramerVonMisesLimitCdf(tn));
@@ -542,8 +540,8 @@ StatP MannWhitneyLess(const NumericSample& x, const NumericSample& y) {
   if ((n1 > 8 && n2 > 8) || ties) {
     const double mu = d1 * d2 / 2;
     const double n = d1 + d2;
-    const double s = std::sqrt(d1 * d2 / 12 * ((n + 1) - static_cast<double>(tie_term) /
-                                                             (n * (n - 1))));
+    const double s =
+        std::sqrt(d1 * d2 / 12 * ((n + 1) - static_cast<double>(tie_term) / (n * (n - 1))));
     const double z = (u2 - mu - 0.5) / s;
     p = NormalCdf(-z);
   } else {
@@ -908,8 +906,7 @@ Result<TestResult> RunNumericTest(Method method, const NumericSample& reference,
                        ChiSquare(TableOf(reference, current), reference.size(), current.size()),
                        threshold);
     case Method::kZ:
-      return FromStatP(method,
-                       ZTest(TableOf(reference, current), reference.size(), current.size()),
+      return FromStatP(method, ZTest(TableOf(reference, current), reference.size(), current.size()),
                        threshold);
     case Method::kWasserstein: {
       const double distance = CdfDistanceIntegral<1>(reference, current);
@@ -917,16 +914,15 @@ Result<TestResult> RunNumericTest(Method method, const NumericSample& reference,
       return Finish(method, distance, kNaN, normed, threshold);
     }
     case Method::kEnergyDistance:
-      return FromDistance(
-          method, std::sqrt(2.0) * std::sqrt(CdfDistanceIntegral<2>(reference, current)),
-          threshold);
+      return FromDistance(method,
+                          std::sqrt(2.0) * std::sqrt(CdfDistanceIntegral<2>(reference, current)),
+                          threshold);
     case Method::kJensenShannon:
       return FromDistance(method, JensenShannon(NumericShares(reference, current)), threshold);
     case Method::kPsi:
       return FromDistance(method, Psi(NumericShares(reference, current)), threshold);
     case Method::kKullbackLeibler:
-      return FromDistance(method, KullbackLeibler(NumericShares(reference, current)),
-                          threshold);
+      return FromDistance(method, KullbackLeibler(NumericShares(reference, current)), threshold);
     case Method::kHellinger:
       return FromDistance(method, HellingerNumeric(reference, current), threshold);
     case Method::kAndersonDarling: {

@@ -18,18 +18,18 @@ namespace plinth::drift {
 
 // Evidently's stattest ids, in its order of appearance in this header's README.
 enum class Method {
-  kKs,                // "ks": Kolmogorov-Smirnov p-value (numeric)
-  kChiSquare,         // "chisquare": Pearson chi-square p-value (categorical)
-  kZ,                 // "z": two-proportion Z-test p-value (categorical)
-  kWasserstein,       // "wasserstein": Wasserstein-1 distance / std(reference) (numeric)
-  kJensenShannon,     // "jensenshannon": Jensen-Shannon distance on binned shares
-  kPsi,               // "psi": population stability index on binned shares
-  kKullbackLeibler,   // "kl_div": KL divergence of reference from current, binned shares
-  kHellinger,         // "hellinger": Hellinger distance
-  kAndersonDarling,   // "anderson": k-sample Anderson-Darling p-value (numeric)
-  kCramerVonMises,    // "cramer_von_mises": two-sample Cramér-von Mises p-value (numeric)
-  kMannWhitney,       // "mannw": Mann-Whitney U p-value, alternative "less" (numeric)
-  kEnergyDistance,    // "ed": energy distance (numeric)
+  kKs,               // "ks": Kolmogorov-Smirnov p-value (numeric)
+  kChiSquare,        // "chisquare": Pearson chi-square p-value (categorical)
+  kZ,                // "z": two-proportion Z-test p-value (categorical)
+  kWasserstein,      // "wasserstein": Wasserstein-1 distance / std(reference) (numeric)
+  kJensenShannon,    // "jensenshannon": Jensen-Shannon distance on binned shares
+  kPsi,              // "psi": population stability index on binned shares
+  kKullbackLeibler,  // "kl_div": KL divergence of reference from current, binned shares
+  kHellinger,        // "hellinger": Hellinger distance
+  kAndersonDarling,  // "anderson": k-sample Anderson-Darling p-value (numeric)
+  kCramerVonMises,   // "cramer_von_mises": two-sample Cramér-von Mises p-value (numeric)
+  kMannWhitney,      // "mannw": Mann-Whitney U p-value, alternative "less" (numeric)
+  kEnergyDistance,   // "ed": energy distance (numeric)
 };
 
 enum class ColumnKind { kNumerical, kCategorical };
