@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
-#include <tuple>
 
 namespace plinth::tune {
 namespace {
@@ -183,24 +182,25 @@ void ParzenEstimator::BuildNumerical(Dim* dim, const double* obs, size_t n_obs,
     }
     return;
   }
-  // Discrete: many kernels share (mu, sigma) on an integer grid; compute each pair once.
-  std::vector<std::tuple<double, double, size_t>>& keyed = keyed_buf_;
-  keyed.resize(n_kernels);
-  for (size_t k = 0; k < n_kernels; ++k) {
-    keyed[k] = {mu[k], sigma[k], k};
-  }
-  std::sort(keyed.begin(), keyed.end());
+  // Discrete: many kernels share (mu, sigma) on a grid; compute each pair's masses once.
+  // Equal pairs sit next to each other in centre order (tied centres get the outer gaps at the
+  // ends of their run and the clipped minimum inside it), so one walk finds nearly all
+  // repeats without another sort; a repeat missed only costs one more evaluation.
   dim->unique_mu.clear();
   dim->unique_sigma.clear();
   dim->unique_of_kernel.resize(n_kernels);
-  for (size_t i = 0; i < n_kernels; ++i) {
-    auto [m, sg, k] = keyed[i];
-    if (dim->unique_mu.empty() || dim->unique_mu.back() != m || dim->unique_sigma.back() != sg) {
-      dim->unique_mu.push_back(m);
-      dim->unique_sigma.push_back(sg);
+  for (size_t r = 0; r < n_obs; ++r) {
+    size_t k = sort_buf_[r].second;
+    if (dim->unique_mu.empty() || dim->unique_mu.back() != mu[k] ||
+        dim->unique_sigma.back() != sigma[k]) {
+      dim->unique_mu.push_back(mu[k]);
+      dim->unique_sigma.push_back(sigma[k]);
     }
     dim->unique_of_kernel[k] = dim->unique_mu.size() - 1;
   }
+  dim->unique_mu.push_back(mu[n_obs]);
+  dim->unique_sigma.push_back(sigma[n_obs]);
+  dim->unique_of_kernel[n_obs] = dim->unique_mu.size() - 1;
   cell_mass_.resize(dim->unique_mu.size());
   for (size_t u = 0; u < dim->unique_mu.size(); ++u) {
     double m = dim->unique_mu[u], sg = dim->unique_sigma[u];

@@ -19,7 +19,6 @@
 
 #include <cstddef>
 #include <span>
-#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -88,7 +87,7 @@ class ParzenEstimator {
     // Continuous: log of the kernel's mass on [low, high] and log sigma (the density's
     // normaliser). Discrete: the mass on [low, high] only.
     std::vector<double> log_mass, log_sigma;
-    // Discrete: kernels with equal (mu, sigma) share their cell masses; kernel -> unique.
+    // Discrete: kernels with equal (mu, sigma) share their cell masses; kernel -> pair.
     std::vector<size_t> unique_of_kernel;
     std::vector<double> unique_mu, unique_sigma;
     // Categorical.
@@ -108,7 +107,6 @@ class ParzenEstimator {
 
   // Scratch, reused.
   std::vector<std::pair<double, size_t>> sort_buf_;
-  std::vector<std::tuple<double, double, size_t>> keyed_buf_;
   std::vector<double> sorted_buf_;
   std::vector<size_t> active_;
   std::vector<double> quantiles_, a_buf_, b_buf_, ppf_out_;
