@@ -33,8 +33,8 @@
 
 namespace plinth::tune {
 
-// min(ceil(0.1·n), 25): how many of n finished trials form l(x). Computed in floating point as
-// Optuna does, so 0.1·30 = 3.0000000000000004 gives 4.
+// min(ceil(0.1·n), 25): how many of n finished trials form l(x). Computed in floating point,
+// as Optuna does.
 int DefaultGamma(int n);
 // Hyperopt's min(ceil(0.25·sqrt(n)), 25).
 int HyperoptDefaultGamma(int n);
