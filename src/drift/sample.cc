@@ -323,7 +323,7 @@ Result<CategoricalSample> CategoricalSample::FromCounts(std::vector<std::string>
   CategoricalSample s;
   s.kind_ = KeyKind::kString;
   for (size_t k = 0; k < order.size(); ++k) {
-    if (k > 0 && labels[order[k]] == labels[order[k - 1]]) {
+    if (k > 0 && labels[order[k]] == s.labels_.back()) {  // the previous one was moved
       return InvalidArgument("duplicate category label");
     }
     s.labels_.push_back(std::move(labels[order[k]]));
