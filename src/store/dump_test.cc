@@ -165,6 +165,35 @@ Populated Populate(const TestDatabase& db) {
   model.params = {{"p", ""}};
   EXPECT_TRUE(IsOk(store.CreateLoggedModel(model)));
   EXPECT_TRUE(IsOk(store.SetExperimentLifecycle(*gone_id, LifecycleStage::kDeleted, kNow + 7)));
+
+  // The registry: a model with tags and three versions (the last deleted, so the model's
+  // version counter runs ahead of its rows), a version tag, an alias moved twice.
+  RegistryStore& registry = store.registry();
+  RegisteredModel registered;
+  registered.name = kUnicode;
+  registered.creation_timestamp = kMin;
+  registered.last_updated_timestamp = kMax;
+  registered.tags = {{"t", kUnicode}, {"empty", ""}};
+  EXPECT_TRUE(IsOk(registry.CreateRegisteredModel(registered)));
+  for (int i = 0; i < 3; ++i) {
+    ModelVersion v;
+    v.name = kUnicode;
+    v.source = "models:/" + model.model_id;
+    v.storage_location = model.artifact_uri;
+    v.run_id = p.edge_run;
+    v.model_id = model.model_id;
+    v.creation_timestamp = kNow + i;
+    v.last_updated_timestamp = kNow + i;
+    if (i == 0) v.description = "";  // next to NULL descriptions
+    EXPECT_TRUE(IsOk(registry.CreateModelVersion(v)));
+  }
+  EXPECT_TRUE(IsOk(registry.SetModelVersionTag(kUnicode, 2, {"k", kUnicode})));
+  AliasChange change;
+  change.user_id = kUnicode;
+  change.timestamp = kMax;
+  EXPECT_TRUE(IsOk(registry.SetRegisteredModelAlias(kUnicode, "prod", 1, change)));
+  EXPECT_TRUE(IsOk(registry.SetRegisteredModelAlias(kUnicode, "prod", 2, change)));
+  EXPECT_TRUE(IsOk(registry.DeleteModelVersion(kUnicode, 3, change)));
   opened->reset();  // a clean stop, as before a real export
 
   // Below the API: "" next to NULL in nullable text columns, int64 extremes in every kind of
@@ -276,6 +305,36 @@ TEST_P(DumpRoundTripTest, ExportImportExportIsByteIdentical) {
   run2.info.artifact_uri = "mlflow-artifacts:/x";
   EXPECT_TRUE(IsOk(store.CreateRun(run2)));
   EXPECT_TRUE(IsOk(store.LogBatch(run2.info.run_id, {M("m", 1, kNow, 0)}, {}, {})));
+
+  // The registry came across whole: aliases, tags, the version counter, the history.
+  RegistryStore& registry = store.registry();
+  auto registered = registry.GetRegisteredModel(kUnicode);
+  ASSERT_TRUE(IsOk(registered));
+  EXPECT_EQ(registered->creation_timestamp, kMin);
+  ASSERT_EQ(registered->aliases.size(), 1u);
+  EXPECT_EQ(registered->aliases[0].version, 2);
+  auto version = registry.GetModelVersion(kUnicode, 2);
+  ASSERT_TRUE(IsOk(version));
+  ASSERT_EQ(version->tags.size(), 1u);
+  EXPECT_EQ(version->tags[0].value, kUnicode);
+  EXPECT_FALSE(version->description.has_value());
+  EXPECT_EQ(registry.GetModelVersion(kUnicode, 1)->description, "");
+  auto history = registry.ListAliasHistory(kUnicode, "prod");
+  ASSERT_TRUE(IsOk(history));
+  ASSERT_EQ(history->size(), 2u);
+  EXPECT_EQ((*history)[1].user_id, kUnicode);
+  ModelVersion next;
+  next.name = kUnicode;
+  next.source = "s3://b/m";
+  auto created = registry.CreateModelVersion(next);
+  ASSERT_TRUE(IsOk(created));
+  EXPECT_EQ(created->version, 4);  // 3 was deleted before the export and stays retired
+  AliasChange change;
+  EXPECT_TRUE(IsOk(registry.SetRegisteredModelAlias(kUnicode, "prod", 4, change)));
+  RegisteredModel another;
+  another.name = "after import";
+  EXPECT_TRUE(IsOk(registry.CreateRegisteredModel(another)));
+  EXPECT_EQ(registry.ListAliasHistory(kUnicode, "prod")->size(), 3u);
 }
 
 // NULL and "" stay distinct; a dump keeps them apart in JSON (null vs "").

@@ -18,6 +18,7 @@
 #include "core/result.h"
 #include "store/query.h"
 #include "store/records.h"
+#include "store/registry_store.h"
 
 namespace plinth::store {
 
@@ -111,6 +112,10 @@ class MetadataStore {
 
   // Whether the database answers now (readiness probes). The default is for embedded stores.
   virtual Status Ping() { return Status::Ok(); }
+
+  // The model registry's tables in the same database, on the same connections: this object
+  // seen through the RegistryStore seam (registry_store.h). Valid as long as the store.
+  virtual RegistryStore& registry() = 0;
 
   // ---- logged models (MLflow 3)
   virtual Status CreateLoggedModel(const LoggedModel& model) = 0;

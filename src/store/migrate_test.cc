@@ -107,6 +107,47 @@ TEST_P(MigrateTest, RefusesASchemaNewerThanTheBinary) {
             StatusCode::kFailedPrecondition);
 }
 
+// A store written by a binary that knew only schema version 1 (tracking, no registry): a
+// PostgreSQL server refuses it until `plinth db migrate`, which adds the registry tables and
+// keeps the tracking data; SQLite upgrades at open.
+TEST_P(MigrateTest, UpgradesAVersionOneStoreKeepingItsData) {
+  const Migration& first = Migrations()[0];
+  ASSERT_EQ(first.version, 1);
+  ASSERT_GT(LatestSchemaVersion(), 1);
+  const bool postgres = GetParam() == "postgres";
+  ASSERT_TRUE(IsOk(Execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")));
+  ASSERT_TRUE(IsOk(Execute(postgres ? first.postgres_sql : first.sqlite_sql)));
+  ASSERT_TRUE(IsOk(Execute(
+      "INSERT INTO schema_version (version) VALUES (1); "
+      "INSERT INTO experiments (experiment_id, name, artifact_location, lifecycle_stage, "
+      "creation_time, last_update_time) VALUES (0, 'Default', 'mlflow-artifacts:/0', 'active', "
+      "1, 1), (7, 'kept', 'mlflow-artifacts:/7', 'active', 2, 2)")));
+
+  StoreOpenOptions options;
+  options.pool_size = 1;
+  if (postgres) {
+    auto refused = OpenStoreFromUri(db_->uri(), options, kNow);
+    EXPECT_EQ(refused.status().code(), StatusCode::kFailedPrecondition);
+    EXPECT_THAT(refused.status().message(), HasSubstr("plinth db migrate"));
+    auto migrated = MigrateStore(db_->uri(), kNow);
+    ASSERT_TRUE(IsOk(migrated));
+    EXPECT_EQ(migrated->from, 1);
+    EXPECT_EQ(migrated->to, LatestSchemaVersion());
+  }
+  auto store = OpenStoreFromUri(db_->uri(), options, kNow);
+  ASSERT_TRUE(IsOk(store));
+  auto kept = (*store)->GetExperiment("7");
+  ASSERT_TRUE(IsOk(kept));
+  EXPECT_EQ(kept->name, "kept");
+  EXPECT_EQ(AppliedRows(), static_cast<int64_t>(Migrations().size()));
+  // The registry tables exist and are empty.
+  auto direct = DirectDb::Open(db_->uri(), false);
+  ASSERT_TRUE(IsOk(direct));
+  auto models = (*direct)->QueryInt("SELECT COUNT(*) FROM registered_models");
+  ASSERT_TRUE(IsOk(models));
+  EXPECT_EQ(*models, 0);
+}
+
 // Replicas (or operators) migrating at the same moment: each migration is applied once.
 TEST_P(MigrateTest, ConcurrentMigrationsApplyEachMigrationOnce) {
   if (GetParam() == "sqlite") {

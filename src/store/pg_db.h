@@ -69,6 +69,7 @@ class PgResult {
   PgResult() = default;
   explicit PgResult(PGresult* r) : r_(r, PQclear) {}
   int rows() const { return r_ ? PQntuples(r_.get()) : 0; }
+  int cols() const { return r_ ? PQnfields(r_.get()) : 0; }
   bool IsNull(int row, int col) const { return PQgetisnull(r_.get(), row, col) != 0; }
   std::string Text(int row, int col) const;  // "" for NULL
   int64_t Int64(int row, int col) const;     // 0 for NULL

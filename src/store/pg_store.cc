@@ -29,8 +29,10 @@
 #include "core/log.h"
 #include "store/metadata_store.h"
 #include "store/pg_db.h"
+#include "store/registry_sql.h"
 #include "store/schema.h"
 #include "store/sql_filter.h"
+#include "store/sql_session.h"
 #include "store/store_common.h"
 
 namespace plinth::store {
@@ -84,7 +86,46 @@ enum class TxnMode {
   kSingle,    // one statement, no explicit transaction
 };
 
-class PgStore final : public MetadataStore {
+// The registry's view of a connection inside one of PgStore's transactions (sql_session.h).
+class PgSession final : public SqlSession {
+ public:
+  explicit PgSession(PgConn& conn) : conn_(conn) {}
+
+  Result<SqlRows> Run(const std::string& sql, const std::vector<SqlArg>& args,
+                      bool cached) override {
+    PgParams params;
+    for (const SqlArg& arg : args) {
+      if (const auto* n = std::get_if<int64_t>(&arg)) {
+        params.Add(*n);
+      } else if (const auto* d = std::get_if<double>(&arg)) {
+        params.Add(*d);
+      } else if (const auto* t = std::get_if<std::string>(&arg)) {
+        params.Add(*t);
+      } else {
+        params.AddNull();
+      }
+    }
+    PLINTH_ASSIGN_OR_RETURN(PgResult r,
+                            cached ? conn_.Exec(sql, params) : conn_.ExecOnce(sql, params));
+    SqlRows rows;
+    for (int i = 0; i < r.rows(); ++i) {
+      SqlRows::Row cells(static_cast<size_t>(r.cols()));
+      for (int c = 0; c < r.cols(); ++c) {
+        if (!r.IsNull(i, c)) cells[static_cast<size_t>(c)] = r.Text(i, c);
+      }
+      rows.AddRow(std::move(cells));
+    }
+    rows.set_affected(r.Affected());
+    return rows;
+  }
+
+  SqlDialect dialect() const override { return SqlDialect::kPostgres; }
+
+ private:
+  PgConn& conn_;
+};
+
+class PgStore final : public MetadataStore, public RegistryStore {
  public:
   explicit PgStore(PostgresStoreOptions options) : options_(std::move(options)) {
     if (options_.pool_size < 1) options_.pool_size = 1;
@@ -1381,6 +1422,165 @@ class PgStore final : public MetadataStore {
         PLINTH_RETURN_IF_ERROR(c.Exec(sql, PgParams().Add(*id)).status());
       }
       return Status::Ok();
+    });
+  }
+
+  // ------------------------------------------------------------------ model registry
+  // The SQL is shared with SqliteStore (registry_sql.cc); here each call is one transaction,
+  // retried like the others, and a retry tells the SQL that an earlier attempt may have landed.
+
+  RegistryStore& registry() override { return *this; }
+
+  Status CreateRegisteredModel(const RegisteredModel& model) override {
+    return RegistryWrite([&](SqlSession& s, bool retry) {
+      return registry_sql::CreateRegisteredModel(s, model, retry);
+    });
+  }
+
+  Result<RegisteredModel> GetRegisteredModel(const std::string& name) override {
+    return RegistryRead<RegisteredModel>(
+        [&](SqlSession& s) { return registry_sql::GetRegisteredModel(s, name); });
+  }
+
+  Status RenameRegisteredModel(const std::string& name, const std::string& new_name,
+                               int64_t now) override {
+    return RegistryWrite([&](SqlSession& s, bool retry) {
+      return registry_sql::RenameRegisteredModel(s, name, new_name, now, retry);
+    });
+  }
+
+  Status UpdateRegisteredModel(const std::string& name,
+                               const std::optional<std::string>& description,
+                               int64_t now) override {
+    return RegistryWrite([&](SqlSession& s, bool retry) {
+      return registry_sql::UpdateRegisteredModel(s, name, description, now);
+    });
+  }
+
+  Status DeleteRegisteredModel(const std::string& name) override {
+    return RegistryWrite([&](SqlSession& s, bool retry) {
+      return registry_sql::DeleteRegisteredModel(s, name, retry);
+    });
+  }
+
+  Result<RegisteredModelPage> SearchRegisteredModels(const RegisteredModelSearch& search) override {
+    return RegistryRead<RegisteredModelPage>(
+        [&](SqlSession& s) { return registry_sql::SearchRegisteredModels(s, search); });
+  }
+
+  Status SetRegisteredModelTag(const std::string& name, const KeyValue& tag) override {
+    return RegistryWrite([&](SqlSession& s, bool retry) {
+      return registry_sql::SetRegisteredModelTag(s, name, tag);
+    });
+  }
+
+  Status DeleteRegisteredModelTag(const std::string& name, const std::string& key) override {
+    return RegistryWrite([&](SqlSession& s, bool retry) {
+      return registry_sql::DeleteRegisteredModelTag(s, name, key);
+    });
+  }
+
+  Result<ModelVersion> CreateModelVersion(const ModelVersion& version) override {
+    return RegistryWriteResult<ModelVersion>([&](SqlSession& s, bool retry) {
+      return registry_sql::CreateModelVersion(s, version, retry);
+    });
+  }
+
+  Result<ModelVersion> GetModelVersion(const std::string& name, int64_t version) override {
+    return RegistryRead<ModelVersion>(
+        [&](SqlSession& s) { return registry_sql::GetModelVersion(s, name, version); });
+  }
+
+  Status UpdateModelVersion(const std::string& name, int64_t version,
+                            const std::optional<std::string>& description, int64_t now) override {
+    return RegistryWrite([&](SqlSession& s, bool retry) {
+      return registry_sql::UpdateModelVersion(s, name, version, description, now);
+    });
+  }
+
+  Status TransitionModelVersionStage(const std::string& name, int64_t version,
+                                     const std::string& stage, bool archive_existing,
+                                     int64_t now) override {
+    return RegistryWrite([&](SqlSession& s, bool retry) {
+      return registry_sql::TransitionModelVersionStage(s, name, version, stage, archive_existing,
+                                                       now);
+    });
+  }
+
+  Status DeleteModelVersion(const std::string& name, int64_t version,
+                            const AliasChange& change) override {
+    return RegistryWrite([&](SqlSession& s, bool retry) {
+      return registry_sql::DeleteModelVersion(s, name, version, change, retry);
+    });
+  }
+
+  Result<ModelVersionPage> SearchModelVersions(const ModelVersionSearch& search) override {
+    return RegistryRead<ModelVersionPage>(
+        [&](SqlSession& s) { return registry_sql::SearchModelVersions(s, search); });
+  }
+
+  Status SetModelVersionTag(const std::string& name, int64_t version,
+                            const KeyValue& tag) override {
+    return RegistryWrite([&](SqlSession& s, bool retry) {
+      return registry_sql::SetModelVersionTag(s, name, version, tag);
+    });
+  }
+
+  Status DeleteModelVersionTag(const std::string& name, int64_t version,
+                               const std::string& key) override {
+    return RegistryWrite([&](SqlSession& s, bool retry) {
+      return registry_sql::DeleteModelVersionTag(s, name, version, key);
+    });
+  }
+
+  Status SetRegisteredModelAlias(const std::string& name, const std::string& alias, int64_t version,
+                                 const AliasChange& change) override {
+    return RegistryWrite([&](SqlSession& s, bool retry) {
+      return registry_sql::SetRegisteredModelAlias(s, name, alias, version, change, retry);
+    });
+  }
+
+  Status DeleteRegisteredModelAlias(const std::string& name, const std::string& alias,
+                                    const AliasChange& change) override {
+    return RegistryWrite([&](SqlSession& s, bool retry) {
+      return registry_sql::DeleteRegisteredModelAlias(s, name, alias, change, retry);
+    });
+  }
+
+  Result<ModelVersion> GetModelVersionByAlias(const std::string& name,
+                                              const std::string& alias) override {
+    return RegistryRead<ModelVersion>(
+        [&](SqlSession& s) { return registry_sql::GetModelVersionByAlias(s, name, alias); });
+  }
+
+  Result<std::vector<AliasEvent>> ListAliasHistory(const std::string& name,
+                                                   const std::string& alias) override {
+    return RegistryRead<std::vector<AliasEvent>>(
+        [&](SqlSession& s) { return registry_sql::ListAliasHistory(s, name, alias); });
+  }
+
+ private:
+  template <typename Fn>
+  Status RegistryWrite(Fn&& fn) {
+    return Write([&](PgConn& c, int attempt) -> Status {
+      PgSession session(c);
+      return fn(session, attempt > 0);
+    });
+  }
+
+  template <typename T, typename Fn>
+  Result<T> RegistryWriteResult(Fn&& fn) {
+    return Transact<T>(TxnMode::kWrite, [&](PgConn& c, int attempt) -> Result<T> {
+      PgSession session(c);
+      return fn(session, attempt > 0);
+    });
+  }
+
+  template <typename T, typename Fn>
+  Result<T> RegistryRead(Fn&& fn) {
+    return Transact<T>(TxnMode::kSnapshot, [&](PgConn& c, int) -> Result<T> {
+      PgSession session(c);
+      return fn(session);
     });
   }
 };

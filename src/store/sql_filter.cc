@@ -103,6 +103,18 @@ constexpr AttributeColumn kLoggedModelColumns[] = {
     {"creation_timestamp", "m.creation_timestamp_ms"},
     {"last_updated_timestamp", "m.last_updated_timestamp_ms"}};
 
+constexpr AttributeColumn kRegisteredModelColumns[] = {
+    {"name", "rm.name"},
+    {"creation_timestamp", "rm.creation_time"},
+    {"last_updated_timestamp", "rm.last_updated_time"}};
+constexpr AttributeColumn kModelVersionColumns[] = {
+    {"name", "rm.name"},
+    {"version_number", "v.version"},
+    {"run_id", "v.run_id"},
+    {"source_path", "v.source"},
+    {"creation_timestamp", "v.creation_time"},
+    {"last_updated_timestamp", "v.last_updated_time"}};
+
 template <size_t N>
 const char* ColumnOf(const AttributeColumn (&table)[N], std::string_view key) {
   for (const AttributeColumn& a : table) {
@@ -289,6 +301,70 @@ Result<std::string> CompileLoggedModelOrderBy(const OrderBy& o, std::vector<SqlV
     return std::string(col) + dir;
   }
   return InvalidArgument("Invalid order_by field '" + o.key + "' for logged models");
+}
+
+Result<std::string> CompileRegisteredModelFilter(const Filter& filter,
+                                                 std::vector<SqlValue>* binds) {
+  std::string sql;
+  for (const FilterClause& c : filter.clauses) {
+    std::string cond;
+    if (c.entity == EntityKind::kTag) {
+      cond = KeyValueCondition("registered_model_tags", "model_key", "rm.model_key", c, binds);
+    } else if (c.entity == EntityKind::kAttribute) {
+      PLINTH_ASSIGN_OR_RETURN(cond, AttributeCondition(kRegisteredModelColumns, c, binds));
+    } else {
+      return Unsupported(c, "entity");
+    }
+    sql += " AND " + cond;
+  }
+  return sql;
+}
+
+Result<std::string> CompileRegisteredModelOrderBy(const OrderBy& o) {
+  if (o.entity == EntityKind::kAttribute) {
+    if (const char* col = ColumnOf(kRegisteredModelColumns, o.key)) {
+      return std::string(col) + (o.ascending ? " ASC" : " DESC");
+    }
+  }
+  return InvalidArgument("Invalid order by key '" + o.key + "' for registered models");
+}
+
+Result<std::string> CompileModelVersionFilter(const Filter& filter, std::vector<SqlValue>* binds) {
+  std::string sql;
+  for (const FilterClause& c : filter.clauses) {
+    std::string cond;
+    if (c.entity == EntityKind::kTag) {
+      // A version is two columns: match the pair.
+      binds->emplace_back(c.key);
+      cond =
+          "(v.model_key, v.version) IN (SELECT kv.model_key, kv.version FROM "
+          "model_version_tags kv WHERE kv.key=? AND " +
+          StringCondition("kv.value", c, binds) + ")";
+    } else if (c.entity == EntityKind::kAttribute) {
+      const char* column = ColumnOf(kModelVersionColumns, c.key);
+      if (column == nullptr) return Unsupported(c, "attribute");
+      if (c.numeric) {
+        // Version numbers and times are integers (the engine refuses fractions).
+        binds->emplace_back(static_cast<int64_t>(c.number_value));
+        cond = std::string(column) + " " + OpSql(c.comparator) + " ?";
+      } else {
+        cond = StringCondition(column, c, binds);
+      }
+    } else {
+      return Unsupported(c, "entity");
+    }
+    sql += " AND " + cond;
+  }
+  return sql;
+}
+
+Result<std::string> CompileModelVersionOrderBy(const OrderBy& o) {
+  if (o.entity == EntityKind::kAttribute) {
+    if (const char* col = ColumnOf(kModelVersionColumns, o.key)) {
+      return std::string(col) + (o.ascending ? " ASC" : " DESC");
+    }
+  }
+  return InvalidArgument("Invalid order by key '" + o.key + "' for model versions");
 }
 
 }  // namespace plinth::store

@@ -33,6 +33,15 @@ Result<std::string> CompileExperimentOrderBy(const OrderBy& order, std::vector<S
 Result<std::string> CompileLoggedModelFilter(const Filter& filter, std::vector<SqlValue>* binds);
 Result<std::string> CompileLoggedModelOrderBy(const OrderBy& order, std::vector<SqlValue>* binds);
 
+// Model registry searches, over the aliases `rm` (registered_models) and `v` (model_versions,
+// joined to its `rm`). Attributes: name (both); version_number, run_id, source_path (versions).
+// Tags: the registered model's, or the version's.
+Result<std::string> CompileRegisteredModelFilter(const Filter& filter,
+                                                 std::vector<SqlValue>* binds);
+Result<std::string> CompileRegisteredModelOrderBy(const OrderBy& order);
+Result<std::string> CompileModelVersionFilter(const Filter& filter, std::vector<SqlValue>* binds);
+Result<std::string> CompileModelVersionOrderBy(const OrderBy& order);
+
 }  // namespace plinth::store
 
 #endif  // PLINTH_STORE_SQL_FILTER_H_

@@ -59,6 +59,7 @@ class SqliteStmt {
   int Changes() const { return sqlite3_changes(sqlite3_db_handle(stmt_)); }
 
   bool IsNull(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
+  int Columns() const { return sqlite3_column_count(stmt_); }
   int64_t Int64(int col) const { return sqlite3_column_int64(stmt_, col); }
   double Double(int col) const { return sqlite3_column_double(stmt_, col); }
   std::string Text(int col) const {

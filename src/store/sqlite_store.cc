@@ -23,8 +23,10 @@
 
 #include "core/log.h"
 #include "store/metadata_store.h"
+#include "store/registry_sql.h"
 #include "store/schema.h"
 #include "store/sql_filter.h"
+#include "store/sql_session.h"
 #include "store/store_common.h"
 #include "store/sqlite_db.h"
 
@@ -60,7 +62,60 @@ Result<bool> StepPage(SqliteStmt& stmt, int64_t max_results, OnRow&& on_row) {
   }
 }
 
-class SqliteStore final : public MetadataStore {
+// The registry's view of a connection inside a write job or read snapshot (sql_session.h).
+class SqliteSession final : public SqlSession {
+ public:
+  explicit SqliteSession(SqliteDb& db) : db_(db) {}
+
+  Result<SqlRows> Run(const std::string& sql, const std::vector<SqlArg>& args,
+                      bool cached) override {
+    std::unique_ptr<SqliteStmt> owned;
+    SqliteStmt* stmt = nullptr;
+    if (cached) {
+      PLINTH_ASSIGN_OR_RETURN(stmt, db_.Prepare(sql));
+    } else {
+      PLINTH_ASSIGN_OR_RETURN(owned, db_.PrepareOnce(sql));
+      stmt = owned.get();
+    }
+    int i = 1;
+    for (const SqlArg& arg : args) {
+      if (const auto* n = std::get_if<int64_t>(&arg)) {
+        stmt->Bind(i, *n);
+      } else if (const auto* d = std::get_if<double>(&arg)) {
+        stmt->Bind(i, *d);
+      } else if (const auto* t = std::get_if<std::string>(&arg)) {
+        stmt->Bind(i, *t);
+      } else {
+        stmt->BindNull(i);
+      }
+      ++i;
+    }
+    SqlRows rows;
+    for (;;) {
+      auto row = stmt->Step();
+      if (!row.ok()) {
+        stmt->Reset();
+        return row.status();
+      }
+      if (!*row) break;
+      SqlRows::Row cells(static_cast<size_t>(stmt->Columns()));
+      for (int c = 0; c < stmt->Columns(); ++c) {
+        if (!stmt->IsNull(c)) cells[static_cast<size_t>(c)] = stmt->Text(c);
+      }
+      rows.AddRow(std::move(cells));
+    }
+    rows.set_affected(stmt->Changes());
+    stmt->Reset();
+    return rows;
+  }
+
+  SqlDialect dialect() const override { return SqlDialect::kSqlite; }
+
+ private:
+  SqliteDb& db_;
+};
+
+class SqliteStore final : public MetadataStore, public RegistryStore {
  public:
   explicit SqliteStore(SqliteStoreOptions options) : options_(std::move(options)) {}
 
@@ -1522,6 +1577,162 @@ class SqliteStore final : public MetadataStore {
         PLINTH_RETURN_IF_ERROR(del->Exec());
       }
       return Status::Ok();
+    });
+  }
+
+  // ------------------------------------------------------------------ model registry
+  // The SQL is shared with PgStore (registry_sql.cc); here it runs inside a group-commit job
+  // or a read snapshot. SQLite never re-runs a transaction, so no write is a retry.
+
+  RegistryStore& registry() override { return *this; }
+
+  Status CreateRegisteredModel(const RegisteredModel& model) override {
+    return RegistryWrite(
+        [&](SqlSession& s) { return registry_sql::CreateRegisteredModel(s, model, false); });
+  }
+
+  Result<RegisteredModel> GetRegisteredModel(const std::string& name) override {
+    return RegistryRead<RegisteredModel>(
+        [&](SqlSession& s) { return registry_sql::GetRegisteredModel(s, name); });
+  }
+
+  Status RenameRegisteredModel(const std::string& name, const std::string& new_name,
+                               int64_t now) override {
+    return RegistryWrite([&](SqlSession& s) {
+      return registry_sql::RenameRegisteredModel(s, name, new_name, now, false);
+    });
+  }
+
+  Status UpdateRegisteredModel(const std::string& name,
+                               const std::optional<std::string>& description,
+                               int64_t now) override {
+    return RegistryWrite([&](SqlSession& s) {
+      return registry_sql::UpdateRegisteredModel(s, name, description, now);
+    });
+  }
+
+  Status DeleteRegisteredModel(const std::string& name) override {
+    return RegistryWrite(
+        [&](SqlSession& s) { return registry_sql::DeleteRegisteredModel(s, name, false); });
+  }
+
+  Result<RegisteredModelPage> SearchRegisteredModels(const RegisteredModelSearch& search) override {
+    return RegistryRead<RegisteredModelPage>(
+        [&](SqlSession& s) { return registry_sql::SearchRegisteredModels(s, search); });
+  }
+
+  Status SetRegisteredModelTag(const std::string& name, const KeyValue& tag) override {
+    return RegistryWrite(
+        [&](SqlSession& s) { return registry_sql::SetRegisteredModelTag(s, name, tag); });
+  }
+
+  Status DeleteRegisteredModelTag(const std::string& name, const std::string& key) override {
+    return RegistryWrite(
+        [&](SqlSession& s) { return registry_sql::DeleteRegisteredModelTag(s, name, key); });
+  }
+
+  Result<ModelVersion> CreateModelVersion(const ModelVersion& version) override {
+    return RegistryWriteResult<ModelVersion>(
+        [&](SqlSession& s) { return registry_sql::CreateModelVersion(s, version, false); });
+  }
+
+  Result<ModelVersion> GetModelVersion(const std::string& name, int64_t version) override {
+    return RegistryRead<ModelVersion>(
+        [&](SqlSession& s) { return registry_sql::GetModelVersion(s, name, version); });
+  }
+
+  Status UpdateModelVersion(const std::string& name, int64_t version,
+                            const std::optional<std::string>& description, int64_t now) override {
+    return RegistryWrite([&](SqlSession& s) {
+      return registry_sql::UpdateModelVersion(s, name, version, description, now);
+    });
+  }
+
+  Status TransitionModelVersionStage(const std::string& name, int64_t version,
+                                     const std::string& stage, bool archive_existing,
+                                     int64_t now) override {
+    return RegistryWrite([&](SqlSession& s) {
+      return registry_sql::TransitionModelVersionStage(s, name, version, stage, archive_existing,
+                                                       now);
+    });
+  }
+
+  Status DeleteModelVersion(const std::string& name, int64_t version,
+                            const AliasChange& change) override {
+    return RegistryWrite([&](SqlSession& s) {
+      return registry_sql::DeleteModelVersion(s, name, version, change, false);
+    });
+  }
+
+  Result<ModelVersionPage> SearchModelVersions(const ModelVersionSearch& search) override {
+    return RegistryRead<ModelVersionPage>(
+        [&](SqlSession& s) { return registry_sql::SearchModelVersions(s, search); });
+  }
+
+  Status SetModelVersionTag(const std::string& name, int64_t version,
+                            const KeyValue& tag) override {
+    return RegistryWrite(
+        [&](SqlSession& s) { return registry_sql::SetModelVersionTag(s, name, version, tag); });
+  }
+
+  Status DeleteModelVersionTag(const std::string& name, int64_t version,
+                               const std::string& key) override {
+    return RegistryWrite(
+        [&](SqlSession& s) { return registry_sql::DeleteModelVersionTag(s, name, version, key); });
+  }
+
+  Status SetRegisteredModelAlias(const std::string& name, const std::string& alias, int64_t version,
+                                 const AliasChange& change) override {
+    return RegistryWrite([&](SqlSession& s) {
+      return registry_sql::SetRegisteredModelAlias(s, name, alias, version, change, false);
+    });
+  }
+
+  Status DeleteRegisteredModelAlias(const std::string& name, const std::string& alias,
+                                    const AliasChange& change) override {
+    return RegistryWrite([&](SqlSession& s) {
+      return registry_sql::DeleteRegisteredModelAlias(s, name, alias, change, false);
+    });
+  }
+
+  Result<ModelVersion> GetModelVersionByAlias(const std::string& name,
+                                              const std::string& alias) override {
+    return RegistryRead<ModelVersion>(
+        [&](SqlSession& s) { return registry_sql::GetModelVersionByAlias(s, name, alias); });
+  }
+
+  Result<std::vector<AliasEvent>> ListAliasHistory(const std::string& name,
+                                                   const std::string& alias) override {
+    return RegistryRead<std::vector<AliasEvent>>(
+        [&](SqlSession& s) { return registry_sql::ListAliasHistory(s, name, alias); });
+  }
+
+ private:
+  template <typename Fn>
+  Status RegistryWrite(Fn&& fn) {
+    return Write([&](SqliteDb& db) -> Status {
+      SqliteSession session(db);
+      return fn(session);
+    });
+  }
+
+  template <typename T, typename Fn>
+  Result<T> RegistryWriteResult(Fn&& fn) {
+    std::optional<T> out;
+    PLINTH_RETURN_IF_ERROR(Write([&](SqliteDb& db) -> Status {
+      SqliteSession session(db);
+      PLINTH_ASSIGN_OR_RETURN(T value, fn(session));
+      out = std::move(value);
+      return Status::Ok();
+    }));
+    return std::move(*out);
+  }
+
+  template <typename T, typename Fn>
+  Result<T> RegistryRead(Fn&& fn) {
+    return Read<T>([&](SqliteDb& db) -> Result<T> {
+      SqliteSession session(db);
+      return fn(session);
     });
   }
 };
