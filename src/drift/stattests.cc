@@ -292,9 +292,10 @@ Result<StatP> AndersonDarling(const NumericSample& a, const NumericSample& b) {
   if (UnionDistinct(a, b) < 2) {
     return InvalidArgument("anderson_ksamp needs more than one distinct observation");
   }
-  if (big_n < 4) {
-    // The variance below divides by (N-1)(N-2)(N-3); scipy fails on these sizes too.
-    return InvalidArgument("anderson_ksamp needs at least 4 observations");
+  if (big_n < 3) {
+    // scipy's harmonic sums below are empty for N = 2 and it fails; at N = 3 the variance
+    // divides by zero and the statistic and p-value come out NaN, as here.
+    return InvalidArgument("anderson_ksamp needs at least 3 observations");
   }
   const double dn = static_cast<double>(big_n);
   uint64_t left = 0, ca = 0, cb = 0;
@@ -409,7 +410,8 @@ int128 FloorDiv(int128 a, int128 b) {
 Result<StatP> CramerVonMises(const NumericSample& x, const NumericSample& y) {
   const int64_t nx = static_cast<int64_t>(x.size()), ny = static_cast<int64_t>(y.size());
   if (nx <= 1 || ny <= 1) {
-    return InvalidArgument("Cramér-von Mises needs at least two observations in each sample");
+    // scipy answers NaN for a sample this small (Evidently's copy raises instead).
+    return StatP{kNaN, kNaN};
   }
   // U = nx sum_i (r_i - i)^2 + ny sum_j (s_j - j)^2 with midranks r, s of the pooled sample.
   // Midranks are half-integers, so 4U is an integer: summed exactly, T below has no rounding

@@ -65,7 +65,8 @@ struct TestResult {
 // Runs `method` on two numeric samples; `threshold` defaults to DefaultThreshold(method).
 // Failure: kInvalidArgument when a sample is empty after dropping missing values, or when
 // the reference test refuses the data (Anderson-Darling on a single distinct value or fewer
-// than 4 values, Cramér-von Mises on fewer than 2 values per sample).
+// than 3 values). Where scipy answers NaN instead (Cramér-von Mises with a one-value sample,
+// Anderson-Darling on 3 values), so does this, and NaN never counts as drift.
 Result<TestResult> RunNumericTest(Method method, const NumericSample& reference,
                                   const NumericSample& current,
                                   std::optional<double> threshold = std::nullopt);

@@ -230,6 +230,7 @@ def cases():
         case("small_equal_n", "numeric", N(3, 100), N(4, 100, loc=0.1, scale=1.2)),
         case("tiny", "numeric", N(5, 7), N(6, 6, loc=0.5)),
         case("tiny_equal", "numeric", N(7, 5), N(8, 5, loc=-0.4)),
+        case("three_values", "numeric", N(90, 2), N(91, 1)),
         case("cvm_exact_edge", "numeric", N(9, 20), N(10, 15, loc=0.2)),
         case("mwu_exact_one_small", "numeric", N(11, 8), N(12, 40, loc=0.6)),
         case("no_drift_small", "numeric", N(13, 300), N(14, 280)),
@@ -269,6 +270,8 @@ def cases():
         case("ks_asymp_smirnov", "numeric", N(51, 12000), N(52, 3000, loc=0.1)),
         case("ks_asymp_dmtw", "numeric", N(53, 12000), N(54, 11000)),
         case("ks_asymp_tail", "numeric", N(55, 12000), N(56, 3000, loc=0.5)),
+        case("ks_asymp_dmtw_large", "numeric", N(201, 12000), N(201, 11000)),  # a prefix
+        case("ks_asymp_zero", "numeric", N(55, 12000), N(56, 3000, loc=0.6)),
         case("ks_asymp_n100_dmtw", "numeric", N(57, 100), N(58, 11000)),
         case("ks_asymp_n100_pomeranz", "numeric", N(59, 100), N(60, 11000, loc=0.25)),
         case("ks_asymp_n100_smirnov", "numeric", N(61, 100), N(62, 11000, loc=0.7)),
