@@ -19,9 +19,12 @@ constexpr size_t kNpos = std::string_view::npos;
 
 // Runs and experiments share the grammar but not the entities, keys and comparator rules.
 // Logged models take the runs' entities (metrics, params, tags) with attributes of their own.
-enum class Dialect { kRuns, kExperiments, kLoggedModels };
+// The registry's searches (registered models, model versions) take attributes and tags only,
+// like experiments, with the rules of MLflow's SearchModelUtils / SearchModelVersionUtils.
+enum class Dialect { kRuns, kExperiments, kLoggedModels, kRegisteredModels, kModelVersions };
 
-bool RunLike(Dialect d) { return d != Dialect::kExperiments; }
+bool RunLike(Dialect d) { return d == Dialect::kRuns || d == Dialect::kLoggedModels; }
+bool Registry(Dialect d) { return d == Dialect::kRegisteredModels || d == Dialect::kModelVersions; }
 
 // ---------------------------------------------------------------------------------------------
 // Character classes and scanners. Each scanner takes the input and a start offset and returns
@@ -465,6 +468,21 @@ constexpr std::string_view kLoggedModelKeys =
     "{'name', 'model_id', 'model_type', 'status', 'source_run_id', 'creation_time', "
     "'creation_timestamp', 'last_updated_timestamp'}";
 
+// SearchModelUtils.VALID_SEARCH_ATTRIBUTE_KEYS and SearchModelVersionUtils' (list_ok: its
+// LIST_SUPPORTED_KEYS). Their order_by keys are checked in ParseRegistryOrderBy.
+constexpr AttributeInfo kRegisteredModelAttributes[] = {
+    {"name", "name", false, true, true},
+};
+constexpr std::string_view kRegisteredModelKeys = "{'name'}";
+constexpr AttributeInfo kModelVersionAttributes[] = {
+    {"name", "name", false, true, true},
+    {"version_number", "version_number", true, true, false},
+    {"run_id", "run_id", false, true, true},
+    {"source_path", "source_path", false, true, false},
+};
+constexpr std::string_view kModelVersionKeys =
+    "{'name', 'version_number', 'run_id', 'source_path'}";
+
 constexpr std::string_view kNumericComparators = "{'=', '!=', '>', '>=', '<', '<='}";
 constexpr std::string_view kParamTagComparators =
     "{'=', '!=', 'LIKE', 'ILIKE', 'IS NULL', 'IS NOT NULL'}";
@@ -567,6 +585,18 @@ Status ResolveIdentifier(std::string_view raw, Dialect dialect, Purpose purpose,
           out->attribute = &info;
         }
       }
+    } else if (dialect == Dialect::kRegisteredModels) {
+      for (const AttributeInfo& info : kRegisteredModelAttributes) {
+        if (info.name == out->key) {
+          out->attribute = &info;
+        }
+      }
+    } else if (dialect == Dialect::kModelVersions) {
+      for (const AttributeInfo& info : kModelVersionAttributes) {
+        if (info.name == out->key) {
+          out->attribute = &info;
+        }
+      }
     } else {
       for (const AttributeInfo& info : kExperimentAttributes) {
         if (info.name == out->key) {
@@ -575,10 +605,12 @@ Status ResolveIdentifier(std::string_view raw, Dialect dialect, Purpose purpose,
       }
     }
     if (out->attribute == nullptr) {
-      const std::string_view valid = dialect == Dialect::kExperiments    ? kExperimentKeys
-                                     : dialect == Dialect::kLoggedModels ? kLoggedModelKeys
-                                     : purpose == Purpose::kFilter       ? kRunSearchKeys
-                                                                         : kRunOrderByKeys;
+      const std::string_view valid = dialect == Dialect::kExperiments        ? kExperimentKeys
+                                     : dialect == Dialect::kLoggedModels     ? kLoggedModelKeys
+                                     : dialect == Dialect::kRegisteredModels ? kRegisteredModelKeys
+                                     : dialect == Dialect::kModelVersions    ? kModelVersionKeys
+                                     : purpose == Purpose::kFilter           ? kRunSearchKeys
+                                                                             : kRunOrderByKeys;
       return InvalidArgument("Invalid attribute key '" + std::string(out->key) +
                              "' specified. Valid keys are '" + std::string(valid) + "'");
     }
@@ -858,7 +890,7 @@ class FilterParser {
   // MLflow's "Invalid clause(s)" error, naming s_[start, end).
   Status InvalidClause(size_t start, size_t end) const {
     const std::string_view text = s_.substr(start, end - start);
-    if (dialect_ == Dialect::kExperiments) {
+    if (!RunLike(dialect_)) {
       return InvalidArgument("Invalid clause(s) in filter string: " + std::string(text));
     }
     return InvalidArgument("Invalid clause(s) in filter string: '" + std::string(text) + "'");
@@ -899,6 +931,9 @@ class FilterParser {
   Status CheckRunComparator(const Identifier& id, const Op& op, const RawValue& value) const;
   Status CheckExperimentComparator(const Identifier& id, const Op& op, const RawValue& value,
                                    store::FilterClause* out) const;
+  Status ResolveRegistryValue(const Identifier& id, const RawValue& value,
+                              store::FilterClause* out) const;
+  Status CheckRegistryComparator(const Identifier& id, const Op& op, const RawValue& value) const;
 
   std::string_view s_;
   Dialect dialect_;
@@ -911,6 +946,17 @@ Status FilterParser::Resolve(const RawClause& raw, store::FilterClause* out) con
   out->entity = id.entity;
   out->key = std::string(id.attribute != nullptr ? id.attribute->canonical : id.key);
 
+  if (Registry(dialect_)) {
+    if (raw.op.comparator == Comparator::kIsNull || raw.op.comparator == Comparator::kIsNotNull) {
+      return InvalidArgument(
+          "Invalid comparison clause: IS NULL / IS NOT NULL is not supported "
+          "when searching the model registry");
+    }
+    PLINTH_RETURN_IF_ERROR(ResolveRegistryValue(id, raw.value, out));
+    PLINTH_RETURN_IF_ERROR(CheckRegistryComparator(id, raw.op, raw.value));
+    out->comparator = *raw.op.comparator;
+    return Status::Ok();
+  }
   if (raw.op.comparator == Comparator::kIsNull || raw.op.comparator == Comparator::kIsNotNull) {
     if (RunLike(dialect_) && id.entity != EntityKind::kTag && id.entity != EntityKind::kParam) {
       return InvalidArgument(
@@ -1150,6 +1196,103 @@ Status FilterParser::CheckExperimentComparator(const Identifier& id, const Op& o
   return Status::Ok();
 }
 
+// SearchModelUtils._get_value / SearchModelVersionUtils._get_value, then what MLflow's SQL
+// registry store makes of numeric attributes (an integer, also when written as a string).
+Status FilterParser::ResolveRegistryValue(const Identifier& id, const RawValue& value,
+                                          store::FilterClause* out) const {
+  const std::string text(value.text);
+  const bool is_string = value.kind == ValueKind::kQuoted || value.kind == ValueKind::kName;
+  auto quoted_string = [&]() -> Status {
+    if (!IsQuotedWith(value.text, '\'') && !IsQuotedWith(value.text, '"')) {
+      return InvalidArgument(
+          "Parameter value is either not quoted or unidentified quote types used for string "
+          "value " +
+          text + ". Use either single or double quotes.");
+    }
+    out->string_value = std::string(StripQuotes(value.text));
+    return Status::Ok();
+  };
+  if (id.entity == EntityKind::kTag) {
+    if (is_string) return quoted_string();
+    return InvalidArgument("Expected a quoted string value for tag (e.g. 'my-value'). Got value " +
+                           text);
+  }
+  const bool versions = dialect_ == Dialect::kModelVersions;
+  if (value.kind == ValueKind::kList) {
+    if (!id.attribute->list_ok) {
+      return InvalidArgument(versions ? "Only ['name', 'run_id'] attributes support comparison "
+                                        "with a list of quoted string values."
+                                      : "Only ['name'] attributes support comparison with a "
+                                        "list of quoted string values.");
+    }
+    return ParseStringList(value.text, &out->string_list);
+  }
+  if (value.kind == ValueKind::kNumber && !(versions && id.attribute->numeric)) {
+    if (versions) {
+      return InvalidArgument(
+          "Only the '{'version_number', 'creation_timestamp', 'last_updated_timestamp'}' "
+          "attributes support comparison with numeric values.");
+    }
+    return InvalidArgument(
+        "Expected a quoted string value or a list of quoted string values for attributes. Got "
+        "value " +
+        text);
+  }
+  if (!id.attribute->numeric) {
+    if (is_string) return quoted_string();
+    return InvalidArgument(
+        "Expected a quoted string value or a list of quoted string values for attributes. Got "
+        "value " +
+        text);
+  }
+  // A numeric attribute (version_number): an integer, or a string holding one.
+  std::string digits = text;
+  if (is_string) {
+    PLINTH_RETURN_IF_ERROR(quoted_string());
+    digits = out->string_value;
+  } else if (!value.is_integer) {
+    return InvalidArgument("Invalid value for numeric attribute '" + std::string(id.key) +
+                           "': " + text);
+  }
+  std::string canonical;
+  if (!ParseExperimentId(digits, &canonical)) {
+    return InvalidArgument("Invalid value for numeric attribute '" + std::string(id.key) +
+                           "': " + PythonRepr(digits));
+  }
+  out->numeric = true;
+  out->number_value = NumberValue(canonical);
+  out->string_value.clear();
+  return Status::Ok();
+}
+
+// The comparator checks of MLflow's SQL registry store (_get_search_registered_model_filter_query,
+// _get_search_model_versions_filter_clauses).
+Status FilterParser::CheckRegistryComparator(const Identifier& id, const Op& op,
+                                             const RawValue& value) const {
+  const std::initializer_list<Comparator> kStringSet = {Comparator::kEq,   Comparator::kNe,
+                                                        Comparator::kLike, Comparator::kILike,
+                                                        Comparator::kIn,   Comparator::kNotIn};
+  if (id.entity == EntityKind::kTag) {
+    if (!IsOneOf(op.comparator,
+                 {Comparator::kEq, Comparator::kNe, Comparator::kLike, Comparator::kILike})) {
+      return InvalidArgument("Invalid comparator for tag: " + std::string(op.text));
+    }
+    return Status::Ok();
+  }
+  if (id.attribute->numeric) {
+    if (!IsOneOf(op.comparator, kNumericSet)) {
+      return InvalidArgument("Invalid comparator for attribute " + std::string(id.key) + ": " +
+                             std::string(op.text));
+    }
+    return Status::Ok();
+  }
+  const bool list_op = IsOneOf(op.comparator, {Comparator::kIn, Comparator::kNotIn});
+  if (!IsOneOf(op.comparator, kStringSet) || (list_op && !id.attribute->list_ok)) {
+    return InvalidArgument("Invalid comparator for attribute: " + std::string(op.text));
+  }
+  return CheckListComparator(op, value);
+}
+
 // ---------------------------------------------------------------------------------------------
 // order_by.
 
@@ -1251,6 +1394,76 @@ Result<std::vector<store::OrderBy>> ParseOrderByList(const std::vector<std::stri
   return out;
 }
 
+// One registry order_by entry, as MLflow's SQL registry store reads it. Registered models take a
+// bare key (name, timestamp, last_updated_timestamp; both timestamps sort by the update time);
+// model versions take an identifier ([attribute.]name, version_number, creation_timestamp,
+// last_updated_timestamp). A key may appear once.
+Result<std::vector<store::OrderBy>> ParseRegistryOrderBy(const std::vector<std::string>& order_by,
+                                                         Dialect dialect) {
+  std::vector<store::OrderBy> out;
+  auto duplicate = [&order_by]() {
+    std::string list = "[";
+    for (size_t i = 0; i < order_by.size(); ++i) {
+      list += (i == 0 ? "" : ", ") + PythonRepr(order_by[i]);
+    }
+    return InvalidArgument("`order_by` contains duplicate fields: " + list + "]");
+  };
+  for (const std::string& entry : order_by) {
+    // The direction is read as for experiments; the key is checked here.
+    std::string_view s = entry;
+    while (!s.empty() && IsSpace(s.back())) s.remove_suffix(1);
+    while (!s.empty() && IsSpace(s.front())) s.remove_prefix(1);
+    store::OrderBy parsed;
+    std::string key(s);
+    const size_t space = s.find_last_of(" \t");
+    if (space != kNpos) {
+      const std::string_view direction = s.substr(space + 1);
+      if (EqualsIgnoreCase(direction, "DESC")) {
+        parsed.ascending = false;
+      } else if (!EqualsIgnoreCase(direction, "ASC")) {
+        return InvalidArgument("Invalid ordering key in order_by clause '" + entry + "'.");
+      }
+      key = std::string(s.substr(0, space));
+      while (!key.empty() && IsSpace(key.back())) key.pop_back();
+    }
+    if (dialect == Dialect::kRegisteredModels) {
+      if (key != "name" && key != "timestamp" && key != "last_updated_timestamp") {
+        if (key == "creation_timestamp") {
+          return InvalidArgument("Invalid order by key '" + key +
+                                 "' specified.Valid keys are '{'name', 'timestamp'}'");
+        }
+        return InvalidArgument("Invalid order by key '" + key +
+                               "' specified. Valid keys are '{'name', 'timestamp'}'");
+      }
+      parsed.key = key == "name" ? "name" : "last_updated_timestamp";
+    } else {
+      const size_t dot = key.find('.');
+      if (dot != std::string::npos) {
+        const std::string entity = key.substr(0, dot);
+        if (entity != "attribute" && entity != "tag" && entity != "tags") {
+          return InvalidArgument("Invalid entity type '" + entity +
+                                 "'. Valid entity types are ('attribute', 'tag', 'tags')");
+        }
+        key = key.substr(dot + 1);
+      }
+      key = std::string(TrimBackticks(StripQuotes(key)));
+      if (key != "name" && key != "version_number" && key != "creation_timestamp" &&
+          key != "last_updated_timestamp") {
+        return InvalidArgument("Invalid attribute key '" + key +
+                               "' specified. Valid keys are '{'name', 'version_number', "
+                               "'creation_timestamp', 'last_updated_timestamp'}'");
+      }
+      parsed.key = key;
+    }
+    parsed.entity = EntityKind::kAttribute;
+    for (const store::OrderBy& seen : out) {
+      if (seen.key == parsed.key) return duplicate();
+    }
+    out.push_back(std::move(parsed));
+  }
+  return out;
+}
+
 }  // namespace
 
 Result<store::Filter> ParseRunFilter(std::string_view filter) {
@@ -1272,6 +1485,24 @@ Result<std::vector<store::OrderBy>> ParseExperimentOrderBy(
 
 Result<store::Filter> ParseLoggedModelFilter(std::string_view filter) {
   return FilterParser(filter, Dialect::kLoggedModels).Parse();
+}
+
+Result<store::Filter> ParseRegisteredModelFilter(std::string_view filter) {
+  return FilterParser(filter, Dialect::kRegisteredModels).Parse();
+}
+
+Result<store::Filter> ParseModelVersionFilter(std::string_view filter) {
+  return FilterParser(filter, Dialect::kModelVersions).Parse();
+}
+
+Result<std::vector<store::OrderBy>> ParseRegisteredModelOrderBy(
+    const std::vector<std::string>& order_by) {
+  return ParseRegistryOrderBy(order_by, Dialect::kRegisteredModels);
+}
+
+Result<std::vector<store::OrderBy>> ParseModelVersionOrderBy(
+    const std::vector<std::string>& order_by) {
+  return ParseRegistryOrderBy(order_by, Dialect::kModelVersions);
 }
 
 }  // namespace plinth::tracking

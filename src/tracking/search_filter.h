@@ -53,6 +53,22 @@ Result<std::vector<store::OrderBy>> ParseExperimentOrderBy(
 // last_updated_timestamp. Fails with kInvalidArgument as ParseRunFilter does.
 Result<store::Filter> ParseLoggedModelFilter(std::string_view filter);
 
+// Parses a search_registered_models filter: the attribute `name` (= != LIKE ILIKE IN NOT IN) and
+// tag(s).<key> (= != LIKE ILIKE). Fails with kInvalidArgument and MLflow's message otherwise.
+Result<store::Filter> ParseRegisteredModelFilter(std::string_view filter);
+
+// Parses a search_model_versions filter: attributes name and run_id (also IN lists), source_path,
+// version_number (numeric, integers only; '3' reads as 3) and tag(s).<key>.
+Result<store::Filter> ParseModelVersionFilter(std::string_view filter);
+
+// Registered models' order_by: name, timestamp or last_updated_timestamp (both the update time),
+// each at most once. Model versions': [attribute.]name, version_number, creation_timestamp,
+// last_updated_timestamp. Fails with kInvalidArgument and MLflow's message.
+Result<std::vector<store::OrderBy>> ParseRegisteredModelOrderBy(
+    const std::vector<std::string>& order_by);
+Result<std::vector<store::OrderBy>> ParseModelVersionOrderBy(
+    const std::vector<std::string>& order_by);
+
 }  // namespace plinth::tracking
 
 #endif  // PLINTH_TRACKING_SEARCH_FILTER_H_
