@@ -45,7 +45,8 @@ double PairwiseSum(const double* a, size_t n) {
 void ParzenEstimator::Build(std::span<const Distribution* const> dims,
                             std::span<const double> observations, size_t n_obs,
                             std::span<const double> obs_weights,
-                            const ParzenEstimatorParameters& params) {
+                            const ParzenEstimatorParameters& params,
+                            std::span<const uint32_t> sorted_order) {
   weights_.clear();
   if (n_obs == 0) {
     weights_.push_back(1.0);
@@ -69,7 +70,8 @@ void ParzenEstimator::Build(std::span<const Distribution* const> dims,
     if (dim.categorical) {
       BuildCategorical(&dim, obs, n_obs, params);
     } else {
-      BuildNumerical(&dim, obs, n_obs, params);
+      const uint32_t* order = sorted_order.empty() ? nullptr : sorted_order.data() + d * n_obs;
+      BuildNumerical(&dim, obs, order, n_obs, params);
     }
   }
 }
@@ -110,8 +112,8 @@ void ParzenEstimator::BuildCategorical(Dim* dim, const double* obs, size_t n_obs
   }
 }
 
-void ParzenEstimator::BuildNumerical(Dim* dim, const double* obs, size_t n_obs,
-                                     const ParzenEstimatorParameters& params) {
+void ParzenEstimator::BuildNumerical(Dim* dim, const double* obs, const uint32_t* order,
+                                     size_t n_obs, const ParzenEstimatorParameters& params) {
   const Distribution& dist = *dim->dist;
   dim->log = dist.log();
   dim->step = dist.has_step() ? dist.step() : 0.0;
@@ -138,10 +140,33 @@ void ParzenEstimator::BuildNumerical(Dim* dim, const double* obs, size_t n_obs,
   // Bandwidths from the gaps between sorted centres. Equal centres are ordered by observation
   // index (a stable sort): which of them gets the outer gaps then depends on nothing else.
   sort_buf_.resize(n_obs);
-  for (size_t i = 0; i < n_obs; ++i) {
-    sort_buf_[i] = {mu[i], i};
+  if (order == nullptr) {
+    for (size_t i = 0; i < n_obs; ++i) {
+      sort_buf_[i] = {mu[i], i};
+    }
+    std::sort(sort_buf_.begin(), sort_buf_.end());
+  } else {
+    for (size_t r = 0; r < n_obs; ++r) {
+      sort_buf_[r] = {mu[order[r]], order[r]};
+    }
+    // The log transform keeps the order but may merge neighbours into equal centres; such a
+    // run must be ordered by index, as a sort of the transformed values would order it.
+    for (size_t r = 1; r < n_obs; ++r) {
+      if (sort_buf_[r].first == sort_buf_[r - 1].first &&
+          sort_buf_[r].second < sort_buf_[r - 1].second) {
+        size_t start = r - 1;
+        while (start > 0 && sort_buf_[start - 1].first == sort_buf_[r].first) {
+          --start;
+        }
+        size_t end = r + 1;
+        while (end < n_obs && sort_buf_[end].first == sort_buf_[r].first) {
+          ++end;
+        }
+        std::sort(sort_buf_.begin() + start, sort_buf_.begin() + end);
+        r = end - 1;
+      }
+    }
   }
-  std::sort(sort_buf_.begin(), sort_buf_.end());
   std::vector<double>& s = sorted_buf_;
   s.resize(n_obs + 2);
   s[0] = low;

@@ -214,6 +214,7 @@ int Study::InternParam(std::string_view name) {
     param_names_.emplace_back(name);
     columns_.emplace_back(trials_.size(), kAbsent);
     relative_columns_.emplace_back(trials_.size(), kAbsent);
+    sorted_by_param_.emplace_back();
   }
   return it->second;
 }
@@ -247,6 +248,14 @@ int Study::NewTrial(TrialState state) {
 void Study::SetParam(int number, int param_id, int distribution_id, double value) {
   trials_[number].params.push_back({param_id, distribution_id, value});
   columns_[param_id][number] = value;
+  std::vector<int>& sorted = sorted_by_param_[param_id];
+  const std::vector<double>& column = columns_[param_id];
+  sorted.insert(std::upper_bound(sorted.begin(), sorted.end(), number,
+                                 [&](int a, int b) {
+                                   return column[a] < column[b] ||
+                                          (column[a] == column[b] && a < b);
+                                 }),
+                number);
 }
 
 void Study::SetRelativeParam(int number, int param_id, int distribution_id, double value) {

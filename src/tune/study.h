@@ -203,6 +203,11 @@ class Study {
   const std::vector<double>& RelativeColumn(int param_id) const {
     return relative_columns_[param_id];
   }
+  // Trial numbers that have the parameter, by ascending internal value, ties by number. Kept
+  // sorted as parameters are set, so TPE's bandwidth rule needs no sort per suggestion.
+  const std::vector<int>& TrialsSortedByParam(int param_id) const {
+    return sorted_by_param_[param_id];
+  }
   // COMPLETE trial numbers, best value first; ties in trial-number order (a stable sort).
   const std::vector<int>& CompleteTrialsByValue() const { return complete_by_value_; }
   // Trial numbers in the order they reached a finished state.
@@ -233,6 +238,7 @@ class Study {
   std::vector<Distribution> distributions_;
   std::vector<std::vector<double>> columns_;
   std::vector<std::vector<double>> relative_columns_;
+  std::vector<std::vector<int>> sorted_by_param_;
   std::vector<int> complete_by_value_;
   std::vector<int> finish_order_;
   std::vector<int> waiting_;  // WAITING trial numbers, oldest first

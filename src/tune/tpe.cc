@@ -244,7 +244,7 @@ void TpeSampler::SplitTrials(const Study& study, int current, Split* split) {
 
 Status TpeSampler::GatherObservations(const Study& study, const std::vector<int>& trials,
                                       const std::vector<int>& param_ids, std::vector<double>* obs,
-                                      size_t* n_obs) {
+                                      std::vector<uint32_t>* order, size_t* n_obs) {
   // A running trial's joint sample stands in for the parameters it has not suggested yet
   // (multivariate mode only, as Optuna reads it from the trial's system attributes then).
   kept_buf_.clear();
@@ -283,6 +283,50 @@ Status TpeSampler::GatherObservations(const Study& study, const std::vector<int>
   }
   *n_obs = n;
 
+  // Each numerical dimension's observations in value order, read off the study's sorted
+  // index instead of sorted here; the few values taken from running trials' joint samples are
+  // sorted and merged in.
+  order->resize(param_ids.size() * n);
+  obs_index_of_trial_.resize(study.trials().size(), -1);
+  for (size_t i = 0; i < n; ++i) {
+    obs_index_of_trial_[kept_buf_[i]] = static_cast<int>(i);
+  }
+  for (size_t d = 0; d < param_ids.size() && n > 0; ++d) {
+    if (dims_buf_[d]->is_categorical()) {
+      continue;
+    }
+    const std::vector<double>& column = study.ParamColumn(param_ids[d]);
+    relative_sorted_.clear();
+    for (size_t i = 0; i < n; ++i) {
+      if (std::isnan(column[kept_buf_[i]])) {
+        relative_sorted_.push_back({(*obs)[d * n + i], static_cast<uint32_t>(i)});
+      }
+    }
+    std::sort(relative_sorted_.begin(), relative_sorted_.end());
+    uint32_t* out = order->data() + d * n;
+    size_t written = 0, next_relative = 0;
+    for (int number : study.TrialsSortedByParam(param_ids[d])) {
+      int i = obs_index_of_trial_[number];
+      if (i < 0) {
+        continue;
+      }
+      double v = column[number];
+      while (next_relative < relative_sorted_.size() &&
+             (relative_sorted_[next_relative].first < v ||
+              (relative_sorted_[next_relative].first == v &&
+               relative_sorted_[next_relative].second < static_cast<uint32_t>(i)))) {
+        out[written++] = relative_sorted_[next_relative++].second;
+      }
+      out[written++] = static_cast<uint32_t>(i);
+    }
+    while (next_relative < relative_sorted_.size()) {
+      out[written++] = relative_sorted_[next_relative++].second;
+    }
+  }
+  for (size_t i = 0; i < n; ++i) {
+    obs_index_of_trial_[kept_buf_[i]] = -1;
+  }
+
   options_.weights(n, &weights_buf_);
   weights_buf_.resize(n, 0.0);  // Optuna truncates to n; a short answer is padded here
   bool positive = n == 0;
@@ -311,12 +355,12 @@ Status TpeSampler::BuildEstimators(const Study& study, const Split& split, const
     dims_buf_.push_back(&e.distribution);
   }
   size_t n_obs = 0;
-  PLINTH_RETURN_IF_ERROR(
-      GatherObservations(study, split.below, param_ids_buf_, &obs_below_, &n_obs));
-  below->Build(dims_buf_, obs_below_, n_obs, weights_buf_, parzen_params_);
-  PLINTH_RETURN_IF_ERROR(
-      GatherObservations(study, split.above, param_ids_buf_, &obs_above_, &n_obs));
-  above->Build(dims_buf_, obs_above_, n_obs, weights_buf_, parzen_params_);
+  PLINTH_RETURN_IF_ERROR(GatherObservations(study, split.below, param_ids_buf_, &obs_below_,
+                                            &order_below_, &n_obs));
+  below->Build(dims_buf_, obs_below_, n_obs, weights_buf_, parzen_params_, order_below_);
+  PLINTH_RETURN_IF_ERROR(GatherObservations(study, split.above, param_ids_buf_, &obs_above_,
+                                            &order_above_, &n_obs));
+  above->Build(dims_buf_, obs_above_, n_obs, weights_buf_, parzen_params_, order_above_);
   return Status::Ok();
 }
 

@@ -108,7 +108,7 @@ class TpeSampler : public Sampler {
   SearchSpace SpaceOf(const Study& study, const std::vector<std::pair<int, int>>& params) const;
   Status GatherObservations(const Study& study, const std::vector<int>& trials,
                             const std::vector<int>& param_ids, std::vector<double>* obs,
-                            size_t* n_obs);
+                            std::vector<uint32_t>* order, size_t* n_obs);
 
   TpeOptions options_;
   ParzenEstimatorParameters parzen_params_;
@@ -128,6 +128,9 @@ class TpeSampler : public Sampler {
   std::vector<int> param_ids_buf_, kept_buf_;
   std::vector<const Distribution*> dims_buf_;
   std::vector<double> obs_below_, obs_above_, weights_buf_;
+  std::vector<uint32_t> order_below_, order_above_;
+  std::vector<int> obs_index_of_trial_;
+  std::vector<std::pair<double, uint32_t>> relative_sorted_;
   ParzenEstimator below_, above_;
   Candidates candidates_;
   std::vector<double> scores_, log_l_, log_g_;
