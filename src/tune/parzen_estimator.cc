@@ -415,8 +415,11 @@ void ParzenEstimator::LogPdf(const Candidates& points, std::span<double> out) {
     if (std::isinf(max) && max < 0) {
       max = 0;  // every kernel gives 0: log 0 = -inf, not NaN
     }
+    // exp underflows to exactly 0 below about -745; skipping those calls changes no bit of the
+    // sum, and in a long history most kernels of g are that far from any one point.
     for (size_t k = 0; k < K; ++k) {
-      row_buf_[k] = std::exp(row[k] - max);
+      double d = row[k] - max;
+      row_buf_[k] = d < -746.0 ? 0.0 : std::exp(d);
     }
     out[i] = std::log(PairwiseSum(row_buf_.data(), K)) + max;
   }
