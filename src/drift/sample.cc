@@ -5,6 +5,7 @@
 #include <bit>
 #include <cmath>
 #include <cstring>
+#include <memory>
 #include <numeric>
 #include <unordered_map>
 
@@ -96,40 +97,20 @@ Status CheckCounts(std::span<const uint64_t> counts) {
 
 }  // namespace
 
-void RadixSortDoubles(std::vector<double>& values, std::vector<double>& scratch) {
-  const size_t n = values.size();
-  // Histogram counters are 32-bit; past 4 billion rows std::sort takes over.
-  if (n < kRadixMinSize || n > UINT32_MAX) {
-    std::sort(values.begin(), values.end());
-    return;
-  }
-  // Keys live in the doubles' storage (same width), so no extra array beyond `scratch`.
-  static_assert(sizeof(double) == sizeof(uint64_t));
-  uint64_t* keys = reinterpret_cast<uint64_t*>(values.data());
-  for (size_t i = 0; i < n; ++i) {
-    keys[i] = KeyOf(values[i]);
-  }
-  scratch.resize(n);
-  uint64_t* tmp = reinterpret_cast<uint64_t*>(scratch.data());
+namespace {
 
-  // One read of the data builds all six histograms.
-  std::vector<std::array<uint32_t, kBuckets>> hist(kPasses);
-  for (auto& h : hist) {
-    h.fill(0);
-  }
-  for (size_t i = 0; i < n; ++i) {
-    const uint64_t k = keys[i];
-    for (int p = 0; p < kPasses; ++p) {
-      ++hist[p][(k >> (p * kDigitBits)) & (kBuckets - 1)];
-    }
-  }
+// LSD radix sort of order-preserving keys, 11 bits a pass. `hist` holds the digit counts of
+// all passes, filled by the caller while it wrote the keys (one read of the data fewer).
+// Returns the buffer that holds the sorted keys: `keys` or `tmp`.
+uint64_t* RadixSortKeys(uint64_t* keys, uint64_t* tmp, size_t n,
+                        std::array<std::array<uint32_t, kBuckets>, kPasses>& hist) {
   uint64_t* src = keys;
   uint64_t* dst = tmp;
   for (int p = 0; p < kPasses; ++p) {
     auto& h = hist[p];
+    const int shift = p * kDigitBits;
     // A digit shared by every key (common in the exponent's high bits) needs no pass.
-    const uint64_t first_digit = (src[0] >> (p * kDigitBits)) & (kBuckets - 1);
-    if (h[first_digit] == n) {
+    if (h[(src[0] >> shift) & (kBuckets - 1)] == n) {
       continue;
     }
     uint32_t sum = 0;
@@ -140,45 +121,91 @@ void RadixSortDoubles(std::vector<double>& values, std::vector<double>& scratch)
     }
     for (size_t i = 0; i < n; ++i) {
       const uint64_t k = src[i];
-      dst[h[(k >> (p * kDigitBits)) & (kBuckets - 1)]++] = k;
+      dst[h[(k >> shift) & (kBuckets - 1)]++] = k;
     }
     std::swap(src, dst);
   }
-  if (src != keys) {
-    std::memcpy(keys, src, n * sizeof(uint64_t));
+  return src;
+}
+
+inline void CountDigits(uint64_t k, std::array<std::array<uint32_t, kBuckets>, kPasses>& hist) {
+  for (int p = 0; p < kPasses; ++p) {
+    ++hist[p][(k >> (p * kDigitBits)) & (kBuckets - 1)];
   }
+}
+
+// Histogram counters are 32-bit; past 4 billion rows std::sort takes over.
+bool UseRadix(size_t n) { return n >= kRadixMinSize && n <= UINT32_MAX; }
+
+}  // namespace
+
+void RadixSortDoubles(std::vector<double>& values, std::vector<double>& scratch) {
+  const size_t n = values.size();
+  if (!UseRadix(n)) {
+    std::sort(values.begin(), values.end());
+    return;
+  }
+  // Keys live in the doubles' storage (same width), so no extra array beyond `scratch`.
+  static_assert(sizeof(double) == sizeof(uint64_t));
+  uint64_t* keys = reinterpret_cast<uint64_t*>(values.data());
+  scratch.resize(n);
+  auto hist = std::make_unique<std::array<std::array<uint32_t, kBuckets>, kPasses>>();
   for (size_t i = 0; i < n; ++i) {
-    values[i] = ValueOf(keys[i]);
+    keys[i] = KeyOf(values[i]);
+    CountDigits(keys[i], *hist);
+  }
+  const uint64_t* sorted =
+      RadixSortKeys(keys, reinterpret_cast<uint64_t*>(scratch.data()), n, *hist);
+  for (size_t i = 0; i < n; ++i) {
+    values[i] = ValueOf(sorted[i]);
   }
 }
 
 NumericSample NumericSample::FromValues(std::span<const double> values) {
   NumericSample s;
-  std::vector<double> present;
-  present.reserve(values.size());
+  const size_t n = values.size();
+  // Uninitialized buffers: every slot used is written before it is read.
+  std::unique_ptr<uint64_t[]> keys(new uint64_t[n > 0 ? n : 1]);
+  size_t m = 0;
+  const bool radix = UseRadix(n);
+  auto hist = std::make_unique<std::array<std::array<uint32_t, kBuckets>, kPasses>>();
   for (double v : values) {
-    if (std::isfinite(v)) {
-      present.push_back(v + 0.0);  // -0.0 + 0.0 == +0.0: one key for zero
-    } else {
+    if (!std::isfinite(v)) {
       ++s.missing_;
+      continue;
+    }
+    const uint64_t k = KeyOf(v + 0.0);  // -0.0 + 0.0 == +0.0: one key for zero
+    keys[m++] = k;
+    if (radix) {
+      CountDigits(k, *hist);
     }
   }
-  std::vector<double> scratch;
-  RadixSortDoubles(present, scratch);
-  // Run-length encode in place of the sorted copy.
-  s.values_.reserve(present.size() / 4 + 1);
-  s.counts_.reserve(present.size() / 4 + 1);
-  for (size_t i = 0; i < present.size();) {
+  const uint64_t* sorted = keys.get();
+  std::unique_ptr<uint64_t[]> tmp;
+  if (radix && UseRadix(m)) {
+    tmp.reset(new uint64_t[m]);
+    sorted = RadixSortKeys(keys.get(), tmp.get(), m, *hist);
+  } else {
+    std::sort(keys.get(), keys.get() + m);  // keys order as their doubles do
+  }
+  // Run-length encode: count the runs first so both arrays are allocated once, exactly.
+  size_t runs = 0;
+  for (size_t i = 0; i < m; ++i) {
+    runs += (i == 0 || sorted[i] != sorted[i - 1]) ? 1 : 0;
+  }
+  s.values_.resize(runs);
+  s.counts_.resize(runs);
+  size_t r = 0;
+  for (size_t i = 0; i < m;) {
     size_t j = i + 1;
-    while (j < present.size() && present[j] == present[i]) {
+    while (j < m && sorted[j] == sorted[i]) {
       ++j;
     }
-    s.values_.push_back(present[i]);
-    s.counts_.push_back(j - i);
+    s.values_[r] = ValueOf(sorted[i]);
+    s.counts_[r] = j - i;
+    ++r;
     i = j;
   }
-  s.values_.shrink_to_fit();
-  s.counts_.shrink_to_fit();
   s.Finish();
   return s;
 }
