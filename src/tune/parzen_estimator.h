@@ -56,8 +56,7 @@ class ParzenEstimator {
   // which spares the sort the bandwidth rule needs; categorical columns are ignored.
   void Build(std::span<const Distribution* const> dims, std::span<const double> observations,
              size_t n_obs, std::span<const double> obs_weights,
-             const ParzenEstimatorParameters& params,
-             std::span<const uint32_t> sorted_order = {});
+             const ParzenEstimatorParameters& params, std::span<const uint32_t> sorted_order = {});
 
   // Draws `n` points from the mixture, consuming `rng` as Optuna's sampler consumes numpy's:
   // kernel indices, one uniform per point per categorical dimension, then one per point per

@@ -250,12 +250,11 @@ void Study::SetParam(int number, int param_id, int distribution_id, double value
   columns_[param_id][number] = value;
   std::vector<int>& sorted = sorted_by_param_[param_id];
   const std::vector<double>& column = columns_[param_id];
-  sorted.insert(std::upper_bound(sorted.begin(), sorted.end(), number,
-                                 [&](int a, int b) {
-                                   return column[a] < column[b] ||
-                                          (column[a] == column[b] && a < b);
-                                 }),
-                number);
+  sorted.insert(
+      std::upper_bound(
+          sorted.begin(), sorted.end(), number,
+          [&](int a, int b) { return column[a] < column[b] || (column[a] == column[b] && a < b); }),
+      number);
 }
 
 void Study::SetRelativeParam(int number, int param_id, int distribution_id, double value) {

@@ -355,11 +355,11 @@ Status TpeSampler::BuildEstimators(const Study& study, const Split& split, const
     dims_buf_.push_back(&e.distribution);
   }
   size_t n_obs = 0;
-  PLINTH_RETURN_IF_ERROR(GatherObservations(study, split.below, param_ids_buf_, &obs_below_,
-                                            &order_below_, &n_obs));
+  PLINTH_RETURN_IF_ERROR(
+      GatherObservations(study, split.below, param_ids_buf_, &obs_below_, &order_below_, &n_obs));
   below->Build(dims_buf_, obs_below_, n_obs, weights_buf_, parzen_params_, order_below_);
-  PLINTH_RETURN_IF_ERROR(GatherObservations(study, split.above, param_ids_buf_, &obs_above_,
-                                            &order_above_, &n_obs));
+  PLINTH_RETURN_IF_ERROR(
+      GatherObservations(study, split.above, param_ids_buf_, &obs_above_, &order_above_, &n_obs));
   above->Build(dims_buf_, obs_above_, n_obs, weights_buf_, parzen_params_, order_above_);
   return Status::Ok();
 }
