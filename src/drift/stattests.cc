@@ -510,7 +510,8 @@ double MannWhitneyExactSf(int64_t u, int64_t n1, int64_t n2) {
     }
     return static_cast<double>(tail / static_cast<long double>(total));
   };
-  if (log2_total < 126) {
+  // Building `total` multiplies it by M + i before dividing: that product must fit too.
+  if (log2_total + std::log2(static_cast<double>(m + big_m)) < 126) {
     return run(uint128{0});
   }
   // Counts beyond 2^126 (only when one sample has <= 8 values and the other ~10^5):

@@ -233,6 +233,8 @@ def cases():
         case("three_values", "numeric", N(90, 2), N(91, 1)),
         case("cvm_exact_edge", "numeric", N(9, 20), N(10, 15, loc=0.2)),
         case("mwu_exact_one_small", "numeric", N(11, 8), N(12, 40, loc=0.6)),
+        case("mwu_exact_long", "numeric", N(92, 2000), N(93, 3, loc=0.8)),
+        case("cvm_exact_20x20", "numeric", N(94, 20), N(95, 20, loc=0.5)),
         case("no_drift_small", "numeric", N(13, 300), N(14, 280)),
         # Ties: quantized normals and small integer sets.
         case("ties_quantized", "numeric", N(15, 800, quant=17), N(16, 600, quant=17, loc=0.05)),
