@@ -62,7 +62,9 @@ class SplitMix64 {
 struct Generated {
   std::vector<double> numbers;
   std::vector<std::string> labels;
+  std::vector<int64_t> codes;  // "catint": integer categories, -1 missing
   std::vector<uint8_t> missing;
+  bool integer_codes = false;
 };
 
 // make_golden.py's generate(), operation for operation.
@@ -85,17 +87,20 @@ Generated Generate(const JsonValue& r) {
   const int quant = static_cast<int>(get_int("quant", 0));
   const int64_t offset = get_int("offset", 0);
   Generated g;
+  g.integer_codes = dist == "catint";
   for (int64_t i = 0; i < n; ++i) {
     const uint64_t m = rng.Next() % 1000;
     if (m < nan) {
       g.numbers.push_back(std::nan(""));
       g.labels.emplace_back();
+      g.codes.push_back(-1);
       g.missing.push_back(1);
       continue;
     }
     if (m < nan + inf) {
       g.numbers.push_back(m % 2 == 0 ? INFINITY : -INFINITY);
       g.labels.emplace_back();
+      g.codes.push_back(-1);
       g.missing.push_back(1);
       continue;
     }
@@ -114,9 +119,11 @@ Generated Generate(const JsonValue& r) {
       g.numbers.push_back(loc + scale * static_cast<double>(rng.Next() % k));
     } else if (dist == "constant") {
       g.numbers.push_back(loc);
-    } else if (dist == "cat") {
+    } else if (dist == "cat" || dist == "catint") {
       const uint64_t a = rng.Next() % k, b = rng.Next() % k;
-      g.labels.push_back("c" + std::to_string(static_cast<int64_t>(std::min(a, b)) + offset));
+      const int64_t code = static_cast<int64_t>(std::min(a, b)) + offset;
+      g.labels.push_back("c" + std::to_string(code));
+      g.codes.push_back(code);
       continue;
     } else {
       ADD_FAILURE() << "unknown dist " << dist;
@@ -129,6 +136,9 @@ Generated Generate(const JsonValue& r) {
 NumericSample NumericOf(const Generated& g) { return NumericSample::FromValues(g.numbers); }
 
 CategoricalSample CategoricalOf(const Generated& g) {
+  if (g.integer_codes) {
+    return CategoricalSample::FromCodes(g.codes);
+  }
   std::vector<std::string_view> views(g.labels.begin(), g.labels.end());
   return CategoricalSample::FromStrings(views, g.missing);
 }

@@ -66,7 +66,7 @@ def generate(r):
     for _ in range(r["n"]):
         m = rng.next() % 1000
         if m < nan:
-            out.append(None if dist == "cat" else math.nan)
+            out.append(None if dist in ("cat", "catint") else math.nan)
             continue
         if m < nan + inf:
             out.append(math.inf if m % 2 == 0 else -math.inf)
@@ -82,9 +82,10 @@ def generate(r):
             out.append(loc + scale * float(rng.next() % k))
         elif dist == "constant":
             out.append(loc)
-        elif dist == "cat":  # skewed towards low codes: min of two draws
+        elif dist in ("cat", "catint"):  # skewed towards low codes: min of two draws
             a, b = rng.next() % k, rng.next() % k
-            out.append("c%d" % (min(a, b) + offset))
+            code = min(a, b) + offset
+            out.append("c%d" % code if dist == "cat" else code)
         else:
             raise ValueError(dist)
     return out
@@ -192,7 +193,13 @@ def run_method(method, ref, cur, ctype):
 
 
 def clean(values):
-    s = pd.Series(values, dtype=object if any(isinstance(v, str) for v in values) else float)
+    if any(isinstance(v, str) for v in values):
+        dtype = object
+    elif all(isinstance(v, int) for v in values):
+        dtype = "int64"
+    else:
+        dtype = float
+    s = pd.Series(values, dtype=dtype)
     return s.replace([-np.inf, np.inf], np.nan).dropna()
 
 
@@ -294,6 +301,11 @@ def cases():
              dict(seed=76, n=90, dist="cat", k=1, offset=1)),
         case("cat_large", "categorical", dict(seed=77, n=5000, dist="cat", k=12),
              dict(seed=78, n=3000, dist="cat", k=12)),
+        # Integer categories sort as numbers (9 before 10), strings as text ("c10" first).
+        case("cat_int_codes", "categorical", dict(seed=81, n=300, dist="catint", k=2, offset=9),
+             dict(seed=82, n=250, dist="catint", k=3, offset=9)),
+        case("cat_int_binary", "categorical", dict(seed=83, n=300, dist="catint", k=2, offset=9),
+             dict(seed=84, n=250, dist="catint", k=2, offset=9)),
         case("cat_missing", "categorical", dict(seed=79, n=400, dist="cat", k=5, nan=100),
              dict(seed=80, n=300, dist="cat", k=5, nan=200)),
     ]
