@@ -5,7 +5,9 @@
 #include <functional>
 #include <memory>
 
+#include "api/json_route.h"
 #include "api/mlflow_json.h"
+#include "api/registry_api.h"
 #include "api/request_message.h"
 #include "core/log.h"
 #include "store/metadata_store.h"
@@ -20,34 +22,8 @@ using http::Router;
 using tracking::Paged;
 using tracking::TrackingService;
 
-using JsonHandler = std::function<Status(const Request&, const RequestMessage&, JsonWriter&)>;
-
-constexpr const char* kPrefixes[] = {"/api/2.0/mlflow", "/ajax-api/2.0/mlflow"};
 constexpr const char* kArtifactsPrefix = "/api/2.0/mlflow-artifacts/artifacts";
 constexpr const char* kMlflowArtifactsScheme = "mlflow-artifacts:";
-
-void AddJson(Router& router, Method method, const std::string& path, JsonHandler handler) {
-  auto wrapped = [handler](Request& req, Response& res) {
-    auto message = RequestMessage::Parse(req);
-    if (!message.ok()) {
-      http::WriteError(message.status(), res);
-      return;
-    }
-    JsonWriter w;
-    Status s = handler(req, *message, w);
-    if (!s.ok()) {
-      if (HttpStatusOf(s.code()) >= 500) {
-        PLINTH_LOG_ERROR("{} {} failed: {}", req.method_name, req.path, s.ToString());
-      }
-      http::WriteError(s, res);
-      return;
-    }
-    res.SetJson(200, w.View().empty() ? "{}" : w.Take());
-  };
-  for (const char* prefix : kPrefixes) {
-    router.Add(method, std::string(prefix) + path, wrapped);
-  }
-}
 
 void EmptyObject(JsonWriter& w) {
   w.StartObject();
@@ -831,6 +807,7 @@ void RegisterMlflowApi(Router& router, const ApiContext& context) {
   auto stores = std::make_shared<artifacts::ArtifactStoreCache>();
   RegisterLoggedModels(router, context.tracking, context.artifacts, stores);
   RegisterArtifacts(router, context.tracking, context.artifacts, stores);
+  if (context.registry != nullptr) RegisterRegistryApi(router, context.registry);
 
   router.Add(Method::kGet, "/health", [](Request&, Response& res) {
     res.status = 200;
@@ -877,7 +854,7 @@ void RegisterMlflowApi(Router& router, const ApiContext& context) {
                   "\"presigned_upload_model_id_supported\":false,\"features_enabled\":{}}");
     });
   }
-  for (const char* prefix : kPrefixes) {
+  for (const char* prefix : kMlflowPrefixes) {
     router.Add(Method::kGet, std::string(prefix) + "/server-features",
                [](Request&, Response& res) { res.SetJson(200, "{\"workspaces_enabled\":false}"); });
   }

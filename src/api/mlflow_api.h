@@ -1,7 +1,8 @@
 // The MLflow-compatible REST surface: tracking (/api/2.0/mlflow/…, also under /ajax-api/ for
-// the MLflow UI), logged models, the artifact proxy (/api/2.0/mlflow-artifacts/…), /health and
-// /version. Handlers translate HTTP+JSON to TrackingService and ArtifactStore calls and back;
-// all logic lives in the engines. The registered handlers are thread-safe.
+// the MLflow UI), logged models, the model registry (registry_api.h), the artifact proxy
+// (/api/2.0/mlflow-artifacts/…), /health and /version. Handlers translate HTTP+JSON to engine
+// (TrackingService, RegistryService) and ArtifactStore calls and back; all logic lives in the
+// engines. The registered handlers are thread-safe.
 #ifndef PLINTH_API_MLFLOW_API_H_
 #define PLINTH_API_MLFLOW_API_H_
 
@@ -9,6 +10,7 @@
 
 #include "artifacts/artifact_store.h"
 #include "http/http_server.h"
+#include "registry/registry_service.h"
 #include "tracking/tracking_service.h"
 
 namespace plinth::api {
@@ -18,6 +20,8 @@ inline constexpr const char* kMlflowCompatVersion = "3.17.2";
 
 struct ApiContext {
   tracking::TrackingService* tracking = nullptr;
+  // The model registry (its MLflow routes and Plinth's /api/plinth/v1/registry/…); null: none.
+  registry::RegistryService* registry = nullptr;
   // The artifact proxy's store; null with --no-serve-artifacts (the proxy routes then answer
   // 503 as MLflow's do, and s3:// run roots are still listed through the tracking API).
   artifacts::ArtifactStore* artifacts = nullptr;

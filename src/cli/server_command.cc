@@ -11,6 +11,7 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "http/http_server.h"
+#include "registry/registry_service.h"
 #include "store/metadata_store.h"
 #include "tracking/tracking_service.h"
 
@@ -76,10 +77,12 @@ int RunServer(const ServerCommandOptions& options) {
   tracking::TrackingOptions tracking_options;
   tracking_options.default_artifact_root = default_root;
   tracking::TrackingService tracking(metadata->get(), Clock::System(), tracking_options);
+  registry::RegistryService registry(metadata->get(), Clock::System());
   std::atomic<bool> ready{true};
   http::Router router;
   api::ApiContext context;
   context.tracking = &tracking;
+  context.registry = &registry;
   context.artifacts = artifact_store.get();  // null: no proxy (--no-serve-artifacts)
   context.plinth_version = PLINTH_VERSION;
   context.ready = &ready;
