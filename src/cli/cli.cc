@@ -4,6 +4,7 @@
 
 #include "cli/db_command.h"
 #include "cli/gc_command.h"
+#include "cli/models_command.h"
 #include "cli/server_command.h"
 
 #ifndef PLINTH_VERSION
@@ -71,6 +72,7 @@ int RunCli(int argc, char** argv) {
 
   DbCli db(app);
   GcCli gc(app);
+  ModelsCli models(app);
 
   try {
     app.parse(argc, argv);
@@ -86,6 +88,9 @@ int RunCli(int argc, char** argv) {
   }
   if (gc.parsed()) {
     return gc.Run();
+  }
+  if (models.parsed()) {
+    return models.Run();
   }
   return 2;
 }
