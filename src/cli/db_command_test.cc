@@ -17,6 +17,7 @@
 #include "core/log.h"
 #include "store/direct_db.h"
 #include "store/metadata_store.h"
+#include "store/schema.h"
 
 namespace plinth {
 namespace {
@@ -99,12 +100,14 @@ TEST_F(DbCommandTest, MigrateIsIdempotentAndVersionReports) {
 
   Outcome first = Run(DbAction::kMigrate, uri);
   EXPECT_EQ(first.code, 0) << first.err;
-  EXPECT_THAT(first.out, HasSubstr("migrated from schema version 0 to 1"));
+  const std::string latest = std::to_string(store::LatestSchemaVersion());
+  EXPECT_THAT(first.out, HasSubstr("migrated from schema version 0 to " + latest));
   Outcome second = Run(DbAction::kMigrate, uri);
   EXPECT_EQ(second.code, 0) << second.err;
-  EXPECT_THAT(second.out, HasSubstr("schema version 1 is current; nothing to migrate"));
+  EXPECT_THAT(second.out,
+              HasSubstr("schema version " + latest + " is current; nothing to migrate"));
   version = Run(DbAction::kVersion, uri);
-  EXPECT_THAT(version.out, HasSubstr("database schema version: 1"));
+  EXPECT_THAT(version.out, HasSubstr("database schema version: " + latest));
   EXPECT_THAT(version.out, HasSubstr("up to date"));
 }
 
@@ -119,7 +122,8 @@ TEST_F(DbCommandTest, MigrateRefusesANewerSchema) {
   Outcome refused = Run(DbAction::kMigrate, uri);
   EXPECT_EQ(refused.code, 1);
   EXPECT_THAT(refused.err, HasSubstr("plinth db migrate: database schema version 999 is newer "
-                                     "than this plinth binary knows (1)"));
+                                     "than this plinth binary knows (" +
+                                     std::to_string(store::LatestSchemaVersion()) + ")"));
   Outcome version = Run(DbAction::kVersion, uri);
   EXPECT_EQ(version.code, 0);
   EXPECT_THAT(version.out, HasSubstr("upgrade plinth"));
