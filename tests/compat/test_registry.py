@@ -7,14 +7,14 @@ plinth (SQLite or PostgreSQL)."""
 import json
 import os
 import subprocess
-import warnings
 
 import mlflow
 import pytest
 from conftest import is_plinth, plinth_bin, unique
 from mlflow.exceptions import MlflowException
 
-warnings.filterwarnings("ignore", category=FutureWarning)  # stages are deprecated in MLflow 3
+# Stages are deprecated in MLflow 3; the client warns on every call that uses them.
+pytestmark = pytest.mark.filterwarnings("ignore::FutureWarning")
 
 
 def assert_error(r, status, code, fragment=None):
