@@ -14,6 +14,7 @@
 #include "registry/registry_service.h"
 #include "store/metadata_store.h"
 #include "tracking/tracking_service.h"
+#include "ui/ui_routes.h"
 
 #ifndef PLINTH_VERSION
 #define PLINTH_VERSION "0.0.0"
@@ -87,6 +88,7 @@ int RunServer(const ServerCommandOptions& options) {
   context.plinth_version = PLINTH_VERSION;
   context.ready = &ready;
   api::RegisterMlflowApi(router, context);
+  ui::RegisterWebUi(router);  // GET / and /static/*: the web UI embedded in the binary
 
   http::ServerOptions http_options;
   http_options.host = options.host;
