@@ -232,12 +232,16 @@ Status LoadModels(SqlSession& s, const std::vector<int64_t>& keys,
   for (size_t i = 0; i < aliases.size(); ++i) {
     by_key[aliases.Int64(i, 0)]->aliases.push_back({aliases.Text(i, 1), aliases.Int64(i, 2)});
   }
+  // The newest version per stage: one grouped pass over the models' versions, then a primary-key
+  // lookup per stage (a correlated MAX per row would be quadratic in a model's versions).
   PLINTH_ASSIGN_OR_RETURN(
       SqlRows latest,
-      s.Run(std::string(kVersionSelect) + " WHERE v.model_key IN " + list +
-                " AND v.version = (SELECT MAX(v2.version) FROM model_versions v2 WHERE "
-                "v2.model_key=v.model_key AND v2.current_stage=v.current_stage) "
-                "ORDER BY v.model_key, v.version",
+      s.Run(std::string(kVersionSelect) +
+                " JOIN (SELECT model_key, MAX(version) AS version FROM model_versions WHERE "
+                "model_key IN " +
+                list +
+                " GROUP BY model_key, current_stage) newest ON newest.model_key=v.model_key AND "
+                "newest.version=v.version ORDER BY v.model_key, v.version",
             {}, false));
   std::vector<ModelVersion> versions;
   std::vector<int64_t> version_keys;
