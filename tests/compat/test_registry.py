@@ -329,6 +329,21 @@ def test_register_model_creates_the_registered_model_once(client, experiment_id)
     assert [v.version for v in client.search_model_versions(f"name = '{name}'")] == ["2", "1"]
 
 
+def test_prompts_live_in_the_registry_but_out_of_model_searches():
+    """mlflow.genai's prompt registry is the model registry with mlflow.prompt.* tags: prompts
+    version, alias and load, and plain model searches leave them out."""
+    name = unique("prompt").replace("-", "_")
+    p1 = mlflow.genai.register_prompt(name=name, template="Hi {{name}}", commit_message="first")
+    assert p1.version == 1
+    p2 = mlflow.genai.register_prompt(name=name, template="Hello {{name}}!")
+    assert p2.version == 2
+    assert mlflow.genai.load_prompt(f"prompts:/{name}/1").template == "Hi {{name}}"
+    mlflow.genai.set_prompt_alias(name, alias="prod", version=1)
+    assert mlflow.genai.load_prompt(f"prompts:/{name}@prod").template == "Hi {{name}}"
+    assert name not in [m.name for m in mlflow.search_registered_models(max_results=1000)]
+    assert name in [p.name for p in mlflow.genai.search_prompts(max_results=1000)]
+
+
 @pytest.mark.plinth_only
 @pytest.mark.skipif(not is_plinth(), reason="Plinth's own alias history and CLI")
 def test_promote_and_rollback_with_the_cli(client, server):
