@@ -9,6 +9,7 @@
 #      the artifact proxy and with clients writing to S3 directly
 #   4. the replica fault test: 3 replicas on one PostgreSQL, SIGKILL of a replica and a
 #      PostgreSQL restart mid-run (tests/scale)
+#   5. the web UI in headless Chromium against a seeded `plinth server` (ui/tests)
 # Servers started here are stopped on exit, whatever happens.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -80,6 +81,16 @@ if [ -n "$pg_dir" ]; then
     failed+=("replicas")
   fi
   [ -f "$BUILD_DIR/scale-report.json" ] && cat "$BUILD_DIR/scale-report.json"
+fi
+
+echo "== web UI in headless Chromium (playwright-core; screenshots in $BUILD_DIR/ui-screenshots)"
+# build-ui.sh makes sure ui/node_modules matches ui/package-lock.json (the tests need
+# playwright-core); the server under test is the binary built above, UI embedded.
+ui_build="$(cd "$BUILD_DIR" && pwd)"
+if ! bash scripts/build-ui.sh >/dev/null ||
+  ! (cd ui && PLINTH_BIN="$ui_build/src/plinth" PLINTH_UI_SCREENSHOTS="$ui_build/ui-screenshots" \
+    node --test tests/ui.test.mjs); then
+  failed+=("ui")
 fi
 
 if [ ${#failed[@]} -gt 0 ]; then
