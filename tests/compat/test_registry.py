@@ -10,7 +10,7 @@ import subprocess
 
 import mlflow
 import pytest
-from conftest import is_plinth, plinth_bin, unique
+from conftest import artifacts_direct, is_plinth, plinth_bin, unique
 from mlflow.exceptions import MlflowException
 
 # Stages are deprecated in MLflow 3; the client warns on every call that uses them.
@@ -316,6 +316,24 @@ def test_register_model_from_a_logged_model(client, server, experiment_id):
     assert mv3.source == f"models:/{name}/2"
     assert mv3.run_id == rid
     assert client.get_model_version_download_uri(copy, "1") == lm.artifact_location
+
+
+def test_register_model_from_run_artifacts(client, experiment_id, tmp_path):
+    """The MLflow 2 flow: a model folder (with an MLmodel file) among the run's artifacts is
+    registered from its artifact URI, which must lie inside the run's artifact root."""
+    (tmp_path / "MLmodel").write_text("flavors: {}\n")
+    with mlflow.start_run() as run:
+        mlflow.log_artifact(str(tmp_path / "MLmodel"), artifact_path="model")
+    rid = run.info.run_id
+    name = unique("classic")
+    mv = mlflow.register_model(f"runs:/{rid}/model", name)
+    assert mv.run_id == rid
+    assert mv.source == f"{run.info.artifact_uri}/model"
+    assert client.get_model_version_download_uri(name, mv.version) == mv.source
+    if not artifacts_direct():  # proxied (mlflow-artifacts:) sources must lie in their run
+        other = client.create_run(experiment_id).info.run_id
+        with pytest.raises(MlflowException, match="must identify the resource"):
+            client.create_model_version(name, f"{run.info.artifact_uri}/model", run_id=other)
 
 
 def test_register_model_creates_the_registered_model_once(client, experiment_id):
