@@ -1,7 +1,8 @@
 // MetadataStore: the seam between the engines and the database that holds experiments, runs,
 // metrics, params, tags, dataset inputs and logged models. SqliteStore (embedded default) is
 // the first implementation; a PostgreSQL one implements the same interface and passes the same
-// conformance suite (metadata_store_test.cc).
+// conformance suite (metadata_store_test.cc). The model registry's tables, in the same database,
+// are reached through registry() (RegistryStore, registry_store.h).
 //
 // Contract: methods validate only what needs the database (existence, lifecycle, uniqueness,
 // write-once params); field-level validation is the tracking engine's job. Every write is
