@@ -21,8 +21,20 @@ PACKAGES=(
   curl procps psmisc
 )
 
+# Some machines carry Node.js from NodeSource, whose `nodejs` package bundles npm and conflicts
+# with Debian's `npm`: a working npm command counts as present.
+provided_by_command() {
+  case "$1" in
+    npm) command -v npm >/dev/null 2>&1 ;;
+    *) return 1 ;;
+  esac
+}
+
 missing=()
 for p in "${PACKAGES[@]}"; do
+  if provided_by_command "$p"; then
+    continue
+  fi
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
     missing+=("$p")
   fi
