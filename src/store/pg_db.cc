@@ -14,14 +14,14 @@ constexpr Oid kUnknownOid = 0;
 
 // SQLSTATE classes (PostgreSQL Appendix A) and what the store makes of them.
 bool IsRetryableState(std::string_view state) {
-  return state == "40001"                   // serialization_failure
-         || state == "40P01"                // deadlock_detected
-         || state.substr(0, 2) == "08"      // connection exceptions
-         || state == "57P01"                // admin_shutdown (server restarting)
-         || state == "57P02"                // crash_shutdown
-         || state == "57P03"                // cannot_connect_now (starting up)
-         || state == "53300"                // too_many_connections
-         || state == "25P03";               // idle_in_transaction_session_timeout
+  return state == "40001"               // serialization_failure
+         || state == "40P01"            // deadlock_detected
+         || state.substr(0, 2) == "08"  // connection exceptions
+         || state == "57P01"            // admin_shutdown (server restarting)
+         || state == "57P02"            // crash_shutdown
+         || state == "57P03"            // cannot_connect_now (starting up)
+         || state == "53300"            // too_many_connections
+         || state == "25P03";           // idle_in_transaction_session_timeout
 }
 
 StatusCode CodeOfState(std::string_view state) {

@@ -55,7 +55,7 @@ class PgArray {
  public:
   PgArray& Add(std::string_view text);  // quoted and escaped
   PgArray& Add(int64_t v);
-  PgArray& Add(double v);                // shortest form that reads back the same double
+  PgArray& Add(double v);                       // shortest form that reads back the same double
   PgArray& AddOrNull(const std::string& text);  // NULL for ""
   std::string str() const { return text_ + "}"; }
 

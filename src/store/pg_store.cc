@@ -157,8 +157,11 @@ class PgStore final : public MetadataStore, public RegistryStore {
       auto inserted = c.Exec(
           "INSERT INTO experiments (name, artifact_location, lifecycle_stage, creation_time, "
           "last_update_time) VALUES (?, ?, 'active', ?, ?) RETURNING experiment_id",
-          PgParams().Add(e.name).Add(e.artifact_location).Add(e.creation_time).Add(
-              e.creation_time));
+          PgParams()
+              .Add(e.name)
+              .Add(e.artifact_location)
+              .Add(e.creation_time)
+              .Add(e.creation_time));
       if (!inserted.ok()) {
         // Another replica created the same name between our check and insert.
         if (inserted.status().code() == StatusCode::kAlreadyExists) {
@@ -185,10 +188,9 @@ class PgStore final : public MetadataStore, public RegistryStore {
     auto id = ParseExperimentId(experiment_id);
     if (!id) return ExperimentNotFound(experiment_id);
     return Transact<Experiment>(TxnMode::kSnapshot, [&](PgConn& c, int) -> Result<Experiment> {
-      PLINTH_ASSIGN_OR_RETURN(PgResult r,
-                              c.Exec(std::string(kExperimentSelect) +
-                                         " FROM experiments WHERE experiment_id=?",
-                                     PgParams().Add(*id)));
+      PLINTH_ASSIGN_OR_RETURN(PgResult r, c.Exec(std::string(kExperimentSelect) +
+                                                     " FROM experiments WHERE experiment_id=?",
+                                                 PgParams().Add(*id)));
       if (r.rows() == 0) return ExperimentNotFound(experiment_id);
       Experiment e = ExperimentFromRow(PgRow(r, 0));
       PLINTH_RETURN_IF_ERROR(LoadExperimentTags(c, {*id}, {&e}));
@@ -198,11 +200,10 @@ class PgStore final : public MetadataStore, public RegistryStore {
 
   Result<Experiment> GetExperimentByName(const std::string& name) override {
     return Transact<Experiment>(TxnMode::kSnapshot, [&](PgConn& c, int) -> Result<Experiment> {
-      PLINTH_ASSIGN_OR_RETURN(
-          PgResult r, c.Exec(std::string(kExperimentSelect) +
-                                 " FROM experiments WHERE name=? ORDER BY "
-                                 "lifecycle_stage='active' DESC LIMIT 1",
-                             PgParams().Add(name)));
+      PLINTH_ASSIGN_OR_RETURN(PgResult r, c.Exec(std::string(kExperimentSelect) +
+                                                     " FROM experiments WHERE name=? ORDER BY "
+                                                     "lifecycle_stage='active' DESC LIMIT 1",
+                                                 PgParams().Add(name)));
       if (r.rows() == 0) return NotFound("Could not find experiment with name '" + name + "'");
       Experiment e = ExperimentFromRow(PgRow(r, 0));
       PLINTH_RETURN_IF_ERROR(LoadExperimentTags(c, {r.Int64(0, 0)}, {&e}));
@@ -222,22 +223,23 @@ class PgStore final : public MetadataStore, public RegistryStore {
     sql += "e.experiment_id DESC LIMIT ? OFFSET ?";
     binds.emplace_back(search.max_results + 1);
     binds.emplace_back(search.offset);
-    return Transact<ExperimentPage>(TxnMode::kSnapshot, [&](PgConn& c, int) -> Result<ExperimentPage> {
-      PLINTH_ASSIGN_OR_RETURN(PgResult r, c.ExecOnce(sql, ToParams(binds)));
-      ExperimentPage page;
-      std::vector<int64_t> ids;
-      std::vector<Experiment*> targets;
-      int n = std::min<int>(r.rows(), static_cast<int>(search.max_results));
-      page.has_more = r.rows() > n;
-      page.experiments.reserve(static_cast<size_t>(n));
-      for (int i = 0; i < n; ++i) {
-        page.experiments.push_back(ExperimentFromRow(PgRow(r, i)));
-        ids.push_back(r.Int64(i, 0));
-      }
-      for (Experiment& e : page.experiments) targets.push_back(&e);
-      PLINTH_RETURN_IF_ERROR(LoadExperimentTags(c, ids, targets));
-      return page;
-    });
+    return Transact<ExperimentPage>(
+        TxnMode::kSnapshot, [&](PgConn& c, int) -> Result<ExperimentPage> {
+          PLINTH_ASSIGN_OR_RETURN(PgResult r, c.ExecOnce(sql, ToParams(binds)));
+          ExperimentPage page;
+          std::vector<int64_t> ids;
+          std::vector<Experiment*> targets;
+          int n = std::min<int>(r.rows(), static_cast<int>(search.max_results));
+          page.has_more = r.rows() > n;
+          page.experiments.reserve(static_cast<size_t>(n));
+          for (int i = 0; i < n; ++i) {
+            page.experiments.push_back(ExperimentFromRow(PgRow(r, i)));
+            ids.push_back(r.Int64(i, 0));
+          }
+          for (Experiment& e : page.experiments) targets.push_back(&e);
+          PLINTH_RETURN_IF_ERROR(LoadExperimentTags(c, ids, targets));
+          return page;
+        });
   }
 
   Status RenameExperiment(const std::string& experiment_id, const std::string& new_name,
@@ -382,28 +384,28 @@ class PgStore final : public MetadataStore, public RegistryStore {
         .Add(i.artifact_uri)
         .Add(keys.str())
         .Add(values.str());
-    return Transact<bool>(
-               TxnMode::kSingle,
-               [&](PgConn& c, int attempt) -> Result<bool> {
-                 PLINTH_ASSIGN_OR_RETURN(PgResult r, c.Exec(sql, params));
-                 if (r.IsNull(0, 0)) return ExperimentNotFound(i.experiment_id);
-                 std::string stage = r.Text(0, 0);
-                 if (stage != "active") return NotActive("experiment", i.experiment_id, stage);
-                 if (r.IsNull(0, 1)) {
-                   // The id exists: on a retry after a lost answer it is our own run.
-                   if (attempt > 0) return true;
-                   return AlreadyExists("Run with id=" + i.run_id + " already exists");
-                 }
-                 return true;
-               })
+    return Transact<bool>(TxnMode::kSingle,
+                          [&](PgConn& c, int attempt) -> Result<bool> {
+                            PLINTH_ASSIGN_OR_RETURN(PgResult r, c.Exec(sql, params));
+                            if (r.IsNull(0, 0)) return ExperimentNotFound(i.experiment_id);
+                            std::string stage = r.Text(0, 0);
+                            if (stage != "active")
+                              return NotActive("experiment", i.experiment_id, stage);
+                            if (r.IsNull(0, 1)) {
+                              // The id exists: on a retry after a lost answer it is our own run.
+                              if (attempt > 0) return true;
+                              return AlreadyExists("Run with id=" + i.run_id + " already exists");
+                            }
+                            return true;
+                          })
         .status();
   }
 
   Result<Run> GetRun(const std::string& run_id) override {
     return Transact<Run>(TxnMode::kSnapshot, [&](PgConn& c, int) -> Result<Run> {
-      PLINTH_ASSIGN_OR_RETURN(
-          PgResult r,
-          c.Exec(std::string(kRunSelect) + " FROM runs r WHERE run_uuid=?", PgParams().Add(run_id)));
+      PLINTH_ASSIGN_OR_RETURN(PgResult r,
+                              c.Exec(std::string(kRunSelect) + " FROM runs r WHERE run_uuid=?",
+                                     PgParams().Add(run_id)));
       if (r.rows() == 0) return RunNotFound(run_id);
       std::vector<Run> runs(1);
       runs[0].info = RunInfoFromRow(PgRow(r, 0));
@@ -432,9 +434,9 @@ class PgStore final : public MetadataStore, public RegistryStore {
         PLINTH_RETURN_IF_ERROR(
             UpsertRunTags(c, run_key, {{"mlflow.runName", *update.run_name}}, true));
       }
-      PLINTH_ASSIGN_OR_RETURN(
-          PgResult r,
-          c.Exec(std::string(kRunSelect) + " FROM runs r WHERE run_key=?", PgParams().Add(run_key)));
+      PLINTH_ASSIGN_OR_RETURN(PgResult r,
+                              c.Exec(std::string(kRunSelect) + " FROM runs r WHERE run_key=?",
+                                     PgParams().Add(run_key)));
       if (r.rows() == 0) return RunNotFound(run_id);
       return RunInfoFromRow(PgRow(r, 0));
     });
@@ -709,11 +711,10 @@ class PgStore final : public MetadataStore, public RegistryStore {
 
   Result<LoggedModel> GetLoggedModel(const std::string& model_id) override {
     return Transact<LoggedModel>(TxnMode::kSnapshot, [&](PgConn& c, int) -> Result<LoggedModel> {
-      PLINTH_ASSIGN_OR_RETURN(
-          PgResult r, c.Exec(std::string(kModelSelect) +
-                                 " FROM logged_models m WHERE model_id=? AND "
-                                 "lifecycle_stage='active'",
-                             PgParams().Add(model_id)));
+      PLINTH_ASSIGN_OR_RETURN(PgResult r, c.Exec(std::string(kModelSelect) +
+                                                     " FROM logged_models m WHERE model_id=? AND "
+                                                     "lifecycle_stage='active'",
+                                                 PgParams().Add(model_id)));
       if (r.rows() == 0) return LoggedModelNotFound(model_id);
       std::vector<LoggedModel> models{LoggedModelFromRow(PgRow(r, 0))};
       PLINTH_RETURN_IF_ERROR(LoadModelData(c, &models));
@@ -728,8 +729,11 @@ class PgStore final : public MetadataStore, public RegistryStore {
           PgResult r,
           c.Exec("UPDATE logged_models SET status=?, status_message=?, "
                  "last_updated_timestamp_ms=? WHERE model_id=? AND lifecycle_stage='active'",
-                 PgParams().Add(LoggedModelStatusName(status)).AddOrNull(message).Add(now).Add(
-                     model_id)));
+                 PgParams()
+                     .Add(LoggedModelStatusName(status))
+                     .AddOrNull(message)
+                     .Add(now)
+                     .Add(model_id)));
       return r.Affected() == 0 ? LoggedModelNotFound(model_id) : Status::Ok();
     });
   }
@@ -794,15 +798,16 @@ class PgStore final : public MetadataStore, public RegistryStore {
                       " FROM logged_models m WHERE m.experiment_id IN " + *ids +
                       " AND m.lifecycle_stage='active'" + where + " ORDER BY " + order +
                       "m.creation_timestamp_ms DESC, m.model_id ASC LIMIT ? OFFSET ?";
-    return Transact<LoggedModelPage>(TxnMode::kSnapshot, [&](PgConn& c, int) -> Result<LoggedModelPage> {
-      PLINTH_ASSIGN_OR_RETURN(PgResult r, c.ExecOnce(sql, ToParams(binds)));
-      LoggedModelPage page;
-      int n = std::min<int>(r.rows(), static_cast<int>(search.max_results));
-      page.has_more = r.rows() > n;
-      for (int i = 0; i < n; ++i) page.models.push_back(LoggedModelFromRow(PgRow(r, i)));
-      PLINTH_RETURN_IF_ERROR(LoadModelData(c, &page.models));
-      return page;
-    });
+    return Transact<LoggedModelPage>(
+        TxnMode::kSnapshot, [&](PgConn& c, int) -> Result<LoggedModelPage> {
+          PLINTH_ASSIGN_OR_RETURN(PgResult r, c.ExecOnce(sql, ToParams(binds)));
+          LoggedModelPage page;
+          int n = std::min<int>(r.rows(), static_cast<int>(search.max_results));
+          page.has_more = r.rows() > n;
+          for (int i = 0; i < n; ++i) page.models.push_back(LoggedModelFromRow(PgRow(r, i)));
+          PLINTH_RETURN_IF_ERROR(LoadModelData(c, &page.models));
+          return page;
+        });
   }
 
  private:
@@ -910,10 +915,10 @@ class PgStore final : public MetadataStore, public RegistryStore {
   template <typename Fn>
   Status Write(Fn&& fn) {
     return Transact<bool>(TxnMode::kWrite,
-                     [&](PgConn& c, int attempt) -> Result<bool> {
-                       PLINTH_RETURN_IF_ERROR(fn(c, attempt));
-                       return true;
-                     })
+                          [&](PgConn& c, int attempt) -> Result<bool> {
+                            PLINTH_RETURN_IF_ERROR(fn(c, attempt));
+                            return true;
+                          })
         .status();
   }
 
@@ -954,10 +959,11 @@ class PgStore final : public MetadataStore, public RegistryStore {
     }
     // The Default experiment "0" always exists, as in MLflow.
     return c
-        .Exec("INSERT INTO experiments (experiment_id, name, artifact_location, lifecycle_stage, "
-              "creation_time, last_update_time) VALUES (0, 'Default', 'mlflow-artifacts:/0', "
-              "'active', ?, ?) ON CONFLICT DO NOTHING",
-              PgParams().Add(now).Add(now))
+        .Exec(
+            "INSERT INTO experiments (experiment_id, name, artifact_location, lifecycle_stage, "
+            "creation_time, last_update_time) VALUES (0, 'Default', 'mlflow-artifacts:/0', "
+            "'active', ?, ?) ON CONFLICT DO NOTHING",
+            PgParams().Add(now).Add(now))
         .status();
   }
 
@@ -974,10 +980,10 @@ class PgStore final : public MetadataStore, public RegistryStore {
     if (ids.empty()) return Status::Ok();
     std::unordered_map<int64_t, Experiment*> by_id;
     for (size_t i = 0; i < ids.size(); ++i) by_id[ids[i]] = targets[i];
-    PLINTH_ASSIGN_OR_RETURN(
-        PgResult r, c.Exec("SELECT experiment_id, key, value FROM experiment_tags WHERE "
-                           "experiment_id = ANY(?::bigint[]) ORDER BY experiment_id, key",
-                           PgParams().Add(ArrayLiteral(ids))));
+    PLINTH_ASSIGN_OR_RETURN(PgResult r,
+                            c.Exec("SELECT experiment_id, key, value FROM experiment_tags WHERE "
+                                   "experiment_id = ANY(?::bigint[]) ORDER BY experiment_id, key",
+                                   PgParams().Add(ArrayLiteral(ids))));
     for (int i = 0; i < r.rows(); ++i) {
       auto it = by_id.find(r.Int64(i, 0));
       if (it != by_id.end()) it->second->tags.push_back({r.Text(i, 1), r.Text(i, 2)});
@@ -1000,25 +1006,29 @@ class PgStore final : public MetadataStore, public RegistryStore {
       }
       return Status::Ok();
     };
-    PLINTH_RETURN_IF_ERROR(each(
-        "SELECT run_key, key, value FROM params WHERE run_key = ANY(?::bigint[]) "
-        "ORDER BY run_key, key",
-        [](const PgRow& s, Run& r) { r.params.push_back({s.Text(1), s.Text(2)}); }));
-    PLINTH_RETURN_IF_ERROR(each(
-        "SELECT run_key, key, value FROM tags WHERE run_key = ANY(?::bigint[]) "
-        "ORDER BY run_key, key",
-        [](const PgRow& s, Run& r) { r.tags.push_back({s.Text(1), s.Text(2)}); }));
-    PLINTH_RETURN_IF_ERROR(each(
-        "SELECT run_key, key, value, timestamp, step, is_nan FROM latest_metrics WHERE "
-        "run_key = ANY(?::bigint[]) ORDER BY run_key, key",
-        [](const PgRow& s, Run& r) {
-          Metric m;
-          m.key = s.Text(1);
-          m.value = LoadedValue(s.Double(2), s.Int64(5));
-          m.timestamp = s.Int64(3);
-          m.step = s.Int64(4);
-          r.metrics.push_back(std::move(m));
-        }));
+    PLINTH_RETURN_IF_ERROR(
+        each("SELECT run_key, key, value FROM params WHERE run_key = ANY(?::bigint[]) "
+             "ORDER BY run_key, key",
+             [](const PgRow& s, Run& r) {
+               r.params.push_back({s.Text(1), s.Text(2)});
+             }));
+    PLINTH_RETURN_IF_ERROR(
+        each("SELECT run_key, key, value FROM tags WHERE run_key = ANY(?::bigint[]) "
+             "ORDER BY run_key, key",
+             [](const PgRow& s, Run& r) {
+               r.tags.push_back({s.Text(1), s.Text(2)});
+             }));
+    PLINTH_RETURN_IF_ERROR(
+        each("SELECT run_key, key, value, timestamp, step, is_nan FROM latest_metrics WHERE "
+             "run_key = ANY(?::bigint[]) ORDER BY run_key, key",
+             [](const PgRow& s, Run& r) {
+               Metric m;
+               m.key = s.Text(1);
+               m.value = LoadedValue(s.Double(2), s.Int64(5));
+               m.timestamp = s.Int64(3);
+               m.step = s.Int64(4);
+               r.metrics.push_back(std::move(m));
+             }));
     // One row per (run, dataset, input tag); rows of one input arrive together.
     std::unordered_map<const Run*, int64_t> last_dataset;
     PLINTH_RETURN_IF_ERROR(
@@ -1045,18 +1055,18 @@ class PgStore final : public MetadataStore, public RegistryStore {
                  r.dataset_inputs.back().tags.push_back({s.Text(8), s.Text(9)});
                }
              }));
-    PLINTH_RETURN_IF_ERROR(each(
-        "SELECT run_key, model_id, direction, step FROM run_models WHERE "
-        "run_key = ANY(?::bigint[]) ORDER BY run_key, model_id",
-        [](const PgRow& s, Run& r) {
-          ModelIo io{s.Text(1), s.OptInt64(3)};
-          if (s.Text(2) == "input") {
-            io.step.reset();
-            r.model_inputs.push_back(std::move(io));
-          } else {
-            r.model_outputs.push_back(std::move(io));
-          }
-        }));
+    PLINTH_RETURN_IF_ERROR(
+        each("SELECT run_key, model_id, direction, step FROM run_models WHERE "
+             "run_key = ANY(?::bigint[]) ORDER BY run_key, model_id",
+             [](const PgRow& s, Run& r) {
+               ModelIo io{s.Text(1), s.OptInt64(3)};
+               if (s.Text(2) == "input") {
+                 io.step.reset();
+                 r.model_inputs.push_back(std::move(io));
+               } else {
+                 r.model_outputs.push_back(std::move(io));
+               }
+             }));
     return Status::Ok();
   }
 
@@ -1070,11 +1080,10 @@ class PgStore final : public MetadataStore, public RegistryStore {
         for (int i = 0; i < r.rows(); ++i) out.push_back({r.Text(i, 0), r.Text(i, 1)});
       }
       PLINTH_ASSIGN_OR_RETURN(
-          PgResult r,
-          c.Exec(std::string(kMetricSelect) +
-                     ", (SELECT run_uuid FROM runs r WHERE r.run_key=metrics.run_key) "
-                     "FROM metrics WHERE model_id=? ORDER BY key, step, timestamp",
-                 PgParams().Add(m.model_id)));
+          PgResult r, c.Exec(std::string(kMetricSelect) +
+                                 ", (SELECT run_uuid FROM runs r WHERE r.run_key=metrics.run_key) "
+                                 "FROM metrics WHERE model_id=? ORDER BY key, step, timestamp",
+                             PgParams().Add(m.model_id)));
       for (int i = 0; i < r.rows(); ++i) {
         Metric metric = MetricFromRow(PgRow(r, i));
         metric.run_id = r.Text(i, 8);
@@ -1113,18 +1122,18 @@ class PgStore final : public MetadataStore, public RegistryStore {
   }
 
   Status CheckModelExists(PgConn& c, const std::string& model_id) {
-    PLINTH_ASSIGN_OR_RETURN(
-        PgResult r, c.Exec("SELECT 1 FROM logged_models WHERE model_id=? AND "
-                           "lifecycle_stage='active'",
-                           PgParams().Add(model_id)));
+    PLINTH_ASSIGN_OR_RETURN(PgResult r, c.Exec("SELECT 1 FROM logged_models WHERE model_id=? AND "
+                                               "lifecycle_stage='active'",
+                                               PgParams().Add(model_id)));
     return r.rows() > 0 ? Status::Ok() : LoggedModelNotFound(model_id);
   }
 
   Status UpsertExperimentTag(PgConn& c, int64_t id, const KeyValue& tag) {
     return c
-        .Exec("INSERT INTO experiment_tags (experiment_id, key, value) VALUES (?, ?, ?) "
-              "ON CONFLICT (experiment_id, key) DO UPDATE SET value=excluded.value",
-              PgParams().Add(id).Add(tag.key).Add(tag.value))
+        .Exec(
+            "INSERT INTO experiment_tags (experiment_id, key, value) VALUES (?, ?, ?) "
+            "ON CONFLICT (experiment_id, key) DO UPDATE SET value=excluded.value",
+            PgParams().Add(id).Add(tag.key).Add(tag.value))
         .status();
   }
 
@@ -1193,10 +1202,9 @@ class PgStore final : public MetadataStore, public RegistryStore {
       keys += '"';
     }
     keys += '}';
-    PLINTH_ASSIGN_OR_RETURN(PgResult r,
-                            c.Exec("SELECT key, value FROM params WHERE run_key=? AND "
-                                   "key = ANY(?::text[])",
-                                   PgParams().Add(run_key).Add(keys)));
+    PLINTH_ASSIGN_OR_RETURN(PgResult r, c.Exec("SELECT key, value FROM params WHERE run_key=? AND "
+                                               "key = ANY(?::text[])",
+                                               PgParams().Add(run_key).Add(keys)));
     std::unordered_map<std::string, std::string> stored;
     for (int i = 0; i < r.rows(); ++i) stored[r.Text(i, 0)] = r.Text(i, 1);
     for (const KeyValue* p : rows) {
@@ -1210,9 +1218,9 @@ class PgStore final : public MetadataStore, public RegistryStore {
 
   // A batch's points as arrays (key, step, timestamp, value, is_nan, model_id, dataset name and
   // digest) for kMetricRows; AddLatestArrays: the newest point per key (key, step, timestamp,
-  // value, is_nan) for kLatestRows. Only the newest point per key touches latest_metrics; the upsert's WHERE
-  // runs under the row lock, so of two concurrent batches the newer point wins whatever the
-  // commit order.
+  // value, is_nan) for kLatestRows. Only the newest point per key touches latest_metrics; the
+  // upsert's WHERE runs under the row lock, so of two concurrent batches the newer point wins
+  // whatever the commit order.
   static void AddPointArrays(const std::vector<const Metric*>& points, PgParams* params) {
     PgArray key, step, timestamp, value, is_nan, model_id, dataset_name, dataset_digest;
     for (const Metric* m : points) {
@@ -1274,10 +1282,11 @@ class PgStore final : public MetadataStore, public RegistryStore {
   // after an ambiguous COMMIT harmless.
   Status InsertMetrics(PgConn& c, int64_t run_key, const std::vector<const Metric*>& points) {
     static const std::string sql =
-        std::string("WITH m AS (INSERT INTO metrics (run_key, key, step, timestamp, value, "
-                    "is_nan, model_id, dataset_name, dataset_digest) SELECT ?, u.key, u.step, "
-                    "u.ts, u.value, u.is_nan, u.model_id, u.dataset_name, u.dataset_digest "
-                    "FROM ") +
+        std::string(
+            "WITH m AS (INSERT INTO metrics (run_key, key, step, timestamp, value, "
+            "is_nan, model_id, dataset_name, dataset_digest) SELECT ?, u.key, u.step, "
+            "u.ts, u.value, u.is_nan, u.model_id, u.dataset_name, u.dataset_digest "
+            "FROM ") +
         kMetricRows +
         " ON CONFLICT DO NOTHING) INSERT INTO latest_metrics (run_key, key, step, timestamp, "
         "value, is_nan) SELECT ?, l.key, l.step, l.ts, l.value, l.is_nan FROM " +

@@ -436,14 +436,16 @@ constexpr TableSpec kTables[] = {
      "ittittiitti", "run_key", "run_key"},
     {"params", "run_key,key,value", "itt", "run_key,key", nullptr},
     {"tags", "run_key,key,value", "itt", "run_key,key", nullptr},
-    {"metrics",
-     "run_key,key,step,timestamp,value,is_nan,model_id,dataset_name,dataset_digest",
-     "itiiditt" "t", "run_key,key,timestamp,step,value,is_nan", nullptr},
+    {"metrics", "run_key,key,step,timestamp,value,is_nan,model_id,dataset_name,dataset_digest",
+     "itiiditt"
+     "t",
+     "run_key,key,timestamp,step,value,is_nan", nullptr},
     {"metrics_staging",
      "run_key,key,step,timestamp,value,is_nan,model_id,dataset_name,dataset_digest",
-     "itiiditt" "t", "run_key,key,timestamp,step,value,is_nan", nullptr},
-    {"latest_metrics", "run_key,key,step,timestamp,value,is_nan", "itiidi", "run_key,key",
-     nullptr},
+     "itiiditt"
+     "t",
+     "run_key,key,timestamp,step,value,is_nan", nullptr},
+    {"latest_metrics", "run_key,key,step,timestamp,value,is_nan", "itiidi", "run_key,key", nullptr},
     {"datasets", "dataset_uuid,experiment_id,name,digest,source_type,source,schema,profile",
      "iitttttt", "dataset_uuid", "dataset_uuid"},
     {"run_inputs", "run_key,dataset_uuid", "ii", "run_key,dataset_uuid", nullptr},
@@ -453,7 +455,9 @@ constexpr TableSpec kTables[] = {
     {"logged_models",
      "model_id,experiment_id,name,artifact_uri,status,status_message,model_type,source_run_id,"
      "creation_timestamp_ms,last_updated_timestamp_ms,lifecycle_stage",
-     "titttttt" "iit", "model_id", nullptr},
+     "titttttt"
+     "iit",
+     "model_id", nullptr},
     {"logged_model_tags", "model_id,key,value", "ttt", "model_id,key", nullptr},
     {"logged_model_params", "model_id,key,value", "ttt", "model_id,key", nullptr},
     {"registered_models", "model_key,name,creation_time,last_updated_time,description,last_version",

@@ -27,8 +27,8 @@
 #include "store/schema.h"
 #include "store/sql_filter.h"
 #include "store/sql_session.h"
-#include "store/store_common.h"
 #include "store/sqlite_db.h"
+#include "store/store_common.h"
 
 namespace plinth::store {
 namespace {
@@ -234,7 +234,7 @@ class SqliteStore final : public MetadataStore, public RegistryStore {
       PLINTH_ASSIGN_OR_RETURN(
           SqliteStmt * stmt,
           db.Prepare(std::string(kExperimentSelect) + " FROM experiments WHERE name=? ORDER BY "
-                                                       "lifecycle_stage='active' DESC LIMIT 1"));
+                                                      "lifecycle_stage='active' DESC LIMIT 1"));
       stmt->Bind(1, name);
       PLINTH_ASSIGN_OR_RETURN(bool row, stmt->Step());
       if (!row) {
@@ -404,8 +404,8 @@ class SqliteStore final : public MetadataStore, public RegistryStore {
 
   Result<Run> GetRun(const std::string& run_id) override {
     return Read<Run>([&](SqliteDb& db) -> Result<Run> {
-      PLINTH_ASSIGN_OR_RETURN(SqliteStmt * stmt, db.Prepare(std::string(kRunSelect) +
-                                                            " FROM runs r WHERE run_uuid=?"));
+      PLINTH_ASSIGN_OR_RETURN(
+          SqliteStmt * stmt, db.Prepare(std::string(kRunSelect) + " FROM runs r WHERE run_uuid=?"));
       stmt->Bind(1, run_id);
       PLINTH_ASSIGN_OR_RETURN(bool row, stmt->Step());
       if (!row) {
@@ -443,8 +443,8 @@ class SqliteStore final : public MetadataStore, public RegistryStore {
         PLINTH_RETURN_IF_ERROR(s->Exec());
         PLINTH_RETURN_IF_ERROR(UpsertRunTag(db, run_key, {"mlflow.runName", *update.run_name}));
       }
-      PLINTH_ASSIGN_OR_RETURN(SqliteStmt * stmt, db.Prepare(std::string(kRunSelect) +
-                                                            " FROM runs r WHERE run_uuid=?"));
+      PLINTH_ASSIGN_OR_RETURN(
+          SqliteStmt * stmt, db.Prepare(std::string(kRunSelect) + " FROM runs r WHERE run_uuid=?"));
       stmt->Bind(1, run_id);
       PLINTH_ASSIGN_OR_RETURN(bool row, stmt->Step());
       if (row) {

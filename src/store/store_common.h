@@ -63,8 +63,8 @@ inline Status NotActive(const char* what, const std::string& id, const std::stri
   return InvalidArgument(std::string("The ") + what + " " + id +
                          " must be in the 'active' state. Current state is " + stage + ".");
 }
-inline Status ParamChanged(const std::string& key, const std::string& old,
-                           const std::string& value, const std::string& run_id) {
+inline Status ParamChanged(const std::string& key, const std::string& old, const std::string& value,
+                           const std::string& run_id) {
   return InvalidArgument("Changing param values is not allowed. Param with key='" + key +
                          "' was already logged with value='" + old + "' for run ID='" + run_id +
                          "'. Attempted logging new value '" + value + "'.");
