@@ -7,6 +7,8 @@
 #include <cmath>
 #include <numbers>
 
+#include "core/pairwise_sum.h"
+
 namespace plinth::drift {
 namespace {
 
@@ -24,37 +26,6 @@ constexpr double kSqrt2Pi = 2.5066282746310002;  // sqrt(2 pi)
 constexpr double kMinLog = -7.08396418532264106224e2;
 
 double Clip01(double p) { return std::clamp(p, 0.0, 1.0); }
-
-// numpy's pairwise_sum: 8 lanes within blocks of 128, halves (multiples of 8) above.
-double PairwiseSum(const double* a, size_t n) {
-  if (n < 8) {
-    double res = 0.0;
-    for (size_t i = 0; i < n; ++i) {
-      res += a[i];
-    }
-    return res;
-  }
-  if (n <= 128) {
-    double r[8];
-    for (int j = 0; j < 8; ++j) {
-      r[j] = a[j];
-    }
-    size_t i = 8;
-    for (; i < n - (n % 8); i += 8) {
-      for (int j = 0; j < 8; ++j) {
-        r[j] += a[i + j];
-      }
-    }
-    double res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
-    for (; i < n; ++i) {
-      res += a[i];
-    }
-    return res;
-  }
-  size_t n2 = n / 2;
-  n2 -= n2 % 8;
-  return PairwiseSum(a, n2) + PairwiseSum(a + n2, n - n2);
-}
 
 // Pr(D_n <= d) by Durbin's matrix method in Marsaglia, Tsang and Wang's form: with
 // d = (k - h)/n, the k-th diagonal element of H^n times n!/n^n, H an (2k-1)-square matrix.

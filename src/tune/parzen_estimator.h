@@ -23,6 +23,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/pairwise_sum.h"
 #include "tune/distribution.h"
 #include "tune/random_state.h"
 #include "tune/truncnorm.h"
@@ -43,8 +44,7 @@ struct Candidates {
   double at(size_t dim, size_t i) const { return values[dim * n + i]; }
 };
 
-// numpy's pairwise summation (np.sum of a contiguous array), so sums agree to the last bit.
-double PairwiseSum(const double* a, size_t n);
+using ::plinth::PairwiseSum;  // numpy's summation order (core/pairwise_sum.h)
 
 class ParzenEstimator {
  public:
