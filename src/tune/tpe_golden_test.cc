@@ -475,8 +475,13 @@ TEST(TuneGoldenTest, SeededStudiesReplayOptuna) {
   }
 }
 
-// Runs last (gtest keeps file order): the largest differences seen, for the record.
+// Runs last (gtest keeps file order): the largest differences seen, for the record. ctest runs
+// each test in a process of its own, where nothing was compared before this one: then it skips
+// (run plinth_tune_test directly for the report).
 TEST(TuneGoldenTest, ZzReportDifferences) {
+  if (g_stats.compared == 0) {
+    GTEST_SKIP() << "no golden comparison ran in this process (ctest runs tests one by one)";
+  }
   std::printf("golden values compared: %ld; max abs diff (|x|<=1): %.3g; max rel diff: %.3g\n",
               g_stats.compared, g_stats.max_abs, g_stats.max_rel);
   EXPECT_GT(g_stats.compared, 0);
