@@ -80,7 +80,7 @@ if [ -n "$pg_dir" ]; then
     .venv/bin/python -m pytest tests/scale -p no:cacheprovider -ra -q; then
     failed+=("replicas")
   fi
-  [ -f "$BUILD_DIR/scale-report.json" ] && cat "$BUILD_DIR/scale-report.json"
+  [ -f "$BUILD_DIR/scale-report.json" ] && cat "$BUILD_DIR/scale-report.json" && echo
 fi
 
 echo "== web UI in headless Chromium (playwright-core; screenshots in $BUILD_DIR/ui-screenshots)"
