@@ -30,6 +30,7 @@
 #include "core/json.h"
 #include "core/log.h"
 #include "http/http_server.h"
+#include "http/test_client.h"
 #include "registry/registry_service.h"
 #include "store/metadata_store.h"
 #include "store/pg_test_database.h"
@@ -39,10 +40,11 @@ namespace plinth::api {
 
 inline constexpr int64_t kNow = 1700000000000;
 
-// ------------------------------------------------------------------ a tiny HTTP/1.1 client
+// ------------------------------------------------------------------ the HTTP test client
 
+// A response as the api tests read it: status 0 when none could be read.
 struct HttpResult {
-  int status = 0;  // 0: no response (connection failed or closed)
+  int status = 0;
   std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
   std::string body;
 
@@ -54,111 +56,26 @@ struct HttpResult {
   }
 };
 
-inline std::string Lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
+using http::testing::Lower;
 
+// http/test_client.h's connection, answering HttpResult (5 s timeouts: some api tests move
+// large artifacts).
 class Connection {
  public:
-  explicit Connection(uint16_t port) {
-    fd_ = socket(AF_INET, SOCK_STREAM, 0);
-    timeval tv{5, 0};
-    setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-      close(fd_);
-      fd_ = -1;
-    }
-  }
-  ~Connection() {
-    if (fd_ >= 0) close(fd_);
-  }
-  Connection(const Connection&) = delete;
-  Connection& operator=(const Connection&) = delete;
-
-  bool Send(std::string_view data) {
-    if (fd_ < 0) return false;
-    while (!data.empty()) {
-      ssize_t n = send(fd_, data.data(), data.size(), MSG_NOSIGNAL);
-      if (n <= 0) return false;
-      data.remove_prefix(static_cast<size_t>(n));
-    }
-    return true;
-  }
-
-  // One response; status 0 when none could be read. `head`: no body follows the headers.
+  explicit Connection(uint16_t port) : c_(port, 5) {}
+  bool Send(std::string_view data) { return c_.connected() && c_.Send(data); }
   HttpResult Read(bool head = false) {
-    HttpResult r;
-    std::string line;
-    if (!ReadLine(&line) || line.rfind("HTTP/1.", 0) != 0 || line.size() < 12) return r;
-    int status = std::atoi(line.c_str() + 9);
-    for (;;) {
-      if (!ReadLine(&line)) return r;
-      if (line.empty()) break;
-      size_t colon = line.find(':');
-      if (colon == std::string::npos) return r;
-      std::string value = line.substr(colon + 1);
-      value.erase(0, value.find_first_not_of(' '));
-      r.headers.emplace_back(Lower(line.substr(0, colon)), value);
-    }
-    if (!head) {
-      if (Lower(r.Header("transfer-encoding")).find("chunked") != std::string::npos) {
-        for (;;) {
-          if (!ReadLine(&line)) return r;
-          size_t size = std::strtoull(line.c_str(), nullptr, 16);
-          if (size == 0) {
-            while (ReadLine(&line) && !line.empty()) {
-            }
-            break;
-          }
-          std::string crlf;
-          if (!ReadExactly(size, &r.body) || !ReadExactly(2, &crlf)) return r;
-        }
-      } else if (!r.Header("content-length").empty()) {
-        if (!ReadExactly(std::strtoull(r.Header("content-length").c_str(), nullptr, 10), &r.body)) {
-          return r;
-        }
-      }
-    }
-    r.status = status;
-    return r;
+    HttpResult out;
+    auto r = c_.Read(head);
+    if (!r) return out;
+    out.status = r->status;
+    out.headers = std::move(r->headers);
+    out.body = std::move(r->body);
+    return out;
   }
 
  private:
-  bool Fill() {
-    char chunk[64 * 1024];
-    ssize_t n = recv(fd_, chunk, sizeof chunk, 0);
-    if (n <= 0) return false;
-    buf_.append(chunk, static_cast<size_t>(n));
-    return true;
-  }
-  bool ReadLine(std::string* line) {
-    for (;;) {
-      size_t eol = buf_.find("\r\n");
-      if (eol != std::string::npos) {
-        *line = buf_.substr(0, eol);
-        buf_.erase(0, eol + 2);
-        return true;
-      }
-      if (!Fill()) return false;
-    }
-  }
-  bool ReadExactly(size_t n, std::string* out) {
-    while (buf_.size() < n) {
-      if (!Fill()) return false;
-    }
-    out->append(buf_, 0, n);
-    buf_.erase(0, n);
-    return true;
-  }
-
-  int fd_ = -1;
-  std::string buf_;
+  http::testing::Connection c_;
 };
 
 inline std::string RequestBytes(std::string_view method, std::string_view target,
