@@ -7,11 +7,11 @@
 #include <string>
 #include <string_view>
 
+#include "core/python_repr.h"
+
 namespace plinth::registry {
 
-// repr(s): single quotes unless s holds a ' and no ", backslash escapes for the quote, \\, \n,
-// \r, \t.
-std::string PythonRepr(std::string_view s);
+using ::plinth::PythonRepr;  // repr() of a str (core/python_repr.h)
 
 // json.dumps(s): double quotes, JSON escapes, every non-ASCII character as \uXXXX (UTF-16).
 std::string PythonJsonString(std::string_view s);

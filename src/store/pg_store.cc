@@ -1037,36 +1037,11 @@ class PgStore final : public MetadataStore, public RegistryStore {
              "JOIN datasets d ON d.dataset_uuid=i.dataset_uuid "
              "LEFT JOIN input_tags t ON t.run_key=i.run_key AND t.dataset_uuid=i.dataset_uuid "
              "WHERE i.run_key = ANY(?::bigint[]) ORDER BY i.run_key, d.dataset_uuid, t.key",
-             [&last_dataset](const PgRow& s, Run& r) {
-               int64_t dataset_uuid = s.Int64(1);
-               auto last = last_dataset.find(&r);
-               if (last == last_dataset.end() || last->second != dataset_uuid) {
-                 DatasetInput in;
-                 in.dataset.name = s.Text(2);
-                 in.dataset.digest = s.Text(3);
-                 in.dataset.source_type = s.Text(4);
-                 in.dataset.source = s.Text(5);
-                 in.dataset.schema = s.Text(6);
-                 in.dataset.profile = s.Text(7);
-                 r.dataset_inputs.push_back(std::move(in));
-                 last_dataset[&r] = dataset_uuid;
-               }
-               if (!s.IsNull(8)) {
-                 r.dataset_inputs.back().tags.push_back({s.Text(8), s.Text(9)});
-               }
-             }));
+             [&last_dataset](const PgRow& s, Run& r) { AddDatasetInputRow(s, r, &last_dataset); }));
     PLINTH_RETURN_IF_ERROR(
         each("SELECT run_key, model_id, direction, step FROM run_models WHERE "
              "run_key = ANY(?::bigint[]) ORDER BY run_key, model_id",
-             [](const PgRow& s, Run& r) {
-               ModelIo io{s.Text(1), s.OptInt64(3)};
-               if (s.Text(2) == "input") {
-                 io.step.reset();
-                 r.model_inputs.push_back(std::move(io));
-               } else {
-                 r.model_outputs.push_back(std::move(io));
-               }
-             }));
+             [](const PgRow& s, Run& r) { AddModelIoRow(s, r); }));
     return Status::Ok();
   }
 

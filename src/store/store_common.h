@@ -8,6 +8,7 @@
 #include <limits>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -171,6 +172,41 @@ LoggedModel LoggedModelFromRow(const Row& s) {
   m.creation_timestamp_ms = s.Int64(8);
   m.last_updated_timestamp_ms = s.Int64(9);
   return m;
+}
+
+// One row of the dataset-inputs query (run_key, dataset_uuid, name, digest, source_type, source,
+// schema, profile, tag key, tag value), rows of one input together: starts a new input when the
+// dataset changes, then adds the row's tag. `last` remembers each run's current dataset.
+template <typename Row>
+void AddDatasetInputRow(const Row& s, Run& r, std::unordered_map<const Run*, int64_t>* last) {
+  int64_t dataset_uuid = s.Int64(1);
+  auto it = last->find(&r);
+  if (it == last->end() || it->second != dataset_uuid) {
+    DatasetInput in;
+    in.dataset.name = s.Text(2);
+    in.dataset.digest = s.Text(3);
+    in.dataset.source_type = s.Text(4);
+    in.dataset.source = s.Text(5);
+    in.dataset.schema = s.Text(6);
+    in.dataset.profile = s.Text(7);
+    r.dataset_inputs.push_back(std::move(in));
+    (*last)[&r] = dataset_uuid;
+  }
+  if (!s.IsNull(8)) {
+    r.dataset_inputs.back().tags.push_back({s.Text(8), s.Text(9)});
+  }
+}
+
+// One row of the run-models query (run_key, model_id, direction, step).
+template <typename Row>
+void AddModelIoRow(const Row& s, Run& r) {
+  ModelIo io{s.Text(1), s.OptInt64(3)};
+  if (s.Text(2) == "input") {
+    io.step.reset();
+    r.model_inputs.push_back(std::move(io));
+  } else {
+    r.model_outputs.push_back(std::move(io));
+  }
 }
 
 // Evenly samples sorted distinct `steps` down to `max_results`, keeping the first and last.

@@ -9,6 +9,8 @@
 #include <system_error>
 #include <utility>
 
+#include "core/python_repr.h"
+
 namespace plinth::tracking {
 namespace {
 
@@ -666,29 +668,6 @@ std::optional<Comparator> SymbolComparator(std::string_view op) {
     return Comparator::kGe;
   }
   return std::nullopt;
-}
-
-// Python's repr() of a str, for the one MLflow message that prints it.
-std::string PythonRepr(std::string_view s) {
-  const bool use_double = s.find('\'') != kNpos && s.find('"') == kNpos;
-  const char quote = use_double ? '"' : '\'';
-  std::string out(1, quote);
-  for (char c : s) {
-    if (c == '\\' || c == quote) {
-      out.push_back('\\');
-      out.push_back(c);
-    } else if (c == '\n') {
-      out += "\\n";
-    } else if (c == '\t') {
-      out += "\\t";
-    } else if (c == '\r') {
-      out += "\\r";
-    } else {
-      out.push_back(c);
-    }
-  }
-  out.push_back(quote);
-  return out;
 }
 
 class FilterParser {
