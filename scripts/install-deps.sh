@@ -13,6 +13,9 @@ PACKAGES=(
   postgresql                             # PostgreSQL 15 server for the store tests (started on loopback)
   libssl-dev                             # SHA-256, random ids
   libcli11-dev                           # CLI parsing
+  libyaml-cpp-dev                        # YAML: MLmodel files, validation suites, study configs
+  nlohmann-json3-dev                     # cold-path JSON and UBJSON (XGBoost .ubj model files)
+  libxgboost-dev                         # model serving: XGBoost C API runtime
   libspdlog-dev libfmt-dev               # logging (async access log)
   libgtest-dev libgmock-dev googletest   # unit tests
   python3-venv                           # test peers (mlflow client) live in a virtualenv

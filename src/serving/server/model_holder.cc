@@ -1,0 +1,1 @@
+#include "serving/server/model_holder.h"
