@@ -5,6 +5,7 @@
 #include "cli/db_command.h"
 #include "cli/gc_command.h"
 #include "cli/models_command.h"
+#include "cli/serve_command.h"
 #include "cli/server_command.h"
 
 #ifndef PLINTH_VERSION
@@ -73,6 +74,7 @@ int RunCli(int argc, char** argv) {
   DbCli db(app);
   GcCli gc(app);
   ModelsCli models(app);
+  ServeCli serve(app);
 
   try {
     app.parse(argc, argv);
@@ -91,6 +93,9 @@ int RunCli(int argc, char** argv) {
   }
   if (models.parsed()) {
     return models.Run();
+  }
+  if (serve.parsed()) {
+    return serve.Run();
   }
   return 2;
 }

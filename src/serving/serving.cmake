@@ -14,3 +14,4 @@ endif()
 plinth_library(plinth_serving_server serving/server)
 target_link_libraries(plinth_serving_server PUBLIC plinth_serving plinth_http plinth_artifacts
                       PRIVATE nlohmann_json::nlohmann_json)
+target_compile_definitions(plinth_serving_server PRIVATE PLINTH_VERSION="${PROJECT_VERSION}")
