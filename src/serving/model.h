@@ -33,16 +33,16 @@ struct ColumnSpec {
 };
 
 struct TensorSpec {
-  std::string name;             // may be empty
-  std::string dtype;            // numpy spelling: "float32", "float64", "int64", ...
-  std::vector<int64_t> shape;   // -1 = any size
+  std::string name;            // may be empty
+  std::string dtype;           // numpy spelling: "float32", "float64", "int64", ...
+  std::vector<int64_t> shape;  // -1 = any size
 };
 
 // The `signature:` of an MLmodel file. Either column-based or tensor-based, or absent.
 struct Signature {
-  std::vector<ColumnSpec> inputs;                // column-based inputs, in order
-  std::optional<TensorSpec> input_tensor;        // tensor-based input (first tensor only)
-  std::vector<ColumnSpec> outputs;               // column-based outputs
+  std::vector<ColumnSpec> inputs;          // column-based inputs, in order
+  std::optional<TensorSpec> input_tensor;  // tensor-based input (first tensor only)
+  std::vector<ColumnSpec> outputs;         // column-based outputs
   std::optional<TensorSpec> output_tensor;
   bool present() const { return !inputs.empty() || input_tensor.has_value(); }
 };
@@ -88,16 +88,19 @@ struct LoadOptions {
 };
 
 struct ModelInfo {
-  std::string flavor;         // "xgboost"
-  std::string model_class;    // e.g. "xgboost.sklearn.XGBClassifier", "xgboost.core.Booster"
-  std::string model_file;     // payload path relative to the model directory
-  std::string runtime;        // the runtime chosen (ModelRuntime::name())
-  std::string objective;      // e.g. "binary:logistic"
+  std::string flavor;       // "xgboost"
+  std::string model_class;  // e.g. "xgboost.sklearn.XGBClassifier", "xgboost.core.Booster"
+  std::string model_file;   // payload path relative to the model directory
+  std::string runtime;      // the runtime chosen (ModelRuntime::name())
+  std::string objective;    // e.g. "binary:logistic"
   std::vector<std::string> feature_names;  // from the model file (may be empty)
   size_t num_features = 0;
   Signature signature;
   std::string mlflow_version;  // from MLmodel, may be empty
   std::string model_uuid;      // from MLmodel, may be empty
+  size_t num_outputs = 1;      // output groups of the raw model (classes of a softprob model)
+  size_t num_classes = 0;      // a sklearn classifier's classes (2 when binary), else 0
+  std::string runtime_note;    // why "auto" did not pick flat-trees; empty when it did
 };
 
 class Model {
