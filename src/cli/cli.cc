@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/db_command.h"
+#include "cli/deploy_command.h"
 #include "cli/gc_command.h"
 #include "cli/models_command.h"
 #include "cli/serve_command.h"
@@ -75,6 +76,7 @@ int RunCli(int argc, char** argv) {
   GcCli gc(app);
   ModelsCli models(app);
   ServeCli serve(app);
+  DeployCli deploy(app);
 
   try {
     app.parse(argc, argv);
@@ -96,6 +98,9 @@ int RunCli(int argc, char** argv) {
   }
   if (serve.parsed()) {
     return serve.Run();
+  }
+  if (deploy.parsed()) {
+    return deploy.Run();
   }
   return 2;
 }
