@@ -45,6 +45,14 @@ else
   s3_env=""
 fi
 
+# The serving golden test (plinth_serving_test) compares our runtimes with XGBoost 3.2 and mlflow
+# pyfunc on models this generates; it is skipped when the inputs are unchanged.
+echo "== serving golden models (tests/golden/serving/make_golden.py into $BUILD_DIR/serving-golden)"
+if ! { bash scripts/setup-peers.sh >/dev/null &&
+  .venv-peers/bin/python tests/golden/serving/make_golden.py "$BUILD_DIR/serving-golden"; }; then
+  failed+=("serving-golden")
+fi
+
 echo "== unit and integration tests (ctest; store and API tests also on PostgreSQL, S3 tests on moto)"
 if ! (cd "$BUILD_DIR" && ctest --output-on-failure -j "$(nproc)"); then
   failed+=("ctest")
