@@ -10,10 +10,14 @@
 namespace plinth::serving {
 namespace {
 
+// XGBoost's message without the stack trace it appends (noise in a user-facing error).
 Status XgboostError(std::string_view what) {
-  const char* message = XGBGetLastError();
-  return InvalidArgument("XGBoost " + std::string(what) + ": " +
-                         (message != nullptr ? message : "unknown error"));
+  const char* last_error = XGBGetLastError();
+  std::string message = last_error != nullptr ? last_error : "unknown error";
+  if (size_t trace = message.find("\nStack trace:"); trace != std::string::npos) {
+    message.resize(trace);
+  }
+  return InvalidArgument("XGBoost " + std::string(what) + ": " + message);
 }
 
 // XGBoost's __array_interface__ for a dense row-major float32 matrix (the pointer is passed
