@@ -15,3 +15,7 @@ plinth_library(plinth_serving_server serving/server)
 target_link_libraries(plinth_serving_server PUBLIC plinth_serving plinth_http plinth_artifacts
                       PRIVATE nlohmann_json::nlohmann_json)
 target_compile_definitions(plinth_serving_server PRIVATE PLINTH_VERSION="${PROJECT_VERSION}")
+if(TARGET plinth_serving_server_test)
+  # The server tests write small XGBoost models with serving/test_models.h.
+  target_link_libraries(plinth_serving_server_test PRIVATE nlohmann_json::nlohmann_json)
+endif()
