@@ -13,6 +13,7 @@ namespace {
 // cache. Small enough that the block's sums live on the stack for common group counts.
 constexpr size_t kBlockRows = 16;
 constexpr size_t kStackFloats = 256;
+constexpr size_t kLockstepTrees = 8;
 
 }  // namespace
 
@@ -85,22 +86,63 @@ Result<std::unique_ptr<FlatTreesRuntime>> FlatTreesRuntime::Compile(const XgbMod
   return runtime;
 }
 
+// One step down from a split: `v < threshold` is false for NaN, so a missing value goes left
+// exactly when its default is left. Branch-free, as the direction is unpredictable.
+inline uint32_t FlatTreesRuntime::Next(const Node& node, const float* row) {
+  const float v = row[node.feature & ~kDefaultLeft];
+  const bool missing = std::isnan(v);
+  const bool default_left = (node.feature & kDefaultLeft) != 0;
+  const bool left = (v < node.value) | (missing & default_left);
+  return node.child + static_cast<uint32_t>(!left);
+}
+
 void FlatTreesRuntime::Accumulate(const float* x, size_t cols, size_t rows, float* acc) const {
   const Node* nodes = nodes_.data();
   const size_t groups = groups_;
+  // Independent walks are interleaved so that their node loads overlap instead of each waiting
+  // on the last: a single row descends kLockstepTrees trees at once (their leaves are still
+  // added in tree order), a block descends one tree with all its rows.
+  if (rows == 1) {
+    const size_t num_trees = tree_roots_.size();
+    uint32_t at[kLockstepTrees];
+    for (size_t first = 0; first < num_trees; first += kLockstepTrees) {
+      const size_t count = std::min(kLockstepTrees, num_trees - first);
+      std::copy(tree_roots_.begin() + first, tree_roots_.begin() + first + count, at);
+      bool moved = true;
+      while (moved) {
+        moved = false;
+        for (size_t k = 0; k < count; ++k) {
+          const Node& node = nodes[at[k]];
+          if (node.child != 0) {
+            at[k] = Next(node, x);
+            moved = true;
+          }
+        }
+      }
+      for (size_t k = 0; k < count; ++k) {
+        acc[tree_groups_[first + k]] += nodes[at[k]].value;
+      }
+    }
+    return;
+  }
+  uint32_t at[kBlockRows];
   for (size_t t = 0; t < tree_roots_.size(); ++t) {
     const uint32_t root = tree_roots_[t];
     const uint32_t group = tree_groups_[t];
-    for (size_t r = 0; r < rows; ++r) {
-      const float* row = x + r * cols;
-      uint32_t i = root;
-      while (nodes[i].child != 0) {
-        const Node& node = nodes[i];
-        const float v = row[node.feature & ~kDefaultLeft];
-        const bool left = std::isnan(v) ? (node.feature & kDefaultLeft) != 0 : v < node.value;
-        i = node.child + (left ? 0u : 1u);
+    std::fill(at, at + rows, root);
+    bool moved = true;
+    while (moved) {
+      moved = false;
+      for (size_t r = 0; r < rows; ++r) {
+        const Node& node = nodes[at[r]];
+        if (node.child != 0) {
+          at[r] = Next(node, x + r * cols);
+          moved = true;
+        }
       }
-      acc[r * groups + group] += nodes[i].value;
+    }
+    for (size_t r = 0; r < rows; ++r) {
+      acc[r * groups + group] += nodes[at[r]].value;
     }
   }
 }

@@ -48,7 +48,8 @@ class FlatTreesRuntime final : public ModelRuntime {
   static constexpr uint32_t kDefaultLeft = 0x80000000u;
 
   FlatTreesRuntime() = default;
-  // Adds every tree's leaf for `rows` rows starting at `row` into acc (rows × groups floats).
+  static uint32_t Next(const Node& node, const float* row);
+  // Adds every tree's leaf for the `rows` rows at x into acc (rows × groups floats).
   void Accumulate(const float* x, size_t cols, size_t rows, float* acc) const;
 
   std::vector<Node> nodes_;
