@@ -2,10 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <atomic>
 #include <filesystem>
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "serving/test_models.h"
@@ -279,6 +282,49 @@ TEST(LoadModelTest, CorruptPayloadsAreInvalidArgument) {
       testing::WriteFile(dir / ("model." + format), garbled);
       EXPECT_FALSE(LoadModel(dir, {.runtime = runtime}).ok()) << format;
     }
+  }
+}
+
+// The server predicts on many threads with one Model: answers must not depend on that.
+TEST(LoadModelTest, ConcurrentPredictionsAgree) {
+  TestModel m = ThreeClassModel();
+  for (int i = 0; i < 30; ++i) {
+    m.trees.push_back(
+        Stump(i % 2, 0.1f * static_cast<float>(i % 7 - 3), 0.01f * i, -0.01f * i, i % 3 == 0));
+    m.tree_info.push_back(i % 3);
+  }
+  auto dir = WriteModelDir("threads", ModelJsonText(m));
+  std::vector<float> rows;
+  for (int r = 0; r < 50; ++r) {
+    rows.push_back(r % 9 == 0 ? kNaN : 0.05f * static_cast<float>(r - 25));
+    rows.push_back(r % 4 == 0 ? kNaN : -0.07f * static_cast<float>(r - 20));
+  }
+  for (const std::string& runtime : kRuntimes) {
+    auto model = Load(dir, runtime);
+    ASSERT_TRUE(model);
+    const std::vector<double> want = Predict(*model, rows).values;
+    std::vector<std::thread> threads;
+    std::atomic<int> mismatches{0};
+    for (int t = 0; t < 4; ++t) {
+      threads.emplace_back([&, t] {
+        for (int i = 0; i < 200; ++i) {
+          const size_t r = static_cast<size_t>(i + t) % 50;  // single rows and the whole batch
+          Predictions out;
+          if (i % 10 == 0) {
+            Status s = model->Predict({rows.data(), 50, 2}, {}, &out);
+            mismatches += !s.ok() || out.values != want;
+          } else {
+            Status s = model->Predict({rows.data() + 2 * r, 1, 2}, {}, &out);
+            mismatches +=
+                !s.ok() || !std::equal(out.values.begin(), out.values.end(), want.begin() + 3 * r);
+          }
+        }
+      });
+    }
+    for (std::thread& thread : threads) {
+      thread.join();
+    }
+    EXPECT_EQ(mismatches.load(), 0) << runtime;
   }
 }
 
