@@ -2,7 +2,7 @@
 BUILD_DIR ?= build
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps venv build demo test unit compat compat-mlflow bench format clean
+.PHONY: all deps venv build demo test unit compat compat-mlflow bench bench-serving format clean
 
 all: build
 
@@ -35,6 +35,10 @@ test: build venv
 
 bench: build venv
 	bash bench/tracking/run.sh
+
+# plinth serve vs mlflow models serve (~15 min); rewrites the serving section of docs/benchmarks.md.
+bench-serving: build venv
+	bash bench/serving/run.sh --docs
 
 format:
 	git ls-files '*.cc' '*.h' | xargs clang-format -i

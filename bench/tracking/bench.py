@@ -1359,7 +1359,14 @@ def ratio(a, b) -> str:
     return f"×{r:.2f}" if r < 10 else f"×{r:.1f}" if r < 100 else f"×{r:.0f}"
 
 
-DOC_TITLE = "# Benchmarks: tracking server"
+DOC_TITLE = "# Benchmarks"
+LEGACY_TITLE = "# Benchmarks: tracking server"  # the file before it had sections
+OLD_INTRO = ("_Written by `bench/tracking/bench.py`; do not edit by hand. Each section below is "
+             "rewritten only by a run of its own targets (its date, machine and command are in "
+             "it). Raw results: `bench/results/` (not committed)._")
+DOC_INTRO = ("_Written by `bench/tracking/bench.py` and `bench/serving/bench.py`; do not edit by "
+             "hand. Each section below is rewritten only by a run of its own targets (its date, "
+             "machine and command are in it). Raw results: `bench/results/` (not committed)._")
 GROUP_HEADINGS = {
     "sqlite": "SQLite store: plinth vs MLflow vs FastTrackML",
     "pg": "PostgreSQL store: plinth (1 and 3 replicas) vs MLflow",
@@ -1395,11 +1402,25 @@ def parse_doc_blocks(text: str) -> dict[str, str]:
         i, j = text.find(b), text.find(e)
         if i >= 0 and j > i:
             blocks[g] = text[i + len(b):j].strip("\n")
-    if not blocks and text.startswith(DOC_TITLE + "\n"):
-        body = text[len(DOC_TITLE) + 1:].strip("\n")
+    if not blocks and text.startswith(LEGACY_TITLE + "\n"):
+        body = text[len(LEGACY_TITLE) + 1:].strip("\n")
         body = "\n".join("#" + ln if ln.startswith("#") else ln for ln in body.split("\n"))
         blocks["sqlite"] = f"## {GROUP_HEADINGS['sqlite']}\n\n{body}"
     return blocks
+
+
+def other_doc_blocks(text: str) -> list[tuple[str, str]]:
+    """(group, block) of the sections other benchmarks wrote (e.g. `serving` by
+    bench/serving/bench.py), in file order: kept verbatim by a tracking run."""
+    out = []
+    for m in re.finditer(r"<!-- bench:([A-Za-z0-9_-]+):begin -->", text):
+        g = m.group(1)
+        if g in GROUP_ORDER:
+            continue
+        j = text.find(_markers(g)[1], m.end())
+        if j > 0:
+            out.append((g, text[m.end():j].strip("\n")))
+    return out
 
 
 def render_markdown(res: dict, existing: str | None = None) -> str:
@@ -1414,19 +1435,26 @@ def render_markdown(res: dict, existing: str | None = None) -> str:
         for g in GROUP_ORDER:
             blocks.setdefault(g, f"## {GROUP_HEADINGS[g]}\n\n_Not measured yet: run "
                                  f"`{GROUP_COMMANDS[g]}`._")
-    L = [DOC_TITLE, "",
-         "_Written by `bench/tracking/bench.py`; do not edit by hand. Each section below is "
-         "rewritten only by a run of its own targets (its date, machine and command are in it). "
-         "Raw results: `bench/results/` (not committed)._", ""]
+    others = other_doc_blocks(existing) if existing else []
+    L = [DOC_TITLE, "", DOC_INTRO, ""]
     for g in GROUP_ORDER:
         if g in blocks:
             L.append(f"- [{GROUP_HEADINGS[g]}](#{_anchor(GROUP_HEADINGS[g])}) — "
                      f"`{GROUP_COMMANDS[g]}`")
+    for g, block in others:  # their heading and the command of their "Reproduce:" line
+        h = re.search(r"^## (.+)$", block, re.M)
+        c = re.search(r"Reproduce: `([^`]+)`", block)
+        if h:
+            L.append(f"- [{h.group(1)}](#{_anchor(h.group(1))})"
+                     + (f" — `{c.group(1)}`" if c else ""))
     L.append("")
     for g in GROUP_ORDER:
         if g in blocks:
             b, e = _markers(g)
             L += [b, "", blocks[g], "", e, ""]
+    for g, block in others:
+        b, e = _markers(g)
+        L += [b, "", block, "", e, ""]
     # Paths inside the checkout are shown relative to it: the report must not name this
     # machine's folders.
     return "\n".join(L).replace(ROOT + "/", "")
