@@ -19,6 +19,7 @@ PACKAGES=(
   libspdlog-dev libfmt-dev               # logging (async access log)
   libgtest-dev libgmock-dev googletest   # unit tests
   python3-venv                           # test peers (mlflow client) live in a virtualenv
+  python3-dev pybind11-dev               # the Python SDK's native module (python/)
   nodejs npm                             # web UI build (scripts/build-ui.sh: npm ci + esbuild)
   chromium                               # web UI browser tests (playwright-core drives it headless)
   curl procps psmisc

@@ -9,6 +9,7 @@
 #      the artifact proxy and with clients writing to S3 directly
 #   4. the replica fault test: 3 replicas on one PostgreSQL, SIGKILL of a replica and a
 #      PostgreSQL restart mid-run (tests/scale)
+#   (and the Python SDK's in-process tests, python/tests, after ctest)
 #   5. the web UI in headless Chromium against a seeded `plinth server` (ui/tests)
 # Servers started here are stopped on exit, whatever happens.
 set -uo pipefail
@@ -56,6 +57,11 @@ fi
 echo "== unit and integration tests (ctest; store and API tests also on PostgreSQL, S3 tests on moto)"
 if ! (cd "$BUILD_DIR" && ctest --output-on-failure -j "$(nproc)"); then
   failed+=("ctest")
+fi
+
+echo "== Python SDK in process (python/tests; the native module built into $BUILD_DIR/python)"
+if ! PYTHONPATH="$BUILD_DIR/python" .venv/bin/python -m pytest python/tests -p no:cacheprovider -ra -q; then
+  failed+=("python-sdk")
 fi
 
 # The MLflow client suite must not inherit the S3 variables in its SQLite + folder run.
