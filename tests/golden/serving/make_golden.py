@@ -138,7 +138,9 @@ def record(out_dir: str, name: str, model, x_test: np.ndarray, names: list[str],
                                    booster.predict(dm, iteration_range=iteration_range))
     if isinstance(model, xgb.XGBClassifier):
         outputs["proba"] = write_array(out_dir, f"{name}.proba.f64", model.predict_proba(df))
-    entry["objective"] = json.loads(booster.save_config())["learner"]["objective"]["name"]
+    config = json.loads(booster.save_config())["learner"]
+    entry["objective"] = config["objective"]["name"]
+    entry["booster"] = config["gradient_booster"]["name"]
     return entry
 
 
@@ -228,6 +230,12 @@ def main() -> None:
     b, xt = train_booster(10, 8, {"objective": "binary:logitraw", "max_depth": 4},
                           lambda x, s: (latent(x, s) > 0.3).astype(float), 25)
     models.append(record(out_dir, "booster_logitraw", b, xt, names_for(8, "f")))
+
+    # DART: flat-trees does not apply, so `auto` serves it with the XGBoost runtime.
+    b, xt = train_booster(12, 6, {"objective": "binary:logistic", "booster": "dart",
+                                  "max_depth": 4, "rate_drop": 0.2, "skip_drop": 0.3},
+                          lambda x, s: (latent(x, s) > 0).astype(float), 20)
+    models.append(record(out_dir, "booster_dart", b, xt, names_for(6, "f")))
 
     # The benchmark model: 200 trees of depth 6 on 30 features.
     seed, nf = 11, 30
