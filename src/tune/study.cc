@@ -4,6 +4,8 @@
 #include <cmath>
 #include <limits>
 
+#include "tune/pruners.h"
+
 namespace plinth::tune {
 namespace {
 
@@ -73,11 +75,37 @@ Status Trial::Report(double value, int64_t step) {
   return Status::Ok();
 }
 
+bool Trial::ShouldPrune() { return study_->ShouldPrune(number_).value(); }
+
 // ---------------------------------------------------------------------------------------------
 // Study
 
 Study::Study(std::unique_ptr<Sampler> sampler, StudyDirection direction)
-    : sampler_(std::move(sampler)), direction_(direction) {}
+    : sampler_(std::move(sampler)),
+      pruner_(PercentilePruner::Median().value()),
+      direction_(direction) {}
+
+Study::~Study() = default;
+
+void Study::SetPruner(std::unique_ptr<Pruner> pruner) { pruner_ = std::move(pruner); }
+
+Result<bool> Study::ShouldPrune(int number) {
+  if (number < 0 || number >= static_cast<int>(trials_.size())) {
+    return NotFound("Trial#" + std::to_string(number) + " does not exist.");
+  }
+  if (!pruner_) {
+    return false;
+  }
+  return pruner_->Prune(*this, trials_[number]);
+}
+
+void Study::RecordCompletedRung(int number, int rung, double value) {
+  std::vector<double>& rungs = trials_[number].completed_rungs;
+  if (rung >= static_cast<int>(rungs.size())) {
+    rungs.resize(rung + 1, std::numeric_limits<double>::quiet_NaN());
+  }
+  rungs[rung] = value;
+}
 
 Trial Study::Ask() {
   int number;
@@ -175,6 +203,7 @@ Result<int> Study::AddTrial(const TrialSpec& spec) {
   FrozenTrial& t = trials_[number];
   t.intermediate_values = spec.intermediate_values;
   std::sort(t.intermediate_values.begin(), t.intermediate_values.end());
+  t.completed_rungs = spec.completed_rungs;
   t.value = spec.value;
   if (spec.state != TrialState::kRunning) {
     SetState(number, spec.state);

@@ -80,6 +80,9 @@ struct FrozenTrial {
   bool relative_sampled = false;
   // Values fixed by EnqueueTrial, by name.
   std::vector<std::pair<std::string, ParamValue>> fixed_params;
+  // Successive halving's record: the value with which the trial reached rung k (Optuna's
+  // `completed_rung_<k>` system attributes), written by the pruner, read for other trials.
+  std::vector<double> completed_rungs;
 
   std::optional<int64_t> last_step() const {
     if (intermediate_values.empty()) {
@@ -98,10 +101,13 @@ struct TrialSpec {
   std::vector<std::pair<int64_t, double>> intermediate_values;
   // For a RUNNING trial: a joint sample other samplers see (internal values by name).
   std::vector<std::pair<std::string, std::pair<Distribution, double>>> relative_params;
+  // Successive-halving rung values (FrozenTrial::completed_rungs), e.g. restored from a store.
+  std::vector<double> completed_rungs;
 };
 
 class Study;
 class Sampler;
+class Pruner;
 
 // A handle on a trial of a Study, for the objective to suggest parameters and report values.
 // Cheap to copy; valid while its Study lives.
@@ -126,6 +132,9 @@ class Trial {
   // first value, as Optuna does. Failure: kFailedPrecondition if the trial is finished,
   // kInvalidArgument for a negative step.
   Status Report(double value, int64_t step);
+  // Whether the study's pruner says this trial should stop now (Optuna's should_prune), from
+  // the values reported so far. The caller then tells the trial PRUNED (or carries on).
+  bool ShouldPrune();
 
  private:
   Study* study_;
@@ -161,8 +170,10 @@ class Sampler {
 
 class Study {
  public:
+  // The pruner is Optuna's default, MedianPruner(), until SetPruner.
   explicit Study(std::unique_ptr<Sampler> sampler,
                  StudyDirection direction = StudyDirection::kMinimize);
+  ~Study();
   Study(const Study&) = delete;
   Study& operator=(const Study&) = delete;
 
@@ -180,6 +191,19 @@ class Study {
   // when a value is not in its distribution, a COMPLETE trial has no value or a NaN one, or
   // the state is WAITING.
   Result<int> AddTrial(const TrialSpec& spec);
+
+  // Optuna's study_name; Hyperband assigns trials to brackets by it. Empty unless set.
+  const std::string& name() const { return name_; }
+  void set_name(std::string name) { name_ = std::move(name); }
+  // Replaces the pruner (null: never prune).
+  void SetPruner(std::unique_ptr<Pruner> pruner);
+  Pruner* pruner() { return pruner_.get(); }
+  // Whether trial `number` should stop now, by the pruner (Trial::ShouldPrune). Failure:
+  // kNotFound for an unknown trial.
+  Result<bool> ShouldPrune(int number);
+  // Successive halving's bookkeeping: trial `number` reached `rung` with `value`. Rungs are
+  // recorded in order; recording rung k again overwrites it.
+  void RecordCompletedRung(int number, int rung, double value);
 
   StudyDirection direction() const { return direction_; }
   Sampler& sampler() { return *sampler_; }
@@ -230,7 +254,9 @@ class Study {
                                  const Distribution& distribution);
 
   std::unique_ptr<Sampler> sampler_;
+  std::unique_ptr<Pruner> pruner_;
   StudyDirection direction_;
+  std::string name_;
   std::vector<FrozenTrial> trials_;
 
   std::vector<std::string> param_names_;
