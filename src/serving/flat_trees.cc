@@ -18,8 +18,8 @@ constexpr size_t kLockstepTrees = 8;
 }  // namespace
 
 Status CheckFlatTreesApply(const XgbModel& model) {
-  if (model.booster != "gbtree") {
-    return InvalidArgument("flat-trees serves gbtree models only, not " + model.booster);
+  if (model.booster != "gbtree" && model.booster != "dart") {
+    return InvalidArgument("flat-trees serves gbtree and dart models, not " + model.booster);
   }
   if (!FindObjective(model.objective)) {
     return InvalidArgument("flat-trees does not know objective " + model.objective);
@@ -73,6 +73,11 @@ Result<std::unique_ptr<FlatTreesRuntime>> FlatTreesRuntime::Compile(const XgbMod
       if (tree.left_children[from] == -1) {
         node.child = 0;
         node.feature = 0;
+        if (!model.weight_drop.empty()) {
+          // DART adds `tree output * weight` (both float) per tree; the product is the same
+          // float whether it is taken here or at prediction time.
+          node.value = tree.split_conditions[from] * model.weight_drop[t];
+        }
         continue;
       }
       node.feature = tree.split_indices[from] | (tree.default_left[from] ? kDefaultLeft : 0u);

@@ -2,8 +2,9 @@
 // for low-latency prediction of single rows and small batches, with XGBoost's arithmetic
 // (float `value < threshold` goes left, NaN takes the default branch, leaves summed in float in
 // tree order onto the float initial margin of their output group, then the objective's float
-// transform). It applies to gbtree models with numerical splits, scalar leaves and an objective
-// listed in objective.h; CheckFlatTreesApply says why not otherwise.
+// transform; DART's per-tree weights are folded into the leaves). It applies to gbtree and dart
+// models with numerical splits, scalar leaves and an objective listed in objective.h;
+// CheckFlatTreesApply says why not otherwise.
 //
 // Thread-safety: immutable after Compile; Predict may run on many threads at once.
 #ifndef PLINTH_SERVING_FLAT_TREES_H_

@@ -163,9 +163,9 @@ TEST(FlatTreesTest, AppliesOnlyWhereExact) {
   categorical.trees[0].split_type = {1, 0, 0};
   EXPECT_NE(CheckFlatTreesApply(categorical).message().find("categorical"), std::string::npos);
 
-  XgbModel dart = model;
-  dart.booster = "dart";
-  EXPECT_NE(CheckFlatTreesApply(dart).message().find("gbtree"), std::string::npos);
+  XgbModel linear = model;
+  linear.booster = "gblinear";
+  EXPECT_NE(CheckFlatTreesApply(linear).message().find("gblinear"), std::string::npos);
 
   XgbModel aft = model;
   aft.objective = "survival:aft";

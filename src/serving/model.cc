@@ -259,7 +259,8 @@ Result<std::shared_ptr<const Model>> LoadModel(const std::filesystem::path& dir,
     }
     PLINTH_ASSIGN_OR_RETURN(std::string legacy_json,
                             LegacyXgboostJson(bytes, format, *xgb, tree_end));
-    PLINTH_ASSIGN_OR_RETURN(runtime, XgboostRuntime::Load(legacy_json, info.num_features));
+    PLINTH_ASSIGN_OR_RETURN(runtime,
+                            XgboostRuntime::Load(legacy_json, info.num_features, xgb->booster));
   }
   info.runtime = std::string(runtime->name());
   return std::shared_ptr<const Model>(std::make_shared<Model>(std::move(info), std::move(runtime)));

@@ -92,8 +92,8 @@ void CheckRuntime(const std::string& runtime) {
   for (const nlohmann::json& entry : manifest["models"]) {
     const std::string name = entry["name"];
     SCOPED_TRACE(name + " on " + runtime);
-    // flat-trees serves gbtree models (the golden set has no categorical splits).
-    const bool flat_trees_applies = entry["booster"] == "gbtree";
+    // flat-trees serves gbtree and dart models (the golden set has no categorical splits).
+    const bool flat_trees_applies = entry["booster"] != "gblinear";
     auto model = LoadModel(dir / entry["dir"].get<std::string>(), {.runtime = runtime});
     if (runtime == "flat-trees" && !flat_trees_applies) {
       EXPECT_EQ(model.status().code(), StatusCode::kInvalidArgument);
@@ -153,7 +153,7 @@ TEST(ServingGoldenTest, AutoPicksFlatTreesWhereItApplies) {
   for (const nlohmann::json& entry : manifest["models"]) {
     auto model = LoadModel(dir / entry["dir"].get<std::string>());
     ASSERT_TRUE(model.ok()) << model.status().ToString();
-    if (entry["booster"] == "gbtree") {
+    if (entry["booster"] != "gblinear") {
       EXPECT_EQ((*model)->info().runtime, "flat-trees") << entry["name"];
       EXPECT_EQ((*model)->info().runtime_note, "");
     } else {

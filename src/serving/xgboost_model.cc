@@ -319,11 +319,18 @@ Status ParseLearner(const json& root, XgbModel* out) {
     return ParseGbtree(*model, out);
   }
   if (out->booster == "dart") {
-    // DART keeps a gbtree inside; its trees are read for the model's description only.
+    // DART keeps a gbtree inside, plus one output weight per tree.
     PLINTH_ASSIGN_OR_RETURN(const json* gbtree, Require(*booster, "gbtree", "gradient_booster"));
     PLINTH_ASSIGN_OR_RETURN(const json* model,
                             Require(*gbtree, "model", "gradient_booster.gbtree"));
-    return ParseGbtree(*model, out);
+    PLINTH_RETURN_IF_ERROR(ParseGbtree(*model, out));
+    PLINTH_RETURN_IF_ERROR(
+        ReadArray(*booster, "weight_drop", "gradient_booster", &out->weight_drop));
+    if (out->weight_drop.size() != out->trees.size()) {
+      return Invalid("`weight_drop` has " + std::to_string(out->weight_drop.size()) +
+                     " weights for " + std::to_string(out->trees.size()) + " trees");
+    }
+    return Status::Ok();
   }
   if (out->booster == "gblinear") {
     return Status::Ok();

@@ -56,6 +56,7 @@ struct XgbModel {
   std::vector<int64_t>
       iteration_indptr;  // trees of round i: [indptr[i], indptr[i+1]); may be empty
   int32_t num_parallel_tree = 1;
+  std::vector<float> weight_drop;         // DART: each tree's output weight (empty for gbtree)
   std::optional<int32_t> best_iteration;  // the `best_iteration` attribute (early stopping)
 
   // Number of output groups: max(num_class, num_target, 1).

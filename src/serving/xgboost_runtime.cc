@@ -36,12 +36,42 @@ constexpr const char* kMarginConfig =
     "{\"type\":1,\"training\":false,\"iteration_begin\":0,\"iteration_end\":0,"
     "\"strict_shape\":false,\"cache_id\":0,\"missing\":NaN}";
 
+// The same for XGBoosterPredictFromDMatrix (gblinear), and the DMatrix built for it.
+constexpr const char* kDMatrixValueConfig =
+    "{\"type\":0,\"training\":false,\"iteration_begin\":0,\"iteration_end\":0,"
+    "\"strict_shape\":false}";
+constexpr const char* kDMatrixMarginConfig =
+    "{\"type\":1,\"training\":false,\"iteration_begin\":0,\"iteration_end\":0,"
+    "\"strict_shape\":false}";
+constexpr const char* kDMatrixConfig = "{\"missing\":NaN,\"nthread\":1}";
+
+struct DMatrixDeleter {
+  void operator()(void* matrix) const { XGDMatrixFree(matrix); }
+};
+
+// Copies XGBoost's output (a buffer it owns, valid until this thread's next call) into `out`.
+Status CopyPrediction(const bst_ulong* shape, bst_ulong dims, const float* result, size_t rows,
+                      Predictions* out) {
+  size_t total = 1;
+  for (bst_ulong d = 0; d < dims; ++d) {
+    total *= static_cast<size_t>(shape[d]);
+  }
+  if (dims == 0 || total % rows != 0) {
+    return Internal("XGBoost returned an unexpected prediction shape");
+  }
+  out->width = total / rows;
+  out->squeeze = out->width == 1;
+  out->values.assign(result, result + total);
+  return Status::Ok();
+}
+
 }  // namespace
 
 void XgboostRuntime::BoosterDeleter::operator()(void* booster) const { XGBoosterFree(booster); }
 
 Result<std::unique_ptr<XgboostRuntime>> XgboostRuntime::Load(std::string_view model_json,
-                                                             size_t num_features) {
+                                                             size_t num_features,
+                                                             std::string_view booster_name) {
   BoosterHandle handle = nullptr;
   if (XGBoosterCreate(nullptr, 0, &handle) != 0) {
     return XgboostError("could not create a booster");
@@ -55,7 +85,8 @@ Result<std::unique_ptr<XgboostRuntime>> XgboostRuntime::Load(std::string_view mo
   if (XGBoosterSetParam(handle, "nthread", "1") != 0) {
     return XgboostError("could not set nthread");
   }
-  std::unique_ptr<XgboostRuntime> runtime(new XgboostRuntime(std::move(booster), num_features));
+  std::unique_ptr<XgboostRuntime> runtime(
+      new XgboostRuntime(std::move(booster), num_features, booster_name != "gblinear"));
   // Warm-up: the first prediction configures the learner (a lazy, locked mutation); doing it
   // here leaves later predictions read-only. It also proves the model answers.
   std::vector<float> row(num_features, std::nanf(""));
@@ -85,22 +116,26 @@ Status XgboostRuntime::Predict(const FeatureMatrix& x, const PredictParams& para
   const bst_ulong* shape = nullptr;
   bst_ulong dims = 0;
   const float* result = nullptr;
-  if (XGBoosterPredictFromDense(booster_.get(), array.c_str(),
-                                params.output_margin ? kMarginConfig : kValueConfig, nullptr,
-                                &shape, &dims, &result) != 0) {
+  if (inplace_) {
+    if (XGBoosterPredictFromDense(booster_.get(), array.c_str(),
+                                  params.output_margin ? kMarginConfig : kValueConfig, nullptr,
+                                  &shape, &dims, &result) != 0) {
+      return XgboostError("prediction failed");
+    }
+    return CopyPrediction(shape, dims, result, x.rows, out);
+  }
+  DMatrixHandle handle = nullptr;
+  if (XGDMatrixCreateFromDense(array.c_str(), kDMatrixConfig, &handle) != 0) {
+    return XgboostError("could not build the input matrix");
+  }
+  std::unique_ptr<void, DMatrixDeleter> matrix(handle);
+  std::lock_guard<std::mutex> lock(dmatrix_mu_);
+  if (XGBoosterPredictFromDMatrix(booster_.get(), handle,
+                                  params.output_margin ? kDMatrixMarginConfig : kDMatrixValueConfig,
+                                  &shape, &dims, &result) != 0) {
     return XgboostError("prediction failed");
   }
-  size_t total = 1;
-  for (bst_ulong d = 0; d < dims; ++d) {
-    total *= static_cast<size_t>(shape[d]);
-  }
-  if (dims == 0 || total % x.rows != 0) {
-    return Internal("XGBoost returned an unexpected prediction shape");
-  }
-  out->width = total / x.rows;
-  out->squeeze = out->width == 1;
-  out->values.assign(result, result + total);
-  return Status::Ok();
+  return CopyPrediction(shape, dims, result, x.rows, out);
 }
 
 }  // namespace plinth::serving

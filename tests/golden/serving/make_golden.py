@@ -231,7 +231,12 @@ def main() -> None:
                           lambda x, s: (latent(x, s) > 0.3).astype(float), 25)
     models.append(record(out_dir, "booster_logitraw", b, xt, names_for(8, "f")))
 
-    # DART: flat-trees does not apply, so `auto` serves it with the XGBoost runtime.
+    # A linear booster: no trees, so `auto` serves it with the XGBoost runtime.
+    b, xt = train_booster(13, 7, {"objective": "reg:squarederror", "booster": "gblinear"},
+                          lambda x, s: latent(x, s) * 2.0 + 1.0, 30)
+    models.append(record(out_dir, "booster_gblinear", b, xt, names_for(7, "f")))
+
+    # DART: flat-trees folds the per-tree weights into the leaves.
     b, xt = train_booster(12, 6, {"objective": "binary:logistic", "booster": "dart",
                                   "max_depth": 4, "rate_drop": 0.2, "skip_drop": 0.3},
                           lambda x, s: (latent(x, s) > 0).astype(float), 20)
