@@ -170,6 +170,26 @@ TEST(XgboostModelTest, RejectsInconsistentLearner) {
   EXPECT_FALSE(damaged([](auto& d) { d = nlohmann::json::array(); }).ok());
 }
 
+TEST(XgboostModelTest, DartKeepsItsTreeWeights) {
+  TestModel m;
+  m.trees = {Stump(0, 0.5f, 1.0f, -1.0f, true), Stump(1, 0.5f, 1.0f, -1.0f, true)};
+  nlohmann::json doc = ModelJson(m);
+  nlohmann::json gbtree = doc["learner"]["gradient_booster"];
+  doc["learner"]["gradient_booster"] = {
+      {"name", "dart"}, {"gbtree", gbtree}, {"weight_drop", {0.5, 0.25}}};
+  auto model = ParseXgboostModel(doc.dump(), XgbFileFormat::kJson);
+  ASSERT_TRUE(model.ok()) << model.status().ToString();
+  EXPECT_EQ(model->booster, "dart");
+  EXPECT_EQ(model->trees.size(), 2u);
+  EXPECT_EQ(model->weight_drop, (std::vector<float>{0.5f, 0.25f}));
+
+  doc["learner"]["gradient_booster"]["weight_drop"] = {0.5};
+  auto short_weights = ParseXgboostModel(doc.dump(), XgbFileFormat::kJson);
+  ASSERT_FALSE(short_weights.ok());
+  EXPECT_NE(short_weights.status().message().find("`weight_drop` has 1 weights for 2 trees"),
+            std::string::npos);
+}
+
 TEST(XgboostModelTest, TruncatedOrGarbledFilesAreErrors) {
   TestModel m;
   m.trees = {Stump(0, 0.5f, 1.0f, -1.0f, true), Stump(1, -2.0f, 3.0f, 4.0f, false)};
