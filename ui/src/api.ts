@@ -2,6 +2,8 @@
 // Paths are relative so the UI also works behind a reverse proxy that adds a prefix.
 
 const BASE = "api/2.0/mlflow/";
+const REGISTRY = "api/plinth/v1/registry/";
+const ARTIFACTS = "api/2.0/mlflow-artifacts/artifacts/";
 
 export class ApiError extends Error {
   constructor(
@@ -13,8 +15,8 @@ export class ApiError extends Error {
   }
 }
 
-async function call<T>(path: string, init?: RequestInit): Promise<T> {
-  const res = await fetch(BASE + path, init);
+async function call<T>(path: string, init?: RequestInit, base = BASE): Promise<T> {
+  const res = await fetch(base + path, init);
   const text = await res.text();
   let body: any = {};
   try {
@@ -28,20 +30,27 @@ async function call<T>(path: string, init?: RequestInit): Promise<T> {
   return body as T;
 }
 
-function get<T>(path: string, params: Record<string, string | number | undefined>): Promise<T> {
+type Params = Record<string, string | number | string[] | undefined>;
+
+function get<T>(path: string, params: Params, base = BASE): Promise<T> {
   const q = new URLSearchParams();
   for (const [k, v] of Object.entries(params)) {
-    if (v !== undefined && v !== "") q.set(k, String(v));
+    if (Array.isArray(v)) for (const x of v) q.append(k, x);
+    else if (v !== undefined && v !== "") q.set(k, String(v));
   }
-  return call<T>(`${path}?${q}`);
+  return call<T>(`${path}?${q}`, undefined, base);
 }
 
-function post<T>(path: string, body: object): Promise<T> {
-  return call<T>(path, {
-    method: "POST",
-    headers: { "Content-Type": "application/json" },
-    body: JSON.stringify(body),
-  });
+function post<T>(path: string, body: object, base = BASE): Promise<T> {
+  return call<T>(
+    path,
+    {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(body),
+    },
+    base,
+  );
 }
 
 export interface KeyValue {
@@ -73,9 +82,14 @@ export interface RunInfo {
   artifact_uri?: string;
   lifecycle_stage?: string;
 }
+export interface DatasetInput {
+  tags?: KeyValue[];
+  dataset: { name: string; digest: string; source_type?: string; source?: string; schema?: string; profile?: string };
+}
 export interface Run {
   info: RunInfo;
   data: { metrics?: Metric[]; params?: KeyValue[]; tags?: KeyValue[] };
+  inputs?: { dataset_inputs?: DatasetInput[] };
 }
 export interface FileInfo {
   path: string;
@@ -118,21 +132,14 @@ export async function getRun(runId: string) {
   return r.run;
 }
 
-// Every point of one metric, following page tokens.
-export async function metricHistory(runId: string, key: string): Promise<Metric[]> {
-  const out: Metric[] = [];
-  let token: string | undefined;
-  do {
-    const r = await get<{ metrics?: Metric[]; next_page_token?: string }>("metrics/get-history", {
-      run_id: runId,
-      metric_key: key,
-      max_results: 25000,
-      page_token: token,
-    });
-    out.push(...(r.metrics ?? []));
-    token = r.next_page_token || undefined;
-  } while (token);
-  return out;
+// One page (up to 25,000 points) of a metric's history.
+export function metricHistoryPage(runId: string, key: string, pageToken?: string) {
+  return get<{ metrics?: Metric[]; next_page_token?: string }>("metrics/get-history", {
+    run_id: runId,
+    metric_key: key,
+    max_results: 25000,
+    page_token: pageToken,
+  });
 }
 
 export async function listArtifacts(runId: string, path?: string) {
@@ -141,4 +148,123 @@ export async function listArtifacts(runId: string, path?: string) {
     path,
   });
   return r;
+}
+
+export async function setRunTag(runId: string, key: string, value: string) {
+  await post<{}>("runs/set-tag", { run_id: runId, key, value });
+}
+
+// ------------------------------------------------------------------ artifacts
+
+// Where the artifact proxy serves a run's file, or null when the run's artifacts do not live
+// behind this server's proxy (mlflow-artifacts: URIs only).
+export function artifactUrl(artifactUri: string | undefined, path: string): string | null {
+  const m = /^mlflow-artifacts:(?:\/\/[^/]*)?\/?(.*)$/.exec(artifactUri ?? "");
+  if (!m) return null;
+  const root = m[1].replace(/\/+$/, "");
+  return ARTIFACTS + [...root.split("/"), ...path.split("/")].filter(Boolean).map(encodeURIComponent).join("/");
+}
+
+// The first `limit` bytes of a file (a Range request), and whether there was more.
+export async function fetchHead(url: string, limit: number): Promise<{ bytes: Uint8Array; truncated: boolean }> {
+  const res = await fetch(url, { headers: { Range: `bytes=0-${limit - 1}` } });
+  if (res.status === 416) return { bytes: new Uint8Array(), truncated: false };
+  if (!res.ok) throw new ApiError(res.status, "", `HTTP ${res.status} fetching the artifact`);
+  const buf = new Uint8Array(await res.arrayBuffer());
+  const total = Number(/\/(\d+)$/.exec(res.headers.get("Content-Range") ?? "")?.[1] ?? buf.length);
+  return { bytes: buf.subarray(0, limit), truncated: total > limit || buf.length > limit };
+}
+
+// ------------------------------------------------------------------ model registry
+
+export interface RegisteredModel {
+  name: string;
+  creation_timestamp?: number;
+  last_updated_timestamp?: number;
+  description?: string;
+  latest_versions?: ModelVersion[];
+  tags?: KeyValue[];
+  aliases?: { alias: string; version: string }[];
+}
+export interface ModelVersion {
+  name: string;
+  version: string;
+  creation_timestamp?: number;
+  last_updated_timestamp?: number;
+  user_id?: string;
+  current_stage?: string;
+  description?: string;
+  source?: string;
+  run_id?: string;
+  status?: string;
+  tags?: KeyValue[];
+  aliases?: string[];
+}
+export interface AliasEvent {
+  event_id: number;
+  alias: string;
+  version?: string;
+  previous_version?: string;
+  action: string;
+  user_id?: string;
+  timestamp: number;
+}
+
+// A string literal of MLflow's filter grammar (a quote inside is doubled, as sqlparse reads it).
+export const quoteString = (s: string) => "'" + s.replace(/'/g, "''") + "'";
+
+export async function searchRegisteredModels(filter: string, pageToken?: string) {
+  return get<{ registered_models?: RegisteredModel[]; next_page_token?: string }>("registered-models/search", {
+    filter,
+    max_results: 1000,
+    order_by: ["name ASC"],
+    page_token: pageToken,
+  });
+}
+
+export async function getRegisteredModel(name: string) {
+  return (await get<{ registered_model: RegisteredModel }>("registered-models/get", { name })).registered_model;
+}
+
+// Every version matching a filter, newest first, following page tokens (up to `cap`).
+export async function searchModelVersions(filter: string, cap = 10000): Promise<ModelVersion[]> {
+  const out: ModelVersion[] = [];
+  let token: string | undefined;
+  do {
+    const r = await get<{ model_versions?: ModelVersion[]; next_page_token?: string }>("model-versions/search", {
+      filter,
+      max_results: 1000,
+      order_by: ["version_number DESC"],
+      page_token: token,
+    });
+    out.push(...(r.model_versions ?? []));
+    token = r.next_page_token || undefined;
+  } while (token && out.length < cap);
+  return out;
+}
+
+export async function getModelVersion(name: string, version: string) {
+  return (await get<{ model_version: ModelVersion }>("model-versions/get", { name, version })).model_version;
+}
+
+export async function aliasHistory(name: string, alias?: string) {
+  return (await get<{ events?: AliasEvent[] }>("alias-history", { name, alias }, REGISTRY)).events ?? [];
+}
+
+export interface AliasMove {
+  alias: string;
+  previous_version?: string;
+  version: string;
+}
+
+export async function promote(name: string, version: string, alias: string, user: string) {
+  return post<AliasMove>("promote", { name, version, alias, user: user || undefined }, REGISTRY);
+}
+
+export async function rollback(name: string, alias: string, user: string) {
+  return post<AliasMove>("rollback", { name, alias, user: user || undefined }, REGISTRY);
+}
+
+export async function lineage(name: string, version: string) {
+  return get<{ model_version: ModelVersion; run?: Run; run_missing?: string }>("lineage", { name, version }, REGISTRY);
 }

@@ -3,6 +3,10 @@
 import { renderExperiments } from "./pages/experiments";
 import { renderRuns } from "./pages/runs";
 import { renderRun } from "./pages/run";
+import { renderCompare } from "./pages/compare";
+import { renderModels } from "./pages/models";
+import { renderModel } from "./pages/model";
+import { renderVersion } from "./pages/version";
 import { h } from "./dom";
 import { parseHash } from "./route";
 import "./style.css";
@@ -17,8 +21,21 @@ async function render() {
   const attach = () => {
     if (mine === generation && view.parentNode !== root) root.replaceChildren(view);
   };
-  const [first, id] = route.path;
-  if (first === "experiments" && id) {
+  const [first, id, sub, version] = route.path;
+  for (const a of document.querySelectorAll<HTMLAnchorElement>("header.top nav a")) {
+    const section = first === "models" ? "models" : "experiments";
+    if (a.dataset.section === section) a.setAttribute("aria-current", "page");
+    else a.removeAttribute("aria-current");
+  }
+  if (first === "models" && id && sub === "versions" && version) {
+    await renderVersion(view, id, version, attach);
+  } else if (first === "models" && id) {
+    await renderModel(view, id, attach);
+  } else if (first === "models") {
+    await renderModels(view, route, attach);
+  } else if (first === "compare") {
+    await renderCompare(view, route, attach);
+  } else if (first === "experiments" && id) {
     await renderRuns(view, id, route, attach);
   } else if (first === "runs" && id) {
     await renderRun(view, id, attach);

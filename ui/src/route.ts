@@ -1,4 +1,5 @@
-// Hash routes: #/ (experiments), #/experiments/<id>?filter=…&order=…, #/runs/<id>.
+// Hash routes: #/ (experiments), #/experiments/<id>?filter=…&order=…, #/runs/<id>,
+// #/compare?runs=a,b,c, #/models?q=…, #/models/<name>, #/models/<name>/versions/<v>.
 // The hash carries all page state so links, reloads and the back button work.
 
 export interface Route {

@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { crc32, deflateSync } from "node:zlib";
 
 const repo = resolve(new URL("../..", import.meta.url).pathname);
 
@@ -57,8 +58,8 @@ export async function startServer() {
   };
 }
 
-async function api(url, path, body) {
-  const res = await fetch(`${url}/api/2.0/mlflow/${path}`, {
+async function api(url, path, body, base = "api/2.0/mlflow") {
+  const res = await fetch(`${url}/${base}/${path}`, {
     method: "POST",
     headers: { "Content-Type": "application/json" },
     body: JSON.stringify(body),
@@ -118,11 +119,125 @@ export async function seed(url) {
     await api(url, "runs/update", { run_id: id, status: i === 7 ? "FAILED" : "FINISHED", end_time: start + 95_000 + i * 1000 });
     runs.push(id);
   }
-  // One artifact on the last run, through the artifact proxy.
+  // Artifacts on the last run, through the artifact proxy: a model folder and one file of each
+  // previewable kind.
   const last = runs[runs.length - 1];
-  await fetch(`${url}/api/2.0/mlflow-artifacts/artifacts/${exp}/${last}/artifacts/model/MLmodel`, {
-    method: "PUT",
-    body: "flavors:\n  python_function: {}\n",
+  for (const [path, body] of Object.entries(ARTIFACTS)) {
+    const res = await fetch(`${url}/api/2.0/mlflow-artifacts/artifacts/${exp}/${last}/artifacts/${path}`, { method: "PUT", body });
+    if (!res.ok) throw new Error(`PUT ${path}: ${res.status}`);
+  }
+  await api(url, "runs/log-inputs", {
+    run_id: last,
+    datasets: [
+      {
+        dataset: { name: "cifar10-train", digest: "a1b2c3d4", source_type: "local", source: "{\"uri\": \"data/cifar10/train\"}", schema: "" },
+        tags: [{ key: "mlflow.data.context", value: "training" }],
+      },
+    ],
   });
-  return { experimentId: exp, runIds: runs };
+  const registry = await seedRegistry(url, exp, runs);
+  return { experimentId: exp, runIds: runs, ...registry };
+}
+
+// A 24×16 RGB PNG (a red-to-blue gradient), built by hand so no image library is needed.
+export function tinyPng(width = 24, height = 16) {
+  const chunk = (type, data) => {
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(data.length);
+    const td = Buffer.concat([Buffer.from(type, "ascii"), data]);
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(crc32(td) >>> 0);
+    return Buffer.concat([len, td, crc]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr[8] = 8; // bit depth
+  ihdr[9] = 2; // RGB
+  const raw = Buffer.alloc((width * 3 + 1) * height);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const o = y * (width * 3 + 1) + 1 + x * 3;
+      raw[o] = Math.round((255 * x) / (width - 1));
+      raw[o + 1] = 80;
+      raw[o + 2] = Math.round((255 * y) / (height - 1));
+    }
+  }
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk("IHDR", ihdr),
+    chunk("IDAT", deflateSync(raw)),
+    chunk("IEND", Buffer.alloc(0)),
+  ]);
+}
+
+export const CSV_ROWS = 120; // more than the preview's 50
+export const ARTIFACTS = {
+  "model/MLmodel": "flavors:\n  python_function: {}\n",
+  "notes/train.log": "epoch 1 loss 0.91\nepoch 2 loss 0.55\n<script>alert('not html')</script>\n",
+  "eval/summary.json": JSON.stringify({ acc: 0.9, classes: ["cat", "dog"], confusion: [[40, 2], [3, 55]] }),
+  "eval/predictions.csv":
+    "id,label,score\n" + Array.from({ length: CSV_ROWS }, (_, i) => `${i},${i % 2 ? "dog" : "cat"},${(i / CSV_ROWS).toFixed(3)}`).join("\n") + "\n",
+  "plots/gradient.png": tinyPng(),
+  "plots/curve.svg":
+    '<svg xmlns="http://www.w3.org/2000/svg" width="120" height="60" viewBox="0 0 120 60"><polyline points="0,55 30,30 60,18 90,10 120,6" fill="none" stroke="#2563eb" stroke-width="3"/></svg>',
+};
+
+export const MODEL = "image-classifier";
+export const MODEL_DESCRIPTION = "Classifies **CIFAR-10** images.\n\n- trained with `adam` or `sgd`\n- see [the runs](#/)";
+
+// Two registered models; image-classifier has versions 1–3 from the last three runs, and its
+// alias @production moved v1 (by alice) then v2 (by bob).
+async function seedRegistry(url, exp, runs) {
+  const plinth = "api/plinth/v1/registry";
+  await api(url, "registered-models/create", {
+    name: MODEL,
+    description: MODEL_DESCRIPTION,
+    tags: [{ key: "team", value: "vision" }],
+  });
+  await api(url, "registered-models/create", { name: "churn-xgb", description: "Churn model (XGBoost)." });
+  const sources = runs.slice(-3);
+  for (const runId of sources) {
+    await api(url, "model-versions/create", {
+      name: MODEL,
+      source: `mlflow-artifacts:/${exp}/${runId}/artifacts/model`,
+      run_id: runId,
+      description: `Trained by run ${runId.slice(0, 8)}.`,
+    });
+  }
+  await api(url, "model-versions/create", { name: "churn-xgb", source: `mlflow-artifacts:/${exp}/${runs[0]}/artifacts/model`, run_id: runs[0] });
+  await api(url, "model-versions/transition-stage", { name: MODEL, version: "1", stage: "Archived", archive_existing_versions: false });
+  await api(url, "model-versions/transition-stage", { name: MODEL, version: "2", stage: "Production", archive_existing_versions: false });
+  await api(url, "promote", { name: MODEL, version: "1", alias: "production", user: "alice" }, plinth);
+  await api(url, "promote", { name: MODEL, version: "2", alias: "production", user: "bob" }, plinth);
+  await api(url, "promote", { name: MODEL, version: "3", alias: "staging", user: "alice" }, plinth);
+  return { model: MODEL, versionRuns: sources };
+}
+
+// Where an alias points now, through the REST API.
+export async function aliasVersion(url, name, alias) {
+  const res = await fetch(`${url}/api/2.0/mlflow/registered-models/alias?name=${encodeURIComponent(name)}&alias=${encodeURIComponent(alias)}`);
+  const json = await res.json();
+  if (!res.ok) throw new Error(`alias: ${res.status} ${JSON.stringify(json)}`);
+  return json.model_version.version;
+}
+
+// A run with one long metric history (n points, one per step), logged 1000 points a batch.
+export async function seedLongRun(url, experimentId, n) {
+  const { run } = await api(url, "runs/create", { experiment_id: experimentId, run_name: "long-history", start_time: Date.UTC(2025, 0, 16) });
+  const id = run.info.run_id;
+  const t0 = Date.UTC(2025, 0, 16);
+  const batches = [];
+  for (let s = 0; s < n; s += 1000) {
+    const metrics = [];
+    for (let k = s; k < Math.min(n, s + 1000); k++) {
+      metrics.push({ key: "loss", value: 1 / (1 + k / 1000) + 0.01 * Math.sin(k / 50), timestamp: t0 + k, step: k });
+    }
+    batches.push(metrics);
+  }
+  // A few batches in flight at once.
+  for (let i = 0; i < batches.length; i += 8) {
+    await Promise.all(batches.slice(i, i + 8).map((metrics) => api(url, "runs/log-batch", { run_id: id, metrics })));
+  }
+  return id;
 }

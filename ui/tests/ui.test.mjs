@@ -7,7 +7,18 @@ import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { chromium } from "playwright-core";
-import { RUN_COUNT, RUNS_ABOVE_HALF, finalAcc, seed, startServer } from "./fixtures.mjs";
+import {
+  ARTIFACTS,
+  CSV_ROWS,
+  MODEL,
+  RUN_COUNT,
+  RUNS_ABOVE_HALF,
+  aliasVersion,
+  finalAcc,
+  seed,
+  seedLongRun,
+  startServer,
+} from "./fixtures.mjs";
 
 const repo = resolve(new URL("../..", import.meta.url).pathname);
 const shots =
@@ -24,6 +35,21 @@ let allowedErrors = 0; // failed requests a test provokes on purpose
 
 async function screenshot(name) {
   await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
+}
+
+// Non-transparent pixels on a canvas (is anything drawn?).
+async function inked(selector) {
+  return page.$eval(selector, (c) => {
+    const d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
+    let n = 0;
+    for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++;
+    return n;
+  });
+}
+
+async function noSideways(name) {
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 1, `${name}: page is ${overflow}px wider than the window`);
 }
 
 // The numbers in the column whose header reads `label`.
@@ -162,7 +188,7 @@ describe("web UI", () => {
     });
     assert.ok(inked > 500, `only ${inked} pixels drawn`);
     await page.waitForSelector("#artifacts summary:text-is('model/')");
-    await page.click("#artifacts summary");
+    await page.click("#artifacts summary:text-is('model/')");
     await page.waitForSelector("#artifacts .file:text-is('MLmodel')");
     await screenshot("run");
   });
@@ -205,6 +231,267 @@ describe("web UI", () => {
       assert.ok(overflow <= 1, `${name}: page is ${overflow}px wider than the window`);
       await screenshot(name);
     }
+    await page.setViewportSize(WIDE);
+  });
+
+  it("lists and searches the registered models", async () => {
+    await page.goto(server.url + "/#/models");
+    await page.waitForSelector("#models tbody tr");
+    const names = await page.$$eval("#models tbody tr", (trs) => trs.map((tr) => tr.dataset.model));
+    assert.deepEqual(names, ["churn-xgb", MODEL]);
+    const row = await page.textContent(`#models tr[data-model='${MODEL}']`);
+    assert.match(row, /@production → v2/);
+    assert.match(row, /@staging → v3/);
+    await page.fill("input[name=q]", "CHURN");
+    await page.press("input[name=q]", "Enter");
+    await page.waitForFunction(() => document.querySelectorAll("#models tbody tr").length === 1);
+    assert.equal(await page.getAttribute("#models tbody tr", "data-model"), "churn-xgb");
+    await page.goto(server.url + "/#/models");
+    await page.waitForSelector(`#models tr[data-model='${MODEL}']`);
+    await screenshot("models");
+  });
+
+  it("shows a model: description, tags, versions, aliases and who moved them", async () => {
+    await page.click(`#models a:text-is('${MODEL}')`);
+    await page.waitForSelector("#versions tbody tr");
+    assert.equal(await page.textContent("h1"), MODEL);
+    assert.equal(await page.textContent(".description strong"), "CIFAR-10"); // Markdown rendered
+    const versions = await page.$$eval("#versions tbody tr", (trs) => trs.map((tr) => tr.dataset.version));
+    assert.deepEqual(versions, ["3", "2", "1"]);
+    const v2 = await page.$$eval("#versions tr[data-version='2'] td", (tds) => tds.map((td) => td.textContent));
+    assert.equal(v2[1], "Production");
+    assert.equal(v2[2], "@production");
+    assert.equal(v2[3], fixture.versionRuns[1].slice(0, 12));
+    assert.equal(await page.textContent("#versions tr[data-version='1'] td:nth-child(2)"), "Archived");
+    const prod = await page.$$eval("#aliases tr[data-alias='production'] td", (tds) => tds.map((td) => td.textContent));
+    assert.equal(prod[1], "v2");
+    assert.match(prod[2], /v1 → v2/);
+    assert.equal(prod[3], "bob");
+    assert.match(await page.textContent("#aliases tr[data-alias='production'] button.rollback"), /Roll back to v1/);
+    const history = await page.$$eval("#alias-history tbody tr", (trs) => trs.map((tr) => tr.textContent));
+    assert.equal(history.length, 3);
+    assert.match(history[2], /@production.*nothing → v1.*alice/);
+    assert.match(await page.textContent("dl.overview"), /team\s*vision/);
+  });
+
+  it("promotes a version behind a confirmation dialog, and rolls it back", async () => {
+    // Keyboard: focus the button, Enter opens the dialog, Escape cancels and nothing moves.
+    await page.focus("#versions tr[data-version='3'] button.promote");
+    await page.keyboard.press("Enter");
+    await page.waitForSelector("dialog.confirm[open]");
+    assert.ok(await page.evaluate(() => document.activeElement.closest("dialog") !== null), "focus is in the dialog");
+    await page.keyboard.press("Escape");
+    await page.waitForSelector("dialog.confirm", { state: "detached" });
+    assert.equal(await page.evaluate(() => document.activeElement.classList.contains("promote")), true, "focus returns");
+    assert.equal(await aliasVersion(server.url, MODEL, "production"), "2");
+
+    await page.click("#versions tr[data-version='3'] button.promote");
+    await page.waitForSelector("dialog.confirm[open]");
+    assert.equal(await page.inputValue("#promote-alias"), "production");
+    assert.match(await page.textContent("dialog.confirm"), /@production points at v2 now/);
+    await page.fill("#move-user", "carol");
+    await screenshot("promote-dialog");
+    await page.click("dialog.confirm button:text-is('Promote')");
+    await page.waitForSelector(".notice .ok");
+    assert.match(await page.textContent(".notice"), /@production moved v2 → v3/);
+    assert.equal(await aliasVersion(server.url, MODEL, "production"), "3");
+    await page.waitForFunction(() => document.querySelector("#aliases tr[data-alias='production'] td:nth-child(2)")?.textContent === "v3");
+    assert.equal(await page.textContent("#aliases tr[data-alias='production'] td:nth-child(4)"), "carol");
+    assert.match(await page.textContent("#alias-history tbody tr:first-child"), /@production.*v2 → v3.*promote.*carol/);
+
+    // Roll back, confirming with the keyboard.
+    await page.click("#aliases tr[data-alias='production'] button.rollback");
+    await page.waitForSelector("dialog.confirm[open]");
+    assert.match(await page.textContent("dialog.confirm"), /from v3 back to v2/);
+    await page.focus("dialog.confirm button.danger");
+    await page.keyboard.press("Enter");
+    await page.waitForSelector(".notice .ok:has-text('rolled back')");
+    assert.equal(await aliasVersion(server.url, MODEL, "production"), "2");
+    await page.waitForFunction(() => document.querySelector("#aliases tr[data-alias='production'] td:nth-child(2)")?.textContent === "v2");
+    assert.match(await page.textContent("#alias-history tbody tr:first-child"), /v3 → v2.*rollback.*carol/);
+    await screenshot("model");
+  });
+
+  it("opens a version's model card: description, source run metrics and params, lineage", async () => {
+    await page.click("#versions tr[data-version='3'] td:first-child a");
+    await page.waitForSelector("#model-card");
+    const last = fixture.runIds[RUN_COUNT - 1];
+    assert.equal(fixture.versionRuns[2], last);
+    assert.equal(await page.textContent("#source-run a"), "run-49");
+    assert.equal(await page.getAttribute("#source-run a", "href"), `#/runs/${last}`);
+    assert.match(await page.textContent("#model-card .description"), /Trained by run/);
+    const metrics = await page.$$eval("#card-metrics tbody tr", (trs) => trs.map((tr) => tr.textContent));
+    assert.ok(metrics.includes(`acc${finalAcc(RUN_COUNT - 1)}`), metrics.join());
+    const params = await page.$$eval("#card-params tbody tr", (trs) => trs.map((tr) => tr.textContent));
+    assert.deepEqual(params, ["batch_size64", "lr0.01", "optimizersgd"]);
+    assert.match(await page.textContent("#datasets"), /cifar10-train.*a1b2c3d4.*training/);
+    assert.match(await page.textContent("h1"), /v3.*@staging/);
+    await screenshot("model-card");
+  });
+
+  it("links a run to the model versions it produced", async () => {
+    await page.click("#source-run a");
+    await page.waitForSelector("#model-versions a");
+    const links = await page.$$eval("#model-versions a", (as) => as.map((a) => [a.textContent, a.getAttribute("href")]));
+    assert.deepEqual(links, [[`${MODEL} v3`, `#/models/${MODEL}/versions/3`]]);
+    assert.match(await page.textContent("#datasets-in"), /cifar10-train/);
+  });
+
+  it("previews text, JSON, CSV and image artifacts", async () => {
+    const last = fixture.runIds[RUN_COUNT - 1];
+    await page.goto(`${server.url}/#/runs/${last}`);
+    await page.waitForSelector("#artifacts summary:text-is('notes/')");
+    for (const dir of ["notes/", "eval/", "plots/"]) {
+      await page.click(`#artifacts summary:text-is('${dir}')`);
+    }
+    const open = async (path) => {
+      await page.click(`#artifacts button.file[data-path='${path}']`);
+      await page.waitForSelector(`#artifact-preview .preview[data-path='${path}']`);
+    };
+    await page.waitForSelector("#artifacts button.file[data-path='plots/curve.svg']");
+    // Text: shown as text, markup and all.
+    await open("notes/train.log");
+    assert.equal(await page.textContent("#artifact-preview pre"), ARTIFACTS["notes/train.log"]);
+    assert.equal(await page.locator("#artifact-preview script").count(), 0);
+    // JSON: pretty-printed.
+    await open("eval/summary.json");
+    const json = await page.textContent("#artifact-preview pre");
+    assert.equal(json, JSON.stringify(JSON.parse(ARTIFACTS["eval/summary.json"]), null, 2));
+    // CSV: the header and the first 50 rows as a table.
+    await open("eval/predictions.csv");
+    const heads = await page.$$eval("#artifact-preview thead th", (ths) => ths.map((th) => th.textContent));
+    assert.deepEqual(heads, ["id", "label", "score"]);
+    assert.equal(await page.locator("#artifact-preview tbody tr").count(), 50);
+    assert.ok(CSV_ROWS > 50);
+    assert.match(await page.textContent("#artifact-preview"), /First 50 rows/);
+    await screenshot("artifact-csv");
+    // Images: PNG and SVG load through the artifact proxy.
+    for (const [path, width] of [["plots/gradient.png", 24], ["plots/curve.svg", 120]]) {
+      await open(path);
+      await page.waitForFunction(() => document.querySelector("#artifact-preview img")?.complete);
+      assert.equal(await page.$eval("#artifact-preview img", (img) => img.naturalWidth), width, path);
+    }
+    await screenshot("artifact-image");
+  });
+
+  it("edits a run's notes, rendered as Markdown without raw HTML", async () => {
+    const last = fixture.runIds[RUN_COUNT - 1];
+    const note = "# Result\n\nThe **best** run so far, see `acc`.\n\n- lr 0.01\n- sgd\n\n<img src=x onerror=alert(1)> [bad](javascript:alert(1))";
+    await page.click("#edit-note");
+    await page.waitForSelector("#note-editor");
+    assert.equal(await page.evaluate(() => document.activeElement.id), "note-editor");
+    await page.fill("#note-editor", note);
+    await page.click("#notes button:text-is('Save')");
+    await page.waitForSelector("#notes h3");
+    assert.equal(await page.textContent("#notes h3"), "Result");
+    assert.equal(await page.textContent("#notes strong"), "best");
+    assert.deepEqual(await page.$$eval("#notes li", (lis) => lis.map((li) => li.textContent)), ["lr 0.01", "sgd"]);
+    assert.equal(await page.locator("#notes img").count(), 0);
+    assert.equal(await page.locator("#notes a[href^='javascript']").count(), 0);
+    assert.match(await page.textContent("#notes"), /<img src=x onerror=alert\(1\)>/);
+    const res = await fetch(`${server.url}/api/2.0/mlflow/runs/get?run_id=${last}`);
+    const tags = (await res.json()).run.data.tags;
+    assert.equal(tags.find((t) => t.key === "mlflow.note.content").value, note);
+    await page.reload();
+    await page.waitForSelector("#notes h3:text-is('Result')");
+    await page.waitForSelector("figure.chart.drawn[data-metric='acc'] canvas");
+    await screenshot("run-notes");
+  });
+
+  it("selects 3 runs in the table and overlays a metric across them", async () => {
+    await page.goto(`${server.url}/#/experiments/${fixture.experimentId}?order=attributes.start_time+ASC`);
+    await page.waitForSelector("#runs tbody tr");
+    assert.equal(await page.isDisabled("#compare"), true);
+    await page.check(`#runs tr[data-run-id='${fixture.runIds[0]}'] input.select`);
+    await page.check(`#runs tr[data-run-id='${fixture.runIds[25]}'] input.select`);
+    // Space selects the focused row.
+    await page.focus(`#runs tr[data-run-id='${fixture.runIds[49]}']`);
+    await page.keyboard.press(" ");
+    assert.equal(await page.textContent("#compare"), "Compare 3 runs");
+    await page.click("#compare");
+    await page.waitForSelector("#overlay.drawn canvas");
+    assert.equal(await page.getAttribute("#overlay", "data-series"), "3");
+    assert.equal(await page.getAttribute("#overlay", "data-metric"), "acc");
+    const rows = await page.$$eval("#compare-runs tbody tr", (trs) => trs.map((tr) => tr.dataset.runId));
+    assert.deepEqual(rows, [fixture.runIds[0], fixture.runIds[25], fixture.runIds[49]]);
+    assert.ok((await inked("#overlay canvas")) > 1000);
+    const legend = await page.$$eval("#overlay .u-legend .u-series th", (ths) => ths.map((th) => th.textContent.trim()));
+    assert.deepEqual(legend.slice(1), ["run-00", "run-25", "run-49"]);
+    // Log scale, smoothing, time axis, another metric: each redraws and lands in the hash.
+    await page.check("#logscale");
+    await page.$eval("#smoothing", (el) => {
+      el.value = "0.8";
+      el.dispatchEvent(new Event("input"));
+    });
+    await page.check("input[name=xaxis][value=relative]");
+    await page.selectOption("#overlay-metric", "loss");
+    await page.waitForSelector("#overlay.drawn[data-metric='loss'] canvas");
+    const hash = decodeURIComponent(await page.evaluate(() => location.hash));
+    for (const part of ["log=1", "smooth=0.8", "x=relative", "metric=loss"]) assert.ok(hash.includes(part), `${part} in ${hash}`);
+    assert.ok((await inked("#overlay canvas")) > 1000);
+    await page.reload();
+    await page.waitForSelector("#overlay.drawn[data-metric='loss'] canvas");
+    assert.equal(await page.isChecked("#logscale"), true);
+    assert.equal(await page.inputValue("#smoothing"), "0.8");
+  });
+
+  it("draws parallel coordinates and a param-vs-metric scatter on the compare page", async () => {
+    await page.selectOption("#overlay-metric", "acc");
+    await page.uncheck("#logscale");
+    await page.waitForSelector("#overlay.drawn[data-metric='acc'] canvas");
+    assert.equal(await page.locator("#parcoords svg polyline").count(), 3);
+    const axes = await page.$$eval("#parcoords .axis-name", (ts) => ts.map((t) => t.textContent));
+    assert.deepEqual(axes, ["batch_size", "lr", "optimizer", "acc"]);
+    assert.equal(await page.getAttribute("#scatter", "data-points"), "3");
+    assert.ok((await inked("#scatter canvas")) > 50);
+    await page.selectOption("#scatter-x", "optimizer"); // categorical axis
+    await page.waitForSelector("#scatter canvas");
+    assert.equal(await page.getAttribute("#scatter", "data-points"), "3");
+    await page.focus("#parcoords polyline >> nth=0"); // lines are keyboard-reachable
+    assert.match(await page.textContent("#parcoords .pc-hover"), /^run-\d\d — acc /);
+    await screenshot("compare");
+  });
+
+  it("draws a long metric history: first page at once, the rest as it arrives", async () => {
+    const n = Number(process.env.PLINTH_UI_LONG_POINTS ?? 1_000_000);
+    const t0 = Date.now();
+    const id = await seedLongRun(server.url, fixture.experimentId, n);
+    const seeded = Date.now() - t0;
+    const start = Date.now();
+    await page.goto(`${server.url}/#/runs/${id}`);
+    const chart = "figure.chart[data-metric='loss']";
+    await page.waitForSelector(`${chart}.drawn canvas`, { timeout: 60_000 });
+    const first = Date.now() - start;
+    await page.waitForSelector(`${chart}.complete`, { timeout: 120_000 });
+    const all = Date.now() - start;
+    assert.equal(Number(await page.getAttribute(chart, "data-points")), n);
+    const drawn = Number(await page.getAttribute(chart, "data-drawn"));
+    assert.ok(drawn <= 4002, `${drawn} points drawn`);
+    assert.ok((await inked(`${chart} canvas`)) > 500);
+    if (n > 25000) assert.match(await page.textContent(`${chart} .chart-note`), /points; drawn as/);
+    console.log(`# ${n}-point history: seeded in ${seeded} ms; run page drew the first page in ${first} ms, all ${n} points (as ${drawn}) in ${all} ms`);
+    await screenshot("long-history");
+  });
+
+  it("renders the new pages sensibly on a narrow window", async () => {
+    await page.setViewportSize(NARROW);
+    const last = fixture.runIds[RUN_COUNT - 1];
+    for (const [name, hash, ready] of [
+      ["narrow-models", "#/models", "#models tbody tr"],
+      ["narrow-model", `#/models/${MODEL}`, "#versions tbody tr"],
+      ["narrow-model-card", `#/models/${MODEL}/versions/3`, "#model-card"],
+      ["narrow-compare", `#/compare?runs=${fixture.runIds.slice(0, 3).join(",")}`, "#overlay.drawn canvas"],
+    ]) {
+      await page.goto(`${server.url}/${hash}`);
+      await page.waitForSelector(ready);
+      await noSideways(name);
+      await screenshot(name);
+    }
+    await page.goto(`${server.url}/#/runs/${last}`);
+    await page.click("#artifacts summary:text-is('eval/')");
+    await page.click("#artifacts button.file[data-path='eval/predictions.csv']");
+    await page.waitForSelector("#artifact-preview tbody tr");
+    await noSideways("narrow-run-preview");
     await page.setViewportSize(WIDE);
   });
 

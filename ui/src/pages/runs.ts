@@ -1,7 +1,8 @@
 // The runs of one experiment: MLflow's filter grammar in a search box, server-side sorting by
 // clicking a column header, page tokens for paging (the DOM never holds more than one page, so
 // it stays fast at any run count), a column chooser over the page's params/metrics/tags, and
-// keyboard navigation (arrows, Home/End, PageUp/PageDown, Enter opens the run).
+// keyboard navigation (arrows, Home/End, PageUp/PageDown, Enter opens the run, Space selects
+// it). Selected runs (checkboxes, kept across pages) open together on the compare page.
 import { getExperiment, searchRuns, Run } from "../api";
 import { h, formatTime, formatDuration, formatNumber, errorBox } from "../dom";
 import { hashFor, Route } from "../route";
@@ -101,6 +102,24 @@ export async function renderRuns(
   });
 
   const status = h("div.status", { "aria-live": "polite" });
+  // Selected runs survive paging, sorting and filtering within this page view.
+  const selected = new Map<string, string>(); // run id → name
+  const compare = h("button.primary", { type: "button", id: "compare", disabled: true }, "Compare");
+  const clearSel = h("button", { type: "button", hidden: true }, "Clear selection");
+  const updateSelection = () => {
+    compare.textContent = selected.size ? `Compare ${selected.size} runs` : "Compare";
+    compare.disabled = selected.size < 1;
+    compare.title = selected.size ? "" : "Select runs with the checkboxes (or Space on a row)";
+    clearSel.hidden = selected.size === 0;
+  };
+  compare.addEventListener("click", () => {
+    location.hash = hashFor(["compare"], { runs: [...selected.keys()].join(","), experiment: experimentId });
+  });
+  clearSel.addEventListener("click", () => {
+    selected.clear();
+    for (const box of tableWrap.querySelectorAll<HTMLInputElement>("input.select")) box.checked = false;
+    updateSelection();
+  });
   const tableWrap = h("div.table-wrap");
   const chooser = h("details.chooser");
   const pager = h("nav.pager", { "aria-label": "Pages" });
@@ -114,7 +133,7 @@ export async function renderRuns(
     ),
     h("h1", {}, experimentName),
     form,
-    h("div.toolbar", {}, chooser, status),
+    h("div.toolbar", {}, chooser, compare, clearSel, status),
     tableWrap,
     pager,
   );
@@ -242,18 +261,42 @@ export async function renderRuns(
 
   const renderTable = (runs: Run[]) => {
     const cols = columns!;
+    const allBox = h("input.select-all", { type: "checkbox", "aria-label": "Select all runs on this page" });
+    allBox.checked = runs.length > 0 && runs.every((r) => selected.has(r.info.run_id));
+    allBox.addEventListener("change", () => {
+      for (const r of runs) {
+        if (allBox.checked) selected.set(r.info.run_id, r.info.run_name || r.info.run_id);
+        else selected.delete(r.info.run_id);
+      }
+      for (const box of tableWrap.querySelectorAll<HTMLInputElement>("tbody input.select")) box.checked = allBox.checked;
+      updateSelection();
+    });
     const head = h(
       "tr",
       {},
+      h("th.select", { scope: "col" }, allBox),
       ...ATTRIBUTE_COLUMNS.map((a) => headerCell(a.label, a.order)),
       ...cols.map((c) =>
         headerCell(c.key, `${c.kind}.${quoteKey(c.key)}`, `${c.kind}.${c.key}`, c.kind === "metrics"),
       ),
     );
-    const rows = runs.map((run, i) =>
-      h(
+    const rows = runs.map((run, i) => {
+      const box = h("input.select", {
+        type: "checkbox",
+        tabindex: -1,
+        "aria-label": `Select ${run.info.run_name || run.info.run_id}`,
+      });
+      box.checked = selected.has(run.info.run_id);
+      box.addEventListener("change", () => {
+        if (box.checked) selected.set(run.info.run_id, run.info.run_name || run.info.run_id);
+        else selected.delete(run.info.run_id);
+        allBox.checked = runs.every((r) => selected.has(r.info.run_id));
+        updateSelection();
+      });
+      return h(
         "tr",
         { tabindex: i === 0 ? 0 : -1, "data-run-id": run.info.run_id },
+        h("td.select", {}, box),
         h(
           "td",
           {},
@@ -263,8 +306,8 @@ export async function renderRuns(
         h("td.nowrap", {}, formatDuration(run.info.start_time, run.info.end_time)),
         h("td", {}, h(`span.badge.${(run.info.status ?? "").toLowerCase()}`, {}, run.info.status ?? "")),
         ...cols.map((c) => h(c.kind === "metrics" ? "td.num" : "td", {}, cellValue(run, c))),
-      ),
-    );
+      );
+    });
     const tbody = h("tbody", {}, ...rows);
     tbody.addEventListener("keydown", (ev) => onKey(ev, rows));
     tbody.addEventListener("click", (ev) => {
@@ -303,6 +346,13 @@ export async function renderRuns(
     if (ev.key in moves) {
       ev.preventDefault();
       focusRow(rows, moves[ev.key]);
+    } else if (ev.key === " ") {
+      ev.preventDefault();
+      const box = rows[current].querySelector<HTMLInputElement>("input.select");
+      if (box) {
+        box.checked = !box.checked;
+        box.dispatchEvent(new Event("change"));
+      }
     } else if (ev.key === "Enter") {
       ev.preventDefault();
       location.hash = hashFor(["runs", rows[current].dataset.runId!]);
