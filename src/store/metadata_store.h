@@ -20,6 +20,7 @@
 #include "store/query.h"
 #include "store/records.h"
 #include "store/registry_store.h"
+#include "store/study_store.h"
 
 namespace plinth::store {
 
@@ -117,6 +118,8 @@ class MetadataStore {
   // The model registry's tables in the same database, on the same connections: this object
   // seen through the RegistryStore seam (registry_store.h). Valid as long as the store.
   virtual RegistryStore& registry() = 0;
+  // The tuning tables (studies, trials) through the StudyStore seam (study_store.h), likewise.
+  virtual StudyStore& studies() = 0;
 
   // ---- logged models (MLflow 3)
   virtual Status CreateLoggedModel(const LoggedModel& model) = 0;

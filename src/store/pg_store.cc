@@ -34,6 +34,7 @@
 #include "store/sql_filter.h"
 #include "store/sql_session.h"
 #include "store/store_common.h"
+#include "store/study_sql.h"
 
 namespace plinth::store {
 namespace {
@@ -125,7 +126,7 @@ class PgSession final : public SqlSession {
   PgConn& conn_;
 };
 
-class PgStore final : public MetadataStore, public RegistryStore {
+class PgStore final : public MetadataStore, public RegistryStore, public StudyStore {
  public:
   explicit PgStore(PostgresStoreOptions options) : options_(std::move(options)) {
     if (options_.pool_size < 1) options_.pool_size = 1;
@@ -1541,6 +1542,93 @@ class PgStore final : public MetadataStore, public RegistryStore {
                                                    const std::string& alias) override {
     return RegistryRead<std::vector<AliasEvent>>(
         [&](SqlSession& s) { return registry_sql::ListAliasHistory(s, name, alias); });
+  }
+
+  // ------------------------------------------------------------------ tuning studies
+  // The SQL is shared with SqliteStore (study_sql.cc); each call is one retried transaction.
+  StudyStore& studies() override { return *this; }
+
+  Result<int64_t> CreateStudy(const StudyRecord& study) override {
+    return RegistryWriteResult<int64_t>(
+        [&](SqlSession& s, bool retry) { return study_sql::CreateStudy(s, study, retry); });
+  }
+  Result<StudyRecord> GetStudy(int64_t study_id) override {
+    return RegistryRead<StudyRecord>(
+        [&](SqlSession& s) { return study_sql::GetStudy(s, study_id); });
+  }
+  Result<StudyRecord> GetStudyByName(const std::string& name) override {
+    return RegistryRead<StudyRecord>(
+        [&](SqlSession& s) { return study_sql::GetStudyByName(s, name); });
+  }
+  Result<std::vector<StudyRecord>> ListStudies(int64_t max_results, int64_t offset,
+                                               bool* has_more) override {
+    return RegistryRead<std::vector<StudyRecord>>(
+        [&](SqlSession& s) { return study_sql::ListStudies(s, max_results, offset, has_more); });
+  }
+  Status SetStudyUserAttr(int64_t study_id, const KeyValue& attr) override {
+    return RegistryWrite(
+        [&](SqlSession& s, bool) { return study_sql::SetStudyUserAttr(s, study_id, attr); });
+  }
+  Result<std::vector<int64_t>> CountTrials(int64_t study_id) override {
+    return RegistryRead<std::vector<int64_t>>(
+        [&](SqlSession& s) { return study_sql::CountTrials(s, study_id); });
+  }
+  Result<AskResult> AskTrial(int64_t study_id, std::optional<int64_t> max_trials,
+                             int64_t now) override {
+    return RegistryWriteResult<AskResult>(
+        [&](SqlSession& s, bool) { return study_sql::AskTrial(s, study_id, max_trials, now); });
+  }
+  Result<TrialRecord> EnqueueTrial(int64_t study_id, const std::string& fixed_params_json,
+                                   std::optional<int64_t> retry_of, int64_t now) override {
+    return RegistryWriteResult<TrialRecord>([&](SqlSession& s, bool) {
+      return study_sql::EnqueueTrial(s, study_id, fixed_params_json, retry_of, now);
+    });
+  }
+  Result<TrialRecord> GetTrial(int64_t trial_id) override {
+    return RegistryRead<TrialRecord>(
+        [&](SqlSession& s) { return study_sql::GetTrial(s, trial_id); });
+  }
+  Result<TrialRecord> GetTrialByNumber(int64_t study_id, int64_t number) override {
+    return RegistryRead<TrialRecord>(
+        [&](SqlSession& s) { return study_sql::GetTrialByNumber(s, study_id, number); });
+  }
+  Result<std::vector<TrialRecord>> LoadTrials(int64_t study_id) override {
+    return RegistryRead<std::vector<TrialRecord>>(
+        [&](SqlSession& s) { return study_sql::LoadTrials(s, study_id); });
+  }
+  Result<TrialPage> ListTrials(const TrialListRequest& request) override {
+    return RegistryRead<TrialPage>(
+        [&](SqlSession& s) { return study_sql::ListTrials(s, request); });
+  }
+  Status SetTrialParams(int64_t trial_id, const std::vector<TrialParamRecord>& params,
+                        const std::string& run_id, int64_t now) override {
+    return RegistryWrite([&](SqlSession& s, bool) {
+      return study_sql::SetTrialParams(s, trial_id, params, run_id, now);
+    });
+  }
+  Status ReportIntermediate(int64_t trial_id, int64_t step, double value, int64_t now) override {
+    return RegistryWrite([&](SqlSession& s, bool) {
+      return study_sql::ReportIntermediate(s, trial_id, step, value, now);
+    });
+  }
+  Status Heartbeat(int64_t trial_id, int64_t now) override {
+    return RegistryWrite(
+        [&](SqlSession& s, bool) { return study_sql::Heartbeat(s, trial_id, now); });
+  }
+  Status FinishTrial(int64_t trial_id, const TrialFinish& finish) override {
+    return RegistryWrite([&](SqlSession& s, bool retry) {
+      return study_sql::FinishTrial(s, trial_id, finish, retry);
+    });
+  }
+  Status SetTrialUserAttr(int64_t trial_id, const KeyValue& attr) override {
+    return RegistryWrite(
+        [&](SqlSession& s, bool) { return study_sql::SetTrialUserAttr(s, trial_id, attr); });
+  }
+  Result<std::vector<TrialRecord>> FailStaleTrials(int64_t study_id, int64_t heartbeat_before,
+                                                   int64_t now, bool retry) override {
+    return RegistryWriteResult<std::vector<TrialRecord>>([&](SqlSession& s, bool) {
+      return study_sql::FailStaleTrials(s, study_id, heartbeat_before, now, retry);
+    });
   }
 
  private:

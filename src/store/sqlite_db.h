@@ -62,6 +62,7 @@ class SqliteStmt {
   int Columns() const { return sqlite3_column_count(stmt_); }
   int64_t Int64(int col) const { return sqlite3_column_int64(stmt_, col); }
   double Double(int col) const { return sqlite3_column_double(stmt_, col); }
+  bool IsFloat(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_FLOAT; }
   std::string Text(int col) const {
     const unsigned char* p = sqlite3_column_text(stmt_, col);
     return p ? std::string(reinterpret_cast<const char*>(p), sqlite3_column_bytes(stmt_, col))
