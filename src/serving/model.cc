@@ -14,9 +14,13 @@
 namespace plinth::serving {
 namespace {
 
+bool IsSklearnModel(const ModelInfo& info) {
+  return info.model_class.starts_with("xgboost.sklearn.");
+}
+
+// XGBClassifier, XGBRFClassifier: the wrappers whose predict answers class labels.
 bool IsSklearnClassifier(const ModelInfo& info) {
-  return info.model_class.rfind("xgboost.sklearn.", 0) == 0 && info.model_class.size() >= 10 &&
-         info.model_class.compare(info.model_class.size() - 10, 10, "Classifier") == 0;
+  return IsSklearnModel(info) && info.model_class.ends_with("Classifier");
 }
 
 Result<std::string> ReadWholeFile(const std::filesystem::path& path) {
@@ -244,7 +248,7 @@ Result<std::shared_ptr<const Model>> LoadModel(const std::filesystem::path& dir,
   // The sklearn wrappers predict with the best round of early stopping; a Booster uses every
   // tree (xgboost's sklearn.py _get_iteration_range).
   int32_t iteration_end = 0;
-  if (info.model_class.rfind("xgboost.sklearn.", 0) == 0 && xgb->best_iteration) {
+  if (IsSklearnModel(info) && xgb->best_iteration) {
     iteration_end = *xgb->best_iteration + 1;
   }
   const size_t tree_end = xgb->TreeEnd(iteration_end);
