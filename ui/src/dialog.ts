@@ -1,5 +1,6 @@
-// A modal confirmation built on <dialog>: focus moves into it and stays there, Escape or
-// Cancel answers false, the confirm button answers true; focus returns where it was.
+// A modal confirmation built on <dialog>: focus moves into it (Cancel first) and stays there,
+// Escape or Cancel answers false, the confirm button (or Enter in a field) answers true; focus
+// returns where it was.
 import { h } from "./dom";
 
 export interface ConfirmOptions {
@@ -42,6 +43,13 @@ export function confirmDialog(opts: ConfirmOptions): Promise<boolean> {
       done(false);
     });
     dialog.addEventListener("close", () => done(false));
+    // Enter in a text field confirms, as in a form.
+    dialog.addEventListener("keydown", (ev) => {
+      if (ev.key === "Enter" && (ev.target as HTMLElement).tagName === "INPUT") {
+        ev.preventDefault();
+        ok.click();
+      }
+    });
     dialog.showModal();
     cancel.focus();
   });

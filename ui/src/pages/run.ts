@@ -224,6 +224,7 @@ export async function renderRun(view: HTMLElement, runId: string, attach: () => 
         artifacts.replaceChildren(
           r.files?.length ? artifactList(runId, r.files, (f, b) => void open(f, b)) : h("p.muted", {}, "No artifacts."),
         );
+        if (!r.files?.length) preview.hidden = true;
       } catch (e) {
         artifacts.replaceChildren(errorBox(e));
       }
