@@ -29,6 +29,48 @@ constexpr uint32_t kLenMask = 0x7fffffffu;
 // Chunk offsets are 32-bit; a chunk that grows past this (one enormous quoted field) fails.
 constexpr size_t kMaxChunk = size_t{1} << 31;
 
+// SWAR byte search (8 bytes per step): a mask with the high bit set in each byte of `word`
+// equal to the byte broadcast in `pattern`. Bits above the lowest match may be false
+// positives (borrows), so only the lowest set bit is trusted, or exact counts use
+// ExactMatches.
+constexpr uint64_t kOnes = 0x0101010101010101ull;
+constexpr uint64_t kHighs = 0x8080808080808080ull;
+inline uint64_t FirstMatchMask(uint64_t word, uint64_t pattern) {
+  const uint64_t x = word ^ pattern;
+  return (x - kOnes) & ~x & kHighs;
+}
+inline uint64_t ExactMatches(uint64_t word, uint64_t pattern) {
+  const uint64_t x = word ^ pattern;
+  const uint64_t t = ((x & ~kHighs) + ~kHighs) | x;
+  return ~t & kHighs;
+}
+inline uint64_t Load64(const char* p) {
+  uint64_t w;
+  std::memcpy(&w, p, sizeof(w));
+  return w;
+}
+
+// Counts bytes equal to a and to b in [p, end).
+void CountTwo(const char* p, const char* end, char a, char b, uint64_t* count_a,
+              uint64_t* count_b) {
+  const uint64_t pa = kOnes * static_cast<uint8_t>(a);
+  const uint64_t pb = kOnes * static_cast<uint8_t>(b);
+  uint64_t na = 0, nb = 0;
+  for (; p + 8 <= end; p += 8) {
+    const uint64_t w = Load64(p);
+    // One bit per matching byte at bit 7 of the byte: a multiply sums them into the top byte
+    // (no popcnt instruction is assumed).
+    na += ((ExactMatches(w, pa) >> 7) * kOnes) >> 56;
+    nb += ((ExactMatches(w, pb) >> 7) * kOnes) >> 56;
+  }
+  for (; p < end; ++p) {
+    na += *p == a;
+    nb += *p == b;
+  }
+  *count_a = na;
+  *count_b = nb;
+}
+
 // The inferred kind of a chunk's column; kNull means no non-null value was seen yet.
 enum class Kind : uint8_t { kNull, kInt, kFloat, kBool, kTimestamp, kString };
 
@@ -79,7 +121,10 @@ Kind Join(Kind a, Kind b) {
   return Kind::kString;
 }
 
-std::string_view Trim(std::string_view s) {
+inline std::string_view Trim(std::string_view s) {
+  if (!s.empty() && s.front() > ' ' && s.back() > ' ') {
+    return s;
+  }
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
     s.remove_prefix(1);
   }
@@ -136,7 +181,11 @@ struct Chunk {
 
 class Tokenizer {
  public:
-  Tokenizer(char delimiter, char quote) : delimiter_(delimiter), quote_(quote) {
+  Tokenizer(char delimiter, char quote)
+      : delimiter_(delimiter),
+        quote_(quote),
+        pattern_delim_(kOnes * static_cast<uint8_t>(delimiter)),
+        pattern_quote_(kOnes * static_cast<uint8_t>(quote)) {
     special_.fill(false);
     special_[static_cast<uint8_t>(delimiter)] = true;
     special_[static_cast<uint8_t>(quote)] = true;
@@ -201,6 +250,17 @@ class Tokenizer {
       // Advances over unquoted text to the next delimiter or record end.
       auto scan_unquoted = [&]() {
         for (;;) {
+          while (p + 8 <= end) {
+            const uint64_t w = Load64(p);
+            const uint64_t m = FirstMatchMask(w, pattern_delim_) |
+                               FirstMatchMask(w, pattern_quote_) | FirstMatchMask(w, kOnes * '\n') |
+                               FirstMatchMask(w, kOnes * '\r');
+            if (m != 0) {
+              p += __builtin_ctzll(m) >> 3;
+              break;
+            }
+            p += 8;
+          }
           while (p < end && !special_[static_cast<uint8_t>(*p)]) {
             ++p;
           }
@@ -326,6 +386,8 @@ class Tokenizer {
  private:
   char delimiter_;
   char quote_;
+  uint64_t pattern_delim_;
+  uint64_t pattern_quote_;
   std::array<bool, 256> special_;
 };
 
@@ -594,15 +656,8 @@ Result<CsvReadResult> ParseCsv(std::string_view input, const CsvOptions& options
   }
   std::vector<uint64_t> quotes(raw_chunks), newlines(raw_chunks);
   const char q = options.quote;
-  ParallelFor(raw_chunks, options.threads, [&](size_t i) {
-    uint64_t nq = 0, nl = 0;
-    for (const char* p = raw[i]; p < raw[i + 1]; ++p) {
-      nq += *p == q;
-      nl += *p == '\n';
-    }
-    quotes[i] = nq;
-    newlines[i] = nl;
-  });
+  ParallelFor(raw_chunks, options.threads,
+              [&](size_t i) { CountTwo(raw[i], raw[i + 1], q, '\n', &quotes[i], &newlines[i]); });
   std::vector<const char*> cuts{body};
   std::vector<int64_t> cut_lines{body_line};
   uint64_t quotes_before = 0;
@@ -811,11 +866,28 @@ Status CsvOptions::Validate() const {
 }
 
 bool IsNullText(std::string_view text) {
+  // Cheap rejection first: this runs once per field.
   if (text.empty()) {
     return true;
   }
   if (text.size() > 8) {
     return false;
+  }
+  // Every spelling starts with one of these; a digit only in "1.#IND"/"1.#QNAN".
+  switch (text[0]) {
+    case 'N':
+    case 'n':
+    case '-':
+    case '<':
+    case '#':
+      break;
+    case '1':
+      if (text.size() < 3 || text[2] != '#') {
+        return false;
+      }
+      break;
+    default:
+      return false;
   }
   // pandas' STR_NA_VALUES (pandas/_libs/parsers.pyx), the empty string handled above.
   static constexpr std::array<std::string_view, 18> kNulls = {
@@ -868,6 +940,37 @@ bool ParseInt64Text(std::string_view text, int64_t* out) {
 
 bool ParseFloatText(std::string_view text, double* out) {
   text = Trim(text);
+  // Clinger's fast path: [-]digits[.digits] with at most 15 significant digits is a mantissa
+  // below 2^53 divided by an exact power of ten, so one division rounds correctly. Most CSV
+  // numbers take it; everything else goes to std::from_chars.
+  {
+    static constexpr double kPow10[] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                        1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+    size_t i = 0;
+    const bool negative = !text.empty() && text[0] == '-';
+    i += negative;
+    uint64_t mantissa = 0;
+    int digits = 0, frac = 0;
+    bool dot = false, ok = i < text.size();
+    for (; i < text.size(); ++i) {
+      const char c = text[i];
+      if (c >= '0' && c <= '9') {
+        mantissa = mantissa * 10 + static_cast<uint64_t>(c - '0');
+        digits += (mantissa != 0);
+        frac += dot;
+      } else if (c == '.' && !dot) {
+        dot = true;
+      } else {
+        ok = false;
+        break;
+      }
+    }
+    if (ok && digits <= 15 && frac <= 15 && text.size() > static_cast<size_t>(negative + dot)) {
+      const double v = static_cast<double>(mantissa) / kPow10[frac];
+      *out = negative ? -v : v;
+      return true;
+    }
+  }
   if (!text.empty() && text[0] == '+') {
     text.remove_prefix(1);
     if (!text.empty() && text[0] == '-') {

@@ -32,6 +32,96 @@ ColumnProfile EmptyProfile(const std::string& name, DataType type, const Profile
   return p;
 }
 
+// Misra–Gries over one block, keyed by values that outlive the block (views into the column's
+// arena, or integers): an open-addressing table with no allocation per value. Its state
+// (counters, total, error) becomes a FrequentItems summary when the block ends.
+template <typename Key>
+class BlockCounter {
+ public:
+  explicit BlockCounter(size_t capacity) : capacity_(capacity) {
+    size_t size = 16;
+    while (size < 4 * capacity_) {
+      size <<= 1;
+    }
+    slots_.resize(size);
+    mask_ = size - 1;
+  }
+
+  void Add(Key key, uint64_t hash) {
+    ++total_;
+    for (size_t i = hash & mask_;; i = (i + 1) & mask_) {
+      Slot& slot = slots_[i];
+      if (slot.count == 0) {
+        slot = {key, 1, hash};
+        if (++size_ > capacity_) {
+          Shrink();
+        }
+        return;
+      }
+      if (slot.hash == hash && slot.key == key) {
+        ++slot.count;
+        return;
+      }
+    }
+  }
+
+  template <typename ToText>
+  FrequentItems Summary(ToText to_text) const {
+    std::vector<std::pair<std::string, uint64_t>> counts;
+    for (const Slot& slot : slots_) {
+      if (slot.count != 0) {
+        counts.emplace_back(to_text(slot.key), slot.count);
+      }
+    }
+    return FrequentItems::FromCounts(capacity_, total_, error_, counts);
+  }
+
+ private:
+  struct Slot {
+    Key key{};
+    uint64_t count = 0;  // 0: empty
+    uint64_t hash = 0;
+  };
+
+  // Subtracts the (capacity+1)-th largest count from every counter and drops the empty ones.
+  void Shrink() {
+    std::vector<uint64_t> counts;
+    counts.reserve(size_);
+    for (const Slot& slot : slots_) {
+      if (slot.count != 0) {
+        counts.push_back(slot.count);
+      }
+    }
+    auto nth = counts.begin() + static_cast<std::ptrdiff_t>(capacity_);
+    std::nth_element(counts.begin(), nth, counts.end(), std::greater<>());
+    const uint64_t cut = *nth;
+    error_ += cut;
+    std::vector<Slot> survivors;
+    for (const Slot& slot : slots_) {
+      if (slot.count > cut) {
+        survivors.push_back({slot.key, slot.count - cut, slot.hash});
+      }
+    }
+    std::fill(slots_.begin(), slots_.end(), Slot{});
+    size_ = 0;
+    for (const Slot& slot : survivors) {
+      size_t i = slot.hash & mask_;
+      while (slots_[i].count != 0) {
+        i = (i + 1) & mask_;
+      }
+      slots_[i] = slot;
+      ++size_;
+    }
+  }
+
+  size_t capacity_;
+  std::vector<Slot> slots_;
+  size_t mask_ = 0;
+  size_t size_ = 0;
+  uint64_t total_ = 0;
+  uint64_t error_ = 0;
+};
+
 // Adds the moments of values[lo, hi) (two passes: exact enough to be compared with a
 // whole-column computation at 1e-12) into `p` by Chan's update.
 void MergeMoments(ColumnProfile* p, uint64_t n, double mean, double m2) {
@@ -72,6 +162,7 @@ ColumnProfile ProfileBlock(const Column& column, size_t lo, size_t hi,
   const DataType type = column.type();
   if (type == DataType::kString) {
     uint64_t min_len = std::numeric_limits<uint64_t>::max(), max_len = 0, total = 0, n = 0;
+    BlockCounter<std::string_view> counter(options.frequent_capacity);
     for (size_t i = lo; i < hi; ++i) {
       if (!column.IsValid(i)) {
         ++p.null_count;
@@ -82,9 +173,11 @@ ColumnProfile ProfileBlock(const Column& column, size_t lo, size_t hi,
       min_len = std::min<uint64_t>(min_len, s.size());
       max_len = std::max<uint64_t>(max_len, s.size());
       total += s.size();
-      p.distinct.Add(HashBytes(s));
-      p.frequent->Add(s);
+      const uint64_t hash = HashBytes(s);
+      p.distinct.Add(hash);
+      counter.Add(s, hash);
     }
+    p.frequent = counter.Summary([](std::string_view v) { return std::string(v); });
     if (n > 0) {
       p.min_length = min_len;
       p.max_length = max_len;
@@ -128,7 +221,7 @@ ColumnProfile ProfileBlock(const Column& column, size_t lo, size_t hi,
   double max = -min;
   double sum = 0.0;
   uint64_t n = 0;
-  char buf[24];
+  BlockCounter<int64_t> counter(options.frequent_capacity);
   for (size_t i = lo; i < hi; ++i) {
     if (!column.IsValid(i)) {
       ++p.null_count;
@@ -146,10 +239,10 @@ ColumnProfile ProfileBlock(const Column& column, size_t lo, size_t hi,
     } else {
       const int64_t x = column.Int(i);
       v = static_cast<double>(x);
-      p.distinct.Add(HashInt64(static_cast<uint64_t>(x)));
+      const uint64_t hash = HashInt64(static_cast<uint64_t>(x));
+      p.distinct.Add(hash);
       if (type == DataType::kInt64) {
-        auto res = std::to_chars(buf, buf + sizeof(buf), x);
-        p.frequent->Add(std::string_view(buf, static_cast<size_t>(res.ptr - buf)));
+        counter.Add(x, hash);
       }
     }
     ++n;
@@ -157,6 +250,9 @@ ColumnProfile ProfileBlock(const Column& column, size_t lo, size_t hi,
     max = std::max(max, v);
     sum += v;
     p.quantiles->Add(v);
+  }
+  if (type == DataType::kInt64) {
+    p.frequent = counter.Summary([](int64_t v) { return std::to_string(v); });
   }
   if (n == 0) {
     return p;

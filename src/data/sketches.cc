@@ -125,16 +125,16 @@ Result<HyperLogLog> HyperLogLog::FromRegisters(int precision, std::vector<uint8_
 // ---------------------------------------------------------------------------------------------
 KllSketch::KllSketch(int k) : k_(std::max(k, 8)) { Grow(); }
 
-size_t KllSketch::LevelCapacity(size_t h) const {
-  const size_t height = levels_.size() - h - 1;
-  return static_cast<size_t>(std::ceil(std::pow(2.0 / 3.0, height) * k_)) + 1;
-}
-
 void KllSketch::Grow() {
+  constexpr size_t kMinWidth = 8;
   levels_.emplace_back();
+  capacities_.resize(levels_.size());
   capacity_ = 0;
   for (size_t h = 0; h < levels_.size(); ++h) {
-    capacity_ += LevelCapacity(h);
+    const size_t height = levels_.size() - h - 1;
+    capacities_[h] =
+        std::max(kMinWidth, static_cast<size_t>(std::ceil(std::pow(2.0 / 3.0, height) * k_)) + 1);
+    capacity_ += capacities_[h];
   }
 }
 

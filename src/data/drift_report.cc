@@ -1,0 +1,354 @@
+#include "data/drift_report.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+
+#include "data/parallel.h"
+#include "data/validate.h"
+
+namespace plinth::data {
+namespace {
+
+using ordered_json = nlohmann::ordered_json;
+
+constexpr int kNumericBins = 30;
+constexpr size_t kMaxCategories = 20;
+
+enum class Plan { kNumeric, kStrings, kBoolCodes, kText };
+
+std::shared_ptr<const drift::NumericSample> NumericOf(const Column& col) {
+  std::vector<double> values(col.size());
+  for (size_t i = 0; i < col.size(); ++i) {
+    // Nulls become NaN, which samples count as missing and drop.
+    values[i] = col.IsValid(i) ? col.AsDouble(i) : std::nan("");
+  }
+  return std::make_shared<const drift::NumericSample>(drift::NumericSample::FromValues(values));
+}
+
+std::shared_ptr<const drift::CategoricalSample> CategoricalOf(const Column& col, Plan plan) {
+  const size_t n = col.size();
+  if (plan == Plan::kBoolCodes) {
+    std::vector<int64_t> codes(n);
+    for (size_t i = 0; i < n; ++i) {
+      codes[i] = col.IsValid(i) ? (col.Bool(i) ? 1 : 0) : -1;
+    }
+    return std::make_shared<const drift::CategoricalSample>(
+        drift::CategoricalSample::FromCodes(codes));
+  }
+  std::vector<uint8_t> missing(n, 0);
+  std::vector<std::string_view> views(n);
+  std::vector<std::string> texts;
+  if (plan == Plan::kText && col.type() != DataType::kString) {
+    texts.resize(n);
+  }
+  for (size_t i = 0; i < n; ++i) {
+    if (!col.IsValid(i)) {
+      missing[i] = 1;
+      continue;
+    }
+    if (col.type() == DataType::kString) {
+      views[i] = col.String(i);
+    } else {
+      texts[i] = col.ToText(i);
+      views[i] = texts[i];
+    }
+  }
+  return std::make_shared<const drift::CategoricalSample>(
+      drift::CategoricalSample::FromStrings(views, missing));
+}
+
+ColumnDistribution NumericDistribution(const drift::NumericSample& ref,
+                                       const drift::NumericSample& cur) {
+  ColumnDistribution d;
+  d.numeric = true;
+  if (ref.distinct() == 0 && cur.distinct() == 0) {
+    return d;
+  }
+  double lo = std::numeric_limits<double>::infinity(), hi = -lo;
+  for (const drift::NumericSample* s : {&ref, &cur}) {
+    if (s->distinct() > 0) {
+      lo = std::min(lo, s->values().front());
+      hi = std::max(hi, s->values().back());
+    }
+  }
+  const int bins = hi > lo ? kNumericBins : 1;
+  for (int b = 0; b <= bins; ++b) {
+    d.edges.push_back(hi > lo ? lo + (hi - lo) * b / bins : lo + b);
+  }
+  auto shares = [&](const drift::NumericSample& s) {
+    std::vector<double> out(static_cast<size_t>(bins), 0.0);
+    if (s.size() == 0) {
+      return out;
+    }
+    for (size_t i = 0; i < s.distinct(); ++i) {
+      int b = hi > lo ? static_cast<int>((s.values()[i] - lo) / (hi - lo) * bins) : 0;
+      out[static_cast<size_t>(std::clamp(b, 0, bins - 1))] += static_cast<double>(s.counts()[i]);
+    }
+    for (double& v : out) {
+      v /= static_cast<double>(s.size());
+    }
+    return out;
+  };
+  d.reference = shares(ref);
+  d.current = shares(cur);
+  return d;
+}
+
+ColumnDistribution CategoricalDistribution(const drift::CategoricalSample& ref,
+                                           const drift::CategoricalSample& cur, bool bools) {
+  ColumnDistribution d;
+  d.numeric = false;
+  std::map<std::string, std::pair<uint64_t, uint64_t>> counts;
+  auto label = [&](const drift::CategoricalSample& s, size_t i) -> std::string {
+    if (s.key_kind() == drift::CategoricalSample::KeyKind::kInteger) {
+      const int64_t code = s.codes()[i];
+      return bools ? (code ? "true" : "false") : std::to_string(code);
+    }
+    return s.labels()[i];
+  };
+  for (size_t i = 0; i < ref.distinct(); ++i) {
+    counts[label(ref, i)].first += ref.counts()[i];
+  }
+  for (size_t i = 0; i < cur.distinct(); ++i) {
+    counts[label(cur, i)].second += cur.counts()[i];
+  }
+  std::vector<std::pair<std::string, std::pair<uint64_t, uint64_t>>> items(counts.begin(),
+                                                                           counts.end());
+  std::stable_sort(items.begin(), items.end(), [](const auto& a, const auto& b) {
+    return a.second.first + a.second.second > b.second.first + b.second.second;
+  });
+  if (items.size() > kMaxCategories) {
+    items.resize(kMaxCategories);
+  }
+  for (const auto& [name, pair] : items) {
+    d.labels.push_back(name);
+    d.reference.push_back(ref.size() ? static_cast<double>(pair.first) / ref.size() : 0.0);
+    d.current.push_back(cur.size() ? static_cast<double>(pair.second) / cur.size() : 0.0);
+  }
+  return d;
+}
+
+ordered_json Finite(double v) {
+  if (!std::isfinite(v)) {
+    return nullptr;
+  }
+  return v;
+}
+
+std::string Fixed(double v, int digits = 4) {
+  if (std::isnan(v)) {
+    return "—";
+  }
+  char buf[48];
+  std::snprintf(buf, sizeof(buf), "%.*g", digits, v);
+  return buf;
+}
+
+std::string Svg(const ColumnDistribution& d) {
+  const size_t n = d.reference.size();
+  if (n == 0) {
+    return "";
+  }
+  constexpr double kWidth = 420, kHeight = 110, kPlot = 90;
+  double top = 0.0;
+  for (size_t i = 0; i < n; ++i) {
+    top = std::max({top, d.reference[i], d.current[i]});
+  }
+  if (top <= 0.0) {
+    top = 1.0;
+  }
+  const double slot = kWidth / static_cast<double>(n);
+  const double bar = std::max(1.0, slot * 0.42);
+  std::string svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + Fixed(kWidth) +
+                    "\" height=\"" + Fixed(kHeight) + "\" viewBox=\"0 0 " + Fixed(kWidth) + " " +
+                    Fixed(kHeight) + "\" role=\"img\">";
+  svg += "<line x1=\"0\" y1=\"" + Fixed(kPlot) + "\" x2=\"" + Fixed(kWidth) + "\" y2=\"" +
+         Fixed(kPlot) + "\" stroke=\"#999\"/>";
+  for (size_t i = 0; i < n; ++i) {
+    const std::string what =
+        d.numeric ? "[" + Fixed(d.edges[i], 5) + ", " + Fixed(d.edges[i + 1], 5) + ")"
+                  : d.labels[i];
+    const double x = slot * static_cast<double>(i);
+    for (int side = 0; side < 2; ++side) {
+      const double share = side == 0 ? d.reference[i] : d.current[i];
+      const double h = share / top * (kPlot - 4);
+      svg += "<rect x=\"" + Fixed(x + side * bar + slot * 0.08, 6) + "\" y=\"" +
+             Fixed(kPlot - h, 6) + "\" width=\"" + Fixed(bar, 6) + "\" height=\"" + Fixed(h, 6) +
+             "\" fill=\"" + (side == 0 ? "#4C78A8" : "#F58518") + "\"><title>" + HtmlEscape(what) +
+             (side == 0 ? " reference: " : " current: ") + Fixed(100 * share, 3) +
+             "%</title></rect>";
+    }
+  }
+  const std::string left = d.numeric ? Fixed(d.edges.front(), 5) : d.labels.front();
+  const std::string right = d.numeric ? Fixed(d.edges.back(), 5) : d.labels.back();
+  svg += "<text x=\"0\" y=\"106\" font-size=\"10\" fill=\"#555\">" + HtmlEscape(left) + "</text>";
+  svg += "<text x=\"" + Fixed(kWidth) + "\" y=\"106\" font-size=\"10\" fill=\"#555\" " +
+         "text-anchor=\"end\">" + HtmlEscape(right) + "</text>";
+  svg += "</svg>";
+  return svg;
+}
+
+}  // namespace
+
+Result<TableDrift> ComputeTableDrift(const Table& reference, const Table& current,
+                                     const drift::DriftOptions& options) {
+  PLINTH_RETURN_IF_ERROR(options.Validate());
+  TableDrift out;
+  out.drift_share_threshold = options.drift_share;
+  out.reference_rows = reference.num_rows();
+  out.current_rows = current.num_rows();
+  struct Pair {
+    const Column* ref;
+    const Column* cur;
+    Plan plan;
+  };
+  std::vector<Pair> pairs;
+  for (const Column& ref : reference.columns) {
+    const int index = current.FindColumn(ref.name());
+    if (index < 0) {
+      out.skipped.push_back(ref.name() + ": not in the current data");
+      continue;
+    }
+    const Column& cur = current.columns[static_cast<size_t>(index)];
+    const DataType a = ref.type(), b = cur.type();
+    if (a == DataType::kTimestamp || b == DataType::kTimestamp) {
+      out.skipped.push_back(ref.name() + ": timestamp columns are not tested");
+      continue;
+    }
+    auto numeric = [](DataType t) { return t == DataType::kInt64 || t == DataType::kFloat64; };
+    Plan plan;
+    if (numeric(a) && numeric(b)) {
+      plan = Plan::kNumeric;
+    } else if (a == DataType::kString && b == DataType::kString) {
+      plan = Plan::kStrings;
+    } else if (a == DataType::kBool && b == DataType::kBool) {
+      plan = Plan::kBoolCodes;
+    } else {
+      plan = Plan::kText;
+    }
+    pairs.push_back({&ref, &cur, plan});
+  }
+  for (const Column& cur : current.columns) {
+    if (reference.FindColumn(cur.name()) < 0) {
+      out.skipped.push_back(cur.name() + ": not in the reference data");
+    }
+  }
+  if (pairs.empty()) {
+    return InvalidArgument("the reference and current data share no column to compare");
+  }
+
+  std::vector<drift::DriftColumn> columns(pairs.size());
+  ParallelFor(pairs.size() * 2, options.threads, [&](size_t task) {
+    const Pair& pair = pairs[task / 2];
+    const Column& col = task % 2 == 0 ? *pair.ref : *pair.cur;
+    drift::DriftColumn& column = columns[task / 2];
+    if (pair.plan == Plan::kNumeric) {
+      auto sample = NumericOf(col);
+      (task % 2 == 0 ? column.numeric_reference : column.numeric_current) = std::move(sample);
+    } else {
+      auto sample = CategoricalOf(col, pair.plan);
+      (task % 2 == 0 ? column.categorical_reference : column.categorical_current) =
+          std::move(sample);
+    }
+  });
+  for (size_t i = 0; i < pairs.size(); ++i) {
+    columns[i].name = pairs[i].ref->name();
+    columns[i].kind = pairs[i].plan == Plan::kNumeric ? drift::ColumnKind::kNumerical
+                                                      : drift::ColumnKind::kCategorical;
+  }
+  PLINTH_ASSIGN_OR_RETURN(out.result, drift::ComputeDrift(columns, options));
+  out.distributions.resize(pairs.size());
+  ParallelFor(pairs.size(), options.threads, [&](size_t i) {
+    const drift::DriftColumn& c = columns[i];
+    out.distributions[i] =
+        c.kind == drift::ColumnKind::kNumerical
+            ? NumericDistribution(*c.numeric_reference, *c.numeric_current)
+            : CategoricalDistribution(*c.categorical_reference, *c.categorical_current,
+                                      pairs[i].plan == Plan::kBoolCodes);
+  });
+  return out;
+}
+
+std::string DriftToJson(const TableDrift& drift) {
+  ordered_json out;
+  out["dataset_drift"] = drift.result.dataset_drift;
+  out["drift_share"] = drift.result.drifted_share;
+  out["drift_share_threshold"] = drift.drift_share_threshold;
+  out["number_of_columns"] = drift.result.columns.size();
+  out["number_of_drifted_columns"] = drift.result.drifted_columns;
+  out["reference_rows"] = drift.reference_rows;
+  out["current_rows"] = drift.current_rows;
+  ordered_json columns = ordered_json::object();
+  for (const drift::ColumnDrift& c : drift.result.columns) {
+    const drift::TestResult& t = c.result;
+    columns[c.name] = {
+        {"test", std::string(drift::MethodId(t.method))},
+        {"statistic", Finite(t.statistic)},
+        {"p_value", Finite(t.p_value)},
+        {"score", Finite(t.score)},
+        {"threshold", t.threshold},
+        {"drifted", t.drifted},
+        {"column_type", c.kind == drift::ColumnKind::kNumerical ? "num" : "cat"},
+        {"default_test", c.default_method},
+    };
+  }
+  out["columns"] = columns;
+  out["skipped"] = drift.skipped;
+  return out.dump(2, ' ', false, ordered_json::error_handler_t::replace) + "\n";
+}
+
+std::string DriftToHtml(const TableDrift& drift, std::string_view reference_name,
+                        std::string_view current_name) {
+  const drift::DatasetDrift& r = drift.result;
+  std::string html =
+      "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>Data drift</title><style>"
+      "body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222}"
+      "table{border-collapse:collapse}td,th{border:1px solid #ddd;padding:4px 8px;"
+      "text-align:left;vertical-align:middle}th{background:#f4f4f4}"
+      ".yes{color:#cf222e;font-weight:600}.no{color:#1a7f37}"
+      ".badge{display:inline-block;padding:2px 10px;border-radius:10px;color:#fff}"
+      ".badge.yes{background:#cf222e;color:#fff}.badge.no{background:#1a7f37;color:#fff}"
+      ".key span{display:inline-block;width:10px;height:10px;margin:0 4px 0 12px}"
+      "</style></head><body><h1>Data drift</h1>";
+  html += "<p>Reference <b>" + HtmlEscape(reference_name) + "</b> (" +
+          std::to_string(drift.reference_rows) + " rows) against current <b>" +
+          HtmlEscape(current_name) + "</b> (" + std::to_string(drift.current_rows) + " rows).</p>";
+  html += "<p><span class=\"badge " +
+          std::string(r.dataset_drift ? "yes\">dataset drift" : "no\">no dataset drift") +
+          "</span> " + std::to_string(r.drifted_columns) + " of " +
+          std::to_string(r.columns.size()) + " columns drifted (share " +
+          Fixed(r.drifted_share, 3) + ", threshold " + Fixed(drift.drift_share_threshold, 3) +
+          ").</p>";
+  html +=
+      "<p class=\"key\"><span style=\"background:#4C78A8\"></span>reference"
+      "<span style=\"background:#F58518\"></span>current</p>";
+  html +=
+      "<table><tr><th>column</th><th>type</th><th>test</th><th>statistic</th>"
+      "<th>p-value</th><th>score</th><th>threshold</th><th>drift</th>"
+      "<th>distribution</th></tr>";
+  for (size_t i = 0; i < r.columns.size(); ++i) {
+    const drift::ColumnDrift& c = r.columns[i];
+    const drift::TestResult& t = c.result;
+    html += "<tr><td>" + HtmlEscape(c.name) + "</td><td>" +
+            (c.kind == drift::ColumnKind::kNumerical ? "num" : "cat") + "</td><td>" +
+            HtmlEscape(drift::MethodDisplayName(t.method)) + "</td><td>" + Fixed(t.statistic) +
+            "</td><td>" + Fixed(t.p_value) + "</td><td>" + Fixed(t.score) + "</td><td>" +
+            Fixed(t.threshold) + "</td><td class=\"" + (t.drifted ? "yes\">drift" : "no\">no") +
+            "</td><td>" + Svg(drift.distributions[i]) + "</td></tr>";
+  }
+  html += "</table>";
+  if (!drift.skipped.empty()) {
+    html += "<h2>Not compared</h2><ul>";
+    for (const std::string& s : drift.skipped) {
+      html += "<li>" + HtmlEscape(s) + "</li>";
+    }
+    html += "</ul>";
+  }
+  html += "</body></html>\n";
+  return html;
+}
+
+}  // namespace plinth::data

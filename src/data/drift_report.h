@@ -1,0 +1,60 @@
+// Drift between two tables: each column both tables share becomes a pair of drift samples
+// (src/drift: numeric for int and float columns, categorical for string and bool columns),
+// src/drift's ComputeDrift picks and runs the tests (Evidently's DataDriftPreset rules unless
+// the options say otherwise), and the result renders as JSON or as a self-contained HTML page
+// with one distribution plot (inline SVG) per column.
+//
+// A column whose type differs between the tables is compared as categorical on its text when
+// either side is a string, as numeric otherwise. Timestamp columns are skipped (Evidently
+// does not test datetime columns for drift), as are columns only one table has; both are
+// listed in `skipped`. Samples are built on several threads, one column per task, so memory
+// beyond the tables stays at a few columns. Thread-safe.
+#ifndef PLINTH_DATA_DRIFT_REPORT_H_
+#define PLINTH_DATA_DRIFT_REPORT_H_
+
+#include <string>
+#include <vector>
+
+#include "core/result.h"
+#include "data/table.h"
+#include "drift/report.h"
+
+namespace plinth::data {
+
+// What the HTML draws for one column: shares of reference and current rows per bin (numeric:
+// equal-width bins over both samples' range) or per category (the most frequent ones).
+struct ColumnDistribution {
+  bool numeric = true;
+  std::vector<double> edges;        // numeric: bins + 1 edges
+  std::vector<std::string> labels;  // categorical
+  std::vector<double> reference;    // shares, one per bin or label
+  std::vector<double> current;
+};
+
+struct TableDrift {
+  drift::DatasetDrift result;
+  double drift_share_threshold = 0.5;
+  std::vector<ColumnDistribution> distributions;  // one per result column
+  std::vector<std::string> skipped;               // "name: reason"
+  uint64_t reference_rows = 0;
+  uint64_t current_rows = 0;
+};
+
+// Failure: the options' Validate() error, no column to compare, or ComputeDrift's error
+// (an empty column, a refused test) naming the column.
+Result<TableDrift> ComputeTableDrift(const Table& reference, const Table& current,
+                                     const drift::DriftOptions& options);
+
+// {"dataset_drift", "drift_share" (share of drifted columns), "drift_share_threshold",
+//  "number_of_columns", "number_of_drifted_columns", "columns": {name: {"test", "statistic",
+//  "p_value" (null for distances), "score", "threshold", "drifted", "column_type",
+//  "default_test"}}, "skipped": [...]}
+std::string DriftToJson(const TableDrift& drift);
+// A self-contained page: summary, then one row per column with its test and an inline SVG of
+// the reference and current distributions. No scripts, no external resources.
+std::string DriftToHtml(const TableDrift& drift, std::string_view reference_name,
+                        std::string_view current_name);
+
+}  // namespace plinth::data
+
+#endif  // PLINTH_DATA_DRIFT_REPORT_H_
