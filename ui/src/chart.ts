@@ -127,10 +127,18 @@ export interface ScatterPoint {
   x: string; // the parameter's value as logged
   y: number;
   label: string;
+  id?: string;
 }
 
 // A parameter (numeric, or categories placed at 0, 1, 2, …) against a metric, one dot per run.
-export function scatterChart(container: HTMLElement, xName: string, yName: string, points: ScatterPoint[], height = 320): uPlot {
+export function scatterChart(
+  container: HTMLElement,
+  xName: string,
+  yName: string,
+  points: ScatterPoint[],
+  onOpen?: (id: string) => void,
+  height = 320,
+): uPlot {
   const numeric = points.length > 0 && points.every((p) => p.x.trim() !== "" && Number.isFinite(Number(p.x)));
   const categories = numeric ? [] : [...new Set(points.map((p) => p.x))].sort();
   const xOf = (p: ScatterPoint) => (numeric ? Number(p.x) : categories.indexOf(p.x));
@@ -141,6 +149,7 @@ export function scatterChart(container: HTMLElement, xName: string, yName: strin
   const uniq = [...new Set(xs)];
   const slots: (number | null)[][] = [];
   const slotLabels: string[][] = [];
+  const slotIds: string[][] = [];
   for (const p of sorted) {
     const xi = uniq.indexOf(xOf(p));
     let k = 0;
@@ -148,9 +157,11 @@ export function scatterChart(container: HTMLElement, xName: string, yName: strin
     if (!slots[k]) {
       slots[k] = uniq.map(() => null);
       slotLabels[k] = uniq.map(() => "");
+      slotIds[k] = uniq.map(() => "");
     }
     slots[k][xi] = p.y;
     slotLabels[k][xi] = p.label;
+    slotIds[k][xi] = p.id ?? "";
   }
   const plot = new uPlot(
     {
@@ -196,9 +207,11 @@ export function scatterChart(container: HTMLElement, xName: string, yName: strin
   readout.className = "readout muted";
   readout.setAttribute("aria-live", "polite");
   container.append(readout);
+  let under = "";
   plot.hooks.setCursor = [
     (u) => {
       const i = u.cursor.idx;
+      under = "";
       if (i === null || i === undefined || u.cursor.top === undefined || u.cursor.top < 0) return;
       const y = u.posToVal(u.cursor.top, "y");
       let best = -1;
@@ -209,9 +222,13 @@ export function scatterChart(container: HTMLElement, xName: string, yName: strin
       if (best >= 0) {
         const x = numeric ? formatNumber(uniq[i]) : categories[uniq[i]];
         readout.textContent = `${slotLabels[best][i]}: ${xName} = ${x}, ${yName} = ${formatNumber(slots[best][i] as number)}`;
+        // Close enough to the dot to click it open.
+        if (Math.abs(u.valToPos(slots[best][i] as number, "y") - u.cursor.top) < 8) under = slotIds[best][i];
       }
+      plot.over.style.cursor = under && onOpen ? "pointer" : "";
     },
   ];
+  plot.over.addEventListener("click", () => under && onOpen?.(under));
   follow(container, plot, height);
   return plot;
 }

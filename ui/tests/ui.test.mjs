@@ -337,6 +337,30 @@ describe("web UI", () => {
     assert.match(await page.textContent("#datasets-in"), /cifar10-train/);
   });
 
+  it("edits a run's notes, rendered as Markdown without raw HTML", async () => {
+    const last = fixture.runIds[RUN_COUNT - 1];
+    const note = "# Result\n\nThe **best** run so far, see `acc`.\n\n- lr 0.01\n- sgd\n\n<img src=x onerror=alert(1)> [bad](javascript:alert(1))";
+    await page.click("#edit-note");
+    await page.waitForSelector("#note-editor");
+    assert.equal(await page.evaluate(() => document.activeElement.id), "note-editor");
+    await page.fill("#note-editor", note);
+    await page.click("#notes button:text-is('Save')");
+    await page.waitForSelector("#notes h3");
+    assert.equal(await page.textContent("#notes h3"), "Result");
+    assert.equal(await page.textContent("#notes strong"), "best");
+    assert.deepEqual(await page.$$eval("#notes li", (lis) => lis.map((li) => li.textContent)), ["lr 0.01", "sgd"]);
+    assert.equal(await page.locator("#notes img").count(), 0);
+    assert.equal(await page.locator("#notes a[href^='javascript']").count(), 0);
+    assert.match(await page.textContent("#notes"), /<img src=x onerror=alert\(1\)>/);
+    const res = await fetch(`${server.url}/api/2.0/mlflow/runs/get?run_id=${last}`);
+    const tags = (await res.json()).run.data.tags;
+    assert.equal(tags.find((t) => t.key === "mlflow.note.content").value, note);
+    await page.reload();
+    await page.waitForSelector("#notes h3:text-is('Result')");
+    await page.waitForSelector("figure.chart.drawn[data-metric='acc'] canvas");
+    await screenshot("run-notes");
+  });
+
   it("previews text, JSON, CSV and image artifacts", async () => {
     const last = fixture.runIds[RUN_COUNT - 1];
     await page.goto(`${server.url}/#/runs/${last}`);
@@ -372,30 +396,6 @@ describe("web UI", () => {
       assert.equal(await page.$eval("#artifact-preview img", (img) => img.naturalWidth), width, path);
     }
     await screenshot("artifact-image");
-  });
-
-  it("edits a run's notes, rendered as Markdown without raw HTML", async () => {
-    const last = fixture.runIds[RUN_COUNT - 1];
-    const note = "# Result\n\nThe **best** run so far, see `acc`.\n\n- lr 0.01\n- sgd\n\n<img src=x onerror=alert(1)> [bad](javascript:alert(1))";
-    await page.click("#edit-note");
-    await page.waitForSelector("#note-editor");
-    assert.equal(await page.evaluate(() => document.activeElement.id), "note-editor");
-    await page.fill("#note-editor", note);
-    await page.click("#notes button:text-is('Save')");
-    await page.waitForSelector("#notes h3");
-    assert.equal(await page.textContent("#notes h3"), "Result");
-    assert.equal(await page.textContent("#notes strong"), "best");
-    assert.deepEqual(await page.$$eval("#notes li", (lis) => lis.map((li) => li.textContent)), ["lr 0.01", "sgd"]);
-    assert.equal(await page.locator("#notes img").count(), 0);
-    assert.equal(await page.locator("#notes a[href^='javascript']").count(), 0);
-    assert.match(await page.textContent("#notes"), /<img src=x onerror=alert\(1\)>/);
-    const res = await fetch(`${server.url}/api/2.0/mlflow/runs/get?run_id=${last}`);
-    const tags = (await res.json()).run.data.tags;
-    assert.equal(tags.find((t) => t.key === "mlflow.note.content").value, note);
-    await page.reload();
-    await page.waitForSelector("#notes h3:text-is('Result')");
-    await page.waitForSelector("figure.chart.drawn[data-metric='acc'] canvas");
-    await screenshot("run-notes");
   });
 
   it("selects 3 runs in the table and overlays a metric across them", async () => {

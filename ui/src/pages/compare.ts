@@ -26,7 +26,8 @@ function select(id: string, label: string, options: string[], value: string, onC
 }
 
 export async function renderCompare(view: HTMLElement, route: Route, attach: () => void) {
-  const ids = [...new Set((route.query.get("runs") ?? "").split(",").filter(Boolean))].slice(0, MAX_RUNS);
+  const asked = [...new Set((route.query.get("runs") ?? "").split(",").filter(Boolean))];
+  const ids = asked.slice(0, MAX_RUNS);
   const q = route.query;
   document.title = "Compare runs · Plinth";
   const crumbs = h("nav.crumbs", { "aria-label": "Breadcrumb" }, h("a", { href: "#/" }, "Experiments"));
@@ -236,18 +237,19 @@ export async function renderCompare(view: HTMLElement, route: Route, attach: () 
     scatterBox.replaceChildren();
     if (!state.sx || !state.sy) return;
     const points = runs
-      .map((r) => ({ x: valueOf(r, "params", state.sx), y: Number(valueOf(r, "metrics", state.sy)), label: label(r) }))
-      .filter((p): p is { x: string; y: number; label: string } => p.x !== undefined && Number.isFinite(p.y));
+      .map((r) => ({ x: valueOf(r, "params", state.sx), y: Number(valueOf(r, "metrics", state.sy)), label: label(r), id: r.info.run_id }))
+      .filter((p): p is { x: string; y: number; label: string; id: string } => p.x !== undefined && Number.isFinite(p.y));
     if (!points.length) {
       scatterBox.append(h("p.muted", {}, `No run has both ${state.sx} and ${state.sy}.`));
       return;
     }
-    scatterPlot = scatterChart(scatterBox, state.sx, state.sy, points);
+    scatterPlot = scatterChart(scatterBox, state.sx, state.sy, points, (id) => (location.hash = hashFor(["runs", id])));
     scatterBox.classList.add("drawn");
   };
 
   view.append(
     h("h1", {}, `Compare ${runs.length} runs`),
+    asked.length > ids.length ? h("p.muted", {}, `Showing the first ${MAX_RUNS} of ${asked.length} selected runs.`) : "",
     table,
     h("h2", {}, "Metric across runs"),
     metricKeys.length
@@ -308,6 +310,7 @@ export async function renderCompare(view: HTMLElement, route: Route, attach: () 
                 }),
               ),
               scatterBox,
+              h("p.muted.small", {}, "Hover a dot to name its run; click opens it."),
             )
           : h("p.muted", {}, "Needs params and metrics."),
       ),
