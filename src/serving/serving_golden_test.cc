@@ -125,7 +125,7 @@ void CheckRuntime(const std::string& runtime) {
     ASSERT_TRUE((*model)->Predict(matrix, {}, &pyfunc).ok());
     const double d_pyfunc = Compare(pyfunc, expected("pyfunc"), classifier, name + " pyfunc");
     ASSERT_TRUE((*model)->Predict(matrix, {.output_margin = true}, &margin).ok());
-    const double d_margin = Compare(margin, expected("margin"), false, name + " margin");
+    double d_margin = Compare(margin, expected("margin"), false, name + " margin");
     ASSERT_TRUE((*model)->runtime().Predict(matrix, {}, &value).ok());
     const double d_value = Compare(value, expected("value"), false, name + " value");
     double d_proba = NAN;
@@ -133,6 +133,34 @@ void CheckRuntime(const std::string& runtime) {
       ASSERT_TRUE((*model)->Predict(matrix, {.probabilities = true}, &proba).ok());
       d_proba = Compare(proba, expected("proba"), false, name + " proba");
     }
+    // The same margins one row at a time and in 7-row calls (runtimes take other paths for
+    // single rows and partial blocks than for the 10,000-row call above).
+    const Expected want_margin = expected("margin");
+    const size_t width = margin.width;
+    double d_small_calls = 0;
+    for (size_t first = 0; first < 2000; first += 8) {
+      Predictions one, seven;
+      ASSERT_TRUE((*model)
+                      ->Predict({x.data() + first * cols, 1, cols}, {.output_margin = true}, &one)
+                      .ok());
+      ASSERT_TRUE(
+          (*model)
+              ->Predict({x.data() + (first + 1) * cols, 7, cols}, {.output_margin = true}, &seven)
+              .ok());
+      ASSERT_EQ(one.values.size(), width);
+      ASSERT_EQ(seven.values.size(), 7 * width);
+      for (size_t k = 0; k < width; ++k) {
+        d_small_calls = std::max(d_small_calls,
+                                 std::fabs(one.values[k] - want_margin.values[first * width + k]));
+      }
+      for (size_t k = 0; k < 7 * width; ++k) {
+        d_small_calls =
+            std::max(d_small_calls,
+                     std::fabs(seven.values[k] - want_margin.values[(first + 1) * width + k]));
+      }
+    }
+    EXPECT_LE(d_small_calls, kTolerance) << name << " margins in 1- and 7-row calls";
+    d_margin = std::max(d_margin, d_small_calls);
     std::snprintf(cells, sizeof(cells), " %-10s %12.3g %12.3g %12.3g %12.3g", runtime.c_str(),
                   d_pyfunc, d_margin, d_value, d_proba);
     std::printf("%s%s\n", row.c_str(), cells);
