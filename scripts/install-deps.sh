@@ -16,6 +16,7 @@ PACKAGES=(
   libyaml-cpp-dev                        # YAML: MLmodel files, validation suites, study configs
   nlohmann-json3-dev                     # cold-path JSON and UBJSON (XGBoost .ubj model files)
   libxgboost-dev                         # model serving: XGBoost C API runtime
+  libeigen3-dev                          # CMA-ES sampler: eigendecomposition of the covariance
   libspdlog-dev libfmt-dev               # logging (async access log)
   libgtest-dev libgmock-dev googletest   # unit tests
   python3-venv                           # test peers (mlflow client) live in a virtualenv

@@ -2,6 +2,6 @@
 # beside its code. plinth_library() globs src/tune/*.cc; the tests read the golden values that
 # tests/golden/tune/make_golden.py records from Optuna.
 plinth_library(plinth_tune tune)
-target_link_libraries(plinth_tune PUBLIC plinth_core)
+target_link_libraries(plinth_tune PUBLIC plinth_core PRIVATE Eigen3::Eigen)
 target_compile_definitions(plinth_tune_test
                            PRIVATE PLINTH_TUNE_GOLDEN_DIR="${CMAKE_SOURCE_DIR}/tests/golden/tune")
