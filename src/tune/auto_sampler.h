@@ -1,0 +1,101 @@
+// AutoSampler: the default sampler, choosing among the others by search space and budget as
+// OptunaHub's AutoSampler does (optunahub-registry package/samplers/auto_sampler/_sampler.py,
+// single objective).
+//
+// Before each trial, once some trial is COMPLETE, it looks at the COMPLETE trials' common
+// parameters and the history:
+//   * a categorical parameter, or trials with different parameter sets (a conditional
+//     space): TPE (multivariate, constant liar), and TPE for good;
+//   * otherwise, fewer than 250 COMPLETE trials: GP;
+//   * otherwise: CMA-ES, warm-started (WS-CMA-ES) from the first 250 trials to complete.
+// Before the first COMPLETE trial it samples at random. Each switch creates the new sampler
+// with a seed drawn from the AutoSampler's own stream, so a seeded run repeats.
+//
+// GP is pluggable: `AutoSamplerOptions::gp_factory` builds it. Until Plinth's GP sampler is
+// wired in there, the GP slot is filled by TPE (Optuna's own default sampler), and the switch
+// to CMA-ES at 250 trials still happens. Not thread-safe (one per Study).
+#ifndef PLINTH_TUNE_AUTO_SAMPLER_H_
+#define PLINTH_TUNE_AUTO_SAMPLER_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/result.h"
+#include "tune/random_state.h"
+#include "tune/study.h"
+
+namespace plinth::tune {
+
+// Builds a sampler from a seed (AutoSampler draws one per switch).
+using SamplerFactory = std::function<Result<std::unique_ptr<Sampler>>(uint32_t seed)>;
+
+enum class AutoSamplerChoice : uint8_t { kRandom, kTpe, kGp, kCmaEs };
+// Optuna's class name of the choice ("RandomSampler", "TPESampler", "GPSampler",
+// "CmaEsSampler"), as AutoSampler records it in the `auto:sampler` system attribute.
+std::string_view AutoSamplerChoiceName(AutoSamplerChoice choice);
+
+struct AutoSamplerOptions {
+  std::optional<uint32_t> seed;
+  // Builds the GP sampler used for numeric spaces below `max_budget_for_gp` COMPLETE trials.
+  // Unset: DefaultGpSamplerFactory().
+  SamplerFactory gp_factory;
+  // OptunaHub's _MAX_BUDGET_FOR_SINGLE_GP: GP below, CMA-ES from here on.
+  int max_budget_for_gp = 250;
+
+  // kInvalidArgument for max_budget_for_gp < 1.
+  Status Validate() const;
+};
+
+// The GP sampler AutoSampler uses by default: TPE with Optuna 5's defaults until a GP sampler
+// exists in src/tune (then this returns it).
+SamplerFactory DefaultGpSamplerFactory();
+
+class AutoSampler : public Sampler {
+ public:
+  static Result<std::unique_ptr<AutoSampler>> Create(AutoSamplerOptions options = {});
+
+  void BeforeTrial(const Study& study, const FrozenTrial& trial) override;
+  SearchSpace InferRelativeSearchSpace(const Study& study, const FrozenTrial& trial) override;
+  Result<ParamMap> SampleRelative(const Study& study, const FrozenTrial& trial,
+                                  const SearchSpace& space) override;
+  Result<double> SampleIndependent(const Study& study, const FrozenTrial& trial,
+                                   std::string_view name,
+                                   const Distribution& distribution) override;
+  void AfterTrial(const Study& study, const FrozenTrial& trial, TrialState state,
+                  std::optional<double> value) override;
+
+  // The sampler in use now, and the one each trial was sampled with.
+  AutoSamplerChoice choice() const { return choice_; }
+  std::optional<AutoSamplerChoice> ChoiceOf(int number) const;
+
+ private:
+  explicit AutoSampler(AutoSamplerOptions options);
+  // The lazily created first sampler (a RandomSampler seeded from the stream).
+  Sampler& Current();
+  // OptunaHub's _determine_single_objective_sampler.
+  Status Determine(const Study& study);
+  // Folds newly finished trials into the intersection space and the conditional flag.
+  void UpdateViews(const Study& study);
+
+  AutoSamplerOptions options_;
+  RandomState rng_;
+  std::unique_ptr<Sampler> sampler_;
+  AutoSamplerChoice choice_ = AutoSamplerChoice::kRandom;
+  std::vector<int8_t> choice_by_trial_;  // -1: not asked yet
+
+  size_t finish_seen_ = 0;
+  // COMPLETE trials' common (param id, distribution id), sorted.
+  std::optional<std::vector<std::pair<int, int>>> intersection_;
+  // COMPLETE/PRUNED trials' parameter-id sets: the first seen, and whether another differed.
+  std::optional<std::vector<int>> first_param_set_;
+  bool conditional_ = false;
+};
+
+}  // namespace plinth::tune
+
+#endif  // PLINTH_TUNE_AUTO_SAMPLER_H_
