@@ -174,6 +174,18 @@ inline void WriteFile(const std::filesystem::path& path, const std::string& byte
   out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
 }
 
+// Model directories written by this test process, removed when it exits.
+struct TempModelDirs {
+  std::vector<std::filesystem::path> dirs;
+  ~TempModelDirs() {
+    std::error_code ec;
+    for (const auto& dir : dirs) {
+      std::filesystem::remove_all(dir, ec);
+    }
+  }
+};
+inline TempModelDirs temp_model_dirs;
+
 // A fresh model directory under the test temp dir with MLmodel + payload.
 inline std::filesystem::path WriteModelDir(const std::string& name, const std::string& payload,
                                            const std::string& format = "json",
@@ -183,6 +195,7 @@ inline std::filesystem::path WriteModelDir(const std::string& name, const std::s
                               ("plinth_serving_test_" + std::to_string(::getpid()) + "_" + name);
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
+  temp_model_dirs.dirs.push_back(dir);
   const std::string data = "model." + format;
   WriteFile(dir / "MLmodel", MlModelText(data, model_class, format, signature));
   WriteFile(dir / data, payload);
