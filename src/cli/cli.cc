@@ -2,12 +2,14 @@
 
 #include <CLI/CLI.hpp>
 
+#include "cli/data_command.h"
 #include "cli/db_command.h"
 #include "cli/deploy_command.h"
 #include "cli/gc_command.h"
 #include "cli/models_command.h"
 #include "cli/serve_command.h"
 #include "cli/server_command.h"
+#include "cli/tune_command.h"
 
 #ifndef PLINTH_VERSION
 #define PLINTH_VERSION "0.0.0"
@@ -72,11 +74,13 @@ int RunCli(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::Range(0, 3600));
 
+  DataCli data(app);
   DbCli db(app);
   GcCli gc(app);
   ModelsCli models(app);
   ServeCli serve(app);
   DeployCli deploy(app);
+  TuneCli tune(app);
 
   try {
     app.parse(argc, argv);
@@ -86,6 +90,9 @@ int RunCli(int argc, char** argv) {
   }
   if (server_cmd->parsed()) {
     return RunServer(server);
+  }
+  if (data.parsed()) {
+    return data.Run();
   }
   if (db.parsed()) {
     return db.Run();
@@ -101,6 +108,9 @@ int RunCli(int argc, char** argv) {
   }
   if (deploy.parsed()) {
     return deploy.Run();
+  }
+  if (tune.parsed()) {
+    return tune.Run();
   }
   return 2;
 }
