@@ -33,9 +33,26 @@ import warnings
 import numpy as np
 import optuna
 from optuna.samplers import RandomSampler
+from optuna.samplers._tpe import parzen_estimator as parzen_module
 from optuna.trial import TrialState
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "optuna_auto_golden.json")
+
+
+class _StableArgsortNumpy:
+    """numpy with a stable argsort, for TPE's kernel-centre sort: as in make_golden.py, whose
+    docstring explains why (numpy's default order of tied centres differs between CPUs)."""
+
+    def __getattr__(self, name):
+        return getattr(np, name)
+
+    @staticmethod
+    def argsort(a, *args, **kwargs):
+        kwargs["kind"] = "stable"
+        return np.argsort(a, *args, **kwargs)
+
+
+parzen_module.np = _StableArgsortNumpy()
 
 optuna.logging.set_verbosity(optuna.logging.ERROR)
 warnings.simplefilter("ignore")

@@ -16,6 +16,10 @@ end, every trial's successive-halving rung record (`completed_rung_<k>` system a
 The curves are seeded numpy draws rounded to 6 digits and include gaps, NaN values, short and
 long trials, and failed trials, so that start-up, warm-up, interval, n_min_trials, "auto"
 resources, bootstrap and maximisation are all exercised. The C++ test replays the same events.
+
+Also two whole seeded TPE studies under Hyperband and the median pruner (parameters, states,
+number of reports per trial): they show that TPE sees every trial under Hyperband, because
+Optuna's per-bracket study view filters `get_trials` but TPE reads `_get_trials`.
 """
 
 from __future__ import annotations
@@ -31,9 +35,26 @@ from optuna.pruners import HyperbandPruner
 from optuna.pruners import MedianPruner
 from optuna.pruners import PercentilePruner
 from optuna.pruners import SuccessiveHalvingPruner
+from optuna.samplers._tpe import parzen_estimator as parzen_module
 from optuna.trial import TrialState
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "optuna_pruners_golden.json")
+
+
+class _StableArgsortNumpy:
+    """numpy with a stable argsort, for TPE's kernel-centre sort: as in make_golden.py, whose
+    docstring explains why (numpy's default order of tied centres differs between CPUs)."""
+
+    def __getattr__(self, name):
+        return getattr(np, name)
+
+    @staticmethod
+    def argsort(a, *args, **kwargs):
+        kwargs["kind"] = "stable"
+        return np.argsort(a, *args, **kwargs)
+
+
+parzen_module.np = _StableArgsortNumpy()
 
 optuna.logging.set_verbosity(optuna.logging.ERROR)
 
@@ -175,6 +196,43 @@ def scenarios():
     return out
 
 
+def sampler_study(name, pruner_spec, n_trials, seed, n_steps, study_name):
+    """A whole seeded TPE study under a pruner. Optuna hands samplers a per-bracket view of the
+    study under Hyperband, but TPE reads trials through Study._get_trials, which that view does
+    not filter: recording the study shows what a sampler really sees."""
+    pruner = make_pruner(pruner_spec)
+    study = optuna.create_study(study_name=study_name, pruner=pruner,
+                                sampler=optuna.samplers.TPESampler(seed=seed))
+
+    def objective(trial):
+        x = trial.suggest_float("x", -3.0, 3.0)
+        y = trial.suggest_int("y", 0, 8)
+        v = 0.0
+        for step in range(n_steps):
+            v = (x - 1) ** 2 + abs(y - 5) / 4 + 2.0 / (1 + step)
+            trial.report(v, step)
+            if trial.should_prune():
+                raise optuna.TrialPruned()
+        return v
+
+    study.optimize(objective, n_trials=n_trials)
+    trials = [{"number": t.number, "state": t.state.name,
+               "params": [t.params["x"], t.params["y"]],
+               "n_reports": len(t.intermediate_values)} for t in study.trials]
+    n_pruned = sum(t["state"] == "PRUNED" for t in trials)
+    print(f"  {name}: {len(trials)} trials, {n_pruned} pruned")
+    return {"name": name, "pruner": pruner_spec, "seed": seed, "n_steps": n_steps,
+            "study_name": study_name, "trials": trials}
+
+
+def sampler_studies():
+    spec = lambda kind, **args: {"type": kind, "args": args}  # noqa: E731
+    return [
+        sampler_study("tpe_hyperband", spec("hyperband"), 60, 11, 27, "tpe-hb"),
+        sampler_study("tpe_median", spec("median"), 40, 12, 10, "tpe-median"),
+    ]
+
+
 def main():
     golden = {
         "generator": "tests/golden/tune/make_golden_pruners.py",
@@ -182,6 +240,7 @@ def main():
         "numpy_version": np.__version__,
         "python_version": sys.version.split()[0],
         "scenarios": scenarios(),
+        "sampler_studies": sampler_studies(),
     }
     with open(OUT, "w") as f:
         json.dump(golden, f, separators=(",", ":"))
