@@ -174,9 +174,11 @@ class MlflowApiTest : public ::testing::Test {
     tracking_ = std::make_unique<tracking::TrackingService>(metadata_.get(), &clock_,
                                                             tracking::TrackingOptions{});
     registry_ = std::make_unique<registry::RegistryService>(metadata_.get(), &clock_);
+    tune_ = std::make_unique<tune::TuneService>(metadata_.get(), tracking_.get(), &clock_);
     ApiContext context;
     context.tracking = tracking_.get();
     context.registry = registry_.get();
+    context.tune = tune_.get();
     context.artifacts = artifacts_.get();
     context.plinth_version = "9.9.9-test";
     context.ready = &ready_;
@@ -199,6 +201,7 @@ class MlflowApiTest : public ::testing::Test {
       server_->Wait();
     }
     server_.reset();
+    tune_.reset();
     registry_.reset();
     tracking_.reset();
     metadata_.reset();
@@ -256,6 +259,7 @@ class MlflowApiTest : public ::testing::Test {
   std::unique_ptr<artifacts::ArtifactStore> artifacts_;
   std::unique_ptr<tracking::TrackingService> tracking_;
   std::unique_ptr<registry::RegistryService> registry_;
+  std::unique_ptr<tune::TuneService> tune_;
   http::Router router_;
   std::unique_ptr<http::HttpServer> server_;
   uint16_t port_ = 0;

@@ -9,6 +9,7 @@
 #include "api/mlflow_json.h"
 #include "api/registry_api.h"
 #include "api/request_message.h"
+#include "api/tune_api.h"
 #include "core/log.h"
 #include "store/metadata_store.h"
 
@@ -808,6 +809,7 @@ void RegisterMlflowApi(Router& router, const ApiContext& context) {
   RegisterLoggedModels(router, context.tracking, context.artifacts, stores);
   RegisterArtifacts(router, context.tracking, context.artifacts, stores);
   if (context.registry != nullptr) RegisterRegistryApi(router, context.registry);
+  if (context.tune != nullptr) RegisterTuneApi(router, context.tune);
 
   router.Add(Method::kGet, "/health", [](Request&, Response& res) {
     res.status = 200;

@@ -12,6 +12,7 @@
 #include "http/http_server.h"
 #include "registry/registry_service.h"
 #include "tracking/tracking_service.h"
+#include "tune/service/tune_service.h"
 
 namespace plinth::api {
 
@@ -25,6 +26,8 @@ struct ApiContext {
   // The artifact proxy's store; null with --no-serve-artifacts (the proxy routes then answer
   // 503 as MLflow's do, and s3:// run roots are still listed through the tracking API).
   artifacts::ArtifactStore* artifacts = nullptr;
+  // Hyperparameter studies (/api/plinth/v1/studies/…, tune_api.h); null: none.
+  tune::TuneService* tune = nullptr;
   std::string plinth_version;
   // Readiness for load balancers: false while draining.
   const std::atomic<bool>* ready = nullptr;

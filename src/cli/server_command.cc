@@ -14,6 +14,7 @@
 #include "registry/registry_service.h"
 #include "store/metadata_store.h"
 #include "tracking/tracking_service.h"
+#include "tune/service/tune_service.h"
 #include "ui/ui_routes.h"
 
 #ifndef PLINTH_VERSION
@@ -79,11 +80,13 @@ int RunServer(const ServerCommandOptions& options) {
   tracking_options.default_artifact_root = default_root;
   tracking::TrackingService tracking(metadata->get(), Clock::System(), tracking_options);
   registry::RegistryService registry(metadata->get(), Clock::System());
+  tune::TuneService tune(metadata->get(), &tracking, Clock::System());
   std::atomic<bool> ready{true};
   http::Router router;
   api::ApiContext context;
   context.tracking = &tracking;
   context.registry = &registry;
+  context.tune = &tune;
   context.artifacts = artifact_store.get();  // null: no proxy (--no-serve-artifacts)
   context.plinth_version = PLINTH_VERSION;
   context.ready = &ready;

@@ -1,0 +1,318 @@
+// TuneService on a real SQLite store and tracking engine with a fake clock: studies and their
+// experiments, ask/tell with runs mirrored, define-by-run suggestions, budgets, the heartbeat
+// sweep and retries, seeded reproducibility, grid coverage, best trials and Pareto fronts, and
+// the errors users can cause.
+#include "tune/service/tune_service.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <cmath>
+#include <filesystem>
+#include <set>
+
+#include "core/log.h"
+
+namespace plinth::tune {
+namespace {
+
+using store::StoredTrialState;
+using store::TrialRecord;
+using ::testing::HasSubstr;
+
+constexpr int64_t kNow = 1700000000000;
+
+class TuneServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    (void)SetLogLevel("off");
+    std::string pattern = ::testing::TempDir() + "plinth_tune_XXXXXX";
+    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
+    dir_ = pattern;
+    store::SqliteStoreOptions options;
+    options.path = dir_ + "/plinth.db";
+    auto opened = store::OpenSqliteStore(options, kNow);
+    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+    store_ = std::move(opened).value();
+    tracking_ = std::make_unique<tracking::TrackingService>(store_.get(), &clock_,
+                                                            tracking::TrackingOptions{});
+    service_ = std::make_unique<TuneService>(store_.get(), tracking_.get(), &clock_);
+  }
+  void TearDown() override {
+    service_.reset();
+    tracking_.reset();
+    store_.reset();
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+
+  Result<StudyView> Create(const std::string& json) {
+    JsonDocument doc;
+    Status parsed = ParseJson(json, &doc);
+    if (!parsed.ok()) return parsed;
+    PLINTH_ASSIGN_OR_RETURN(StudyConfig config, StudyConfigFromRequest(doc));
+    return service_->CreateStudy(config, {}, false);
+  }
+
+  TrialRecord Ask(int64_t study_id) {
+    auto r = service_->Ask({study_id, ""});
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_TRUE(r.ok() && r->trial);
+    return r.ok() && r->trial ? *r->trial : TrialRecord{};
+  }
+
+  double Param(const TrialRecord& t, const std::string& name) {
+    for (const auto& p : t.params) {
+      if (p.name == name) return p.internal;
+    }
+    ADD_FAILURE() << "no param " << name;
+    return NAN;
+  }
+
+  Status Tell(int64_t trial_id, std::vector<double> values,
+              std::optional<StoredTrialState> state = std::nullopt) {
+    TellRequest r;
+    r.trial_id = trial_id;
+    r.values = std::move(values);
+    r.state = state;
+    return service_->Tell(r).status();
+  }
+
+  std::string dir_;
+  FakeClock clock_{kNow};
+  std::unique_ptr<store::MetadataStore> store_;
+  std::unique_ptr<tracking::TrackingService> tracking_;
+  std::unique_ptr<TuneService> service_;
+};
+
+constexpr const char* kSpace =
+    R"("search_space": {"x": {"type": "float", "low": -5, "high": 5},
+                        "n": {"type": "int", "low": 1, "high": 9, "step": 2},
+                        "c": {"type": "categorical", "choices": ["a", "b", 3]}})";
+
+TEST_F(TuneServiceTest, AskSamplesTheSpaceAndMirrorsTheTrialAsARun) {
+  auto study = Create(std::string(R"({"name": "s", "direction": "minimize", )") + kSpace +
+                      R"(, "sampler": {"type": "tpe", "seed": 1}, "metric_name": "loss"})");
+  ASSERT_TRUE(study.ok()) << study.status().ToString();
+  EXPECT_EQ(study->record.experiment_id, tracking_->GetExperimentByName("s")->experiment_id);
+  TrialRecord t = Ask(study->record.study_id);
+  EXPECT_EQ(t.number, 0);
+  ASSERT_EQ(t.params.size(), 3u);
+  EXPECT_GE(Param(t, "x"), -5);
+  EXPECT_LE(Param(t, "x"), 5);
+  EXPECT_EQ(std::fmod(Param(t, "n"), 2), 1);
+  auto run = tracking_->GetRun(t.run_id);
+  ASSERT_TRUE(run.ok());
+  EXPECT_EQ(run->info.run_name, "trial-0");
+  EXPECT_EQ(run->info.experiment_id, study->record.experiment_id);
+  EXPECT_EQ(run->params.size(), 3u);
+
+  auto prune = service_->Report(t.trial_id, 1, 0.5);
+  ASSERT_TRUE(prune.ok());
+  EXPECT_FALSE(*prune);
+  clock_.Advance(1000);
+  ASSERT_TRUE(Tell(t.trial_id, {0.25}).ok());
+  run = tracking_->GetRun(t.run_id);
+  EXPECT_EQ(run->info.status, store::RunStatus::kFinished);
+  ASSERT_EQ(run->metrics.size(), 1u);
+  EXPECT_EQ(run->metrics[0].key, "loss");
+  EXPECT_EQ(run->metrics[0].value, 0.25);
+  auto history = tracking_->GetMetricHistory(t.run_id, "loss", std::nullopt, "");
+  EXPECT_EQ(history->items.size(), 2u);  // the intermediate value and the final one
+
+  Status twice = Tell(t.trial_id, {0.1});
+  EXPECT_EQ(twice.code(), StatusCode::kFailedPrecondition);
+  auto best = service_->BestTrials({study->record.study_id, ""});
+  ASSERT_TRUE(best.ok());
+  ASSERT_EQ(best->size(), 1u);
+  EXPECT_EQ((*best)[0].number, 0);
+}
+
+TEST_F(TuneServiceTest, BadSettingsAreRefusedNamingTheField) {
+  auto expect = [&](const std::string& json, const std::string& text) {
+    auto r = Create(json);
+    ASSERT_FALSE(r.ok()) << json;
+    EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument) << r.status().ToString();
+    EXPECT_THAT(r.status().message(), HasSubstr(text));
+  };
+  expect(R"({"direction": "minimize"})", "'name' is required");
+  expect(R"({"name": "s", "direction": "up"})", "'direction'");
+  expect(R"({"name": "s", "search_space": {"x": {"type": "float", "low": 2, "high": 1}}})",
+         "search_space.x");
+  expect(R"({"name": "s", "search_space": {"x": {"type": "gauss"}}})", "search_space.x.type");
+  expect(R"({"name": "s", "search_space": {"x": {"type": "float", "high": 1}}})",
+         "search_space.x.low");
+  expect(R"({"name": "s", "sampler": {"type": "cmaes"}})", "sampler.type");
+  expect(R"({"name": "s", "sampler": {"type": "grid"},
+             "search_space": {"x": {"type": "float", "low": 0, "high": 1}}})",
+         "needs a step");
+  expect(R"({"name": "s", "directions": ["minimize", "maximize"], "sampler": {"type": "tpe"}})",
+         "one objective");
+  expect(R"({"name": "s", "pruner": {"type": "bogus"}})", "pruner.type");
+  expect(R"({"name": "s", "n_trials": 0})", "n_trials");
+  expect(R"({"name": "s", "heartbeat_grace_seconds": -1})", "heartbeat_grace_seconds");
+  ASSERT_TRUE(Create(R"({"name": "s"})").ok());
+  EXPECT_EQ(Create(R"({"name": "s"})").status().code(), StatusCode::kAlreadyExists);
+}
+
+TEST_F(TuneServiceTest, DefineByRunSuggestionsBuildConditionalSpaces) {
+  auto study = Create(R"({"name": "s", "sampler": {"type": "random", "seed": 3}})");
+  ASSERT_TRUE(study.ok());
+  auto model = Distribution::Categorical({std::string("svm"), std::string("tree")}).value();
+  auto c = Distribution::Float(1e-3, 1e3, true).value();
+  auto depth = Distribution::Int(1, 8).value();
+  std::set<std::string> models;
+  for (int i = 0; i < 12; ++i) {
+    TrialRecord t = Ask(study->record.study_id);
+    EXPECT_TRUE(t.params.empty());
+    auto m = service_->Suggest(t.trial_id, "model", model);
+    ASSERT_TRUE(m.ok()) << m.status().ToString();
+    models.insert(m->external_json);
+    // Asked again, the same value comes back.
+    EXPECT_EQ(service_->Suggest(t.trial_id, "model", model)->internal, m->internal);
+    auto other = service_->Suggest(t.trial_id, m->external_json == "\"svm\"" ? "C" : "depth",
+                                   m->external_json == "\"svm\"" ? c : depth);
+    ASSERT_TRUE(other.ok()) << other.status().ToString();
+    ASSERT_TRUE(Tell(t.trial_id, {static_cast<double>(i)}).ok());
+    auto stored = service_->GetTrial(t.trial_id);
+    EXPECT_EQ(stored->params.size(), 2u);
+    EXPECT_EQ(tracking_->GetRun(t.run_id)->params.size(), 2u);
+  }
+  EXPECT_EQ(models.size(), 2u);
+  TrialRecord t = Ask(study->record.study_id);
+  ASSERT_TRUE(service_->Suggest(t.trial_id, "model", model).ok());
+  auto clash = service_->Suggest(t.trial_id, "model", c);
+  EXPECT_EQ(clash.status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST_F(TuneServiceTest, BudgetStopsAsksAndSilentTrialsFailAndAreRetried) {
+  auto study = Create(std::string(R"({"name": "s", )") + kSpace +
+                      R"(, "n_trials": 2, "heartbeat_grace_seconds": 2, "retry_failed": true})");
+  ASSERT_TRUE(study.ok());
+  const int64_t id = study->record.study_id;
+  TrialRecord a = Ask(id);
+  TrialRecord b = Ask(id);
+  auto full = service_->Ask({id, ""});
+  ASSERT_TRUE(full.ok());
+  EXPECT_FALSE(full->trial);
+  EXPECT_FALSE(full->study_done);
+  // b keeps beating, a falls silent.
+  clock_.Advance(1500);
+  ASSERT_TRUE(service_->Heartbeat(b.trial_id).ok());
+  clock_.Advance(1500);
+  TrialRecord retried = Ask(id);
+  EXPECT_EQ(retried.number, 2);
+  EXPECT_EQ(retried.retry_of, a.number);
+  EXPECT_EQ(retried.params.size(), 3u);
+  for (const auto& p : a.params) EXPECT_EQ(Param(retried, p.name), p.internal) << p.name;
+  EXPECT_EQ(service_->GetTrial(a.trial_id)->state, StoredTrialState::kFail);
+  EXPECT_EQ(tracking_->GetRun(a.run_id)->info.status, store::RunStatus::kFailed);
+  EXPECT_EQ(Tell(a.trial_id, {1}).code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(service_->Heartbeat(a.trial_id).code(), StatusCode::kFailedPrecondition);
+
+  ASSERT_TRUE(Tell(b.trial_id, {}, StoredTrialState::kPruned).ok());
+  EXPECT_EQ(tracking_->GetRun(b.run_id)->info.status, store::RunStatus::kKilled);
+  ASSERT_TRUE(Tell(retried.trial_id, {3.0}).ok());
+  auto done = service_->Ask({id, ""});
+  ASSERT_TRUE(done.ok());
+  EXPECT_FALSE(done->trial);
+  EXPECT_TRUE(done->study_done);
+}
+
+TEST_F(TuneServiceTest, SeededStudiesRepeatThemselves) {
+  std::vector<std::vector<double>> runs;
+  for (const char* name : {"one", "two"}) {
+    auto study = Create(std::string(R"({"name": ")") + name + R"(", )" + kSpace +
+                        R"(, "sampler": {"type": "tpe", "seed": 7, "n_startup_trials": 4}})");
+    ASSERT_TRUE(study.ok());
+    std::vector<double> xs;
+    for (int i = 0; i < 10; ++i) {
+      TrialRecord t = Ask(study->record.study_id);
+      xs.push_back(Param(t, "x"));
+      ASSERT_TRUE(Tell(t.trial_id, {std::pow(Param(t, "x") - 1, 2)}).ok());
+    }
+    runs.push_back(xs);
+  }
+  EXPECT_EQ(runs[0], runs[1]);
+  EXPECT_EQ(std::set<double>(runs[0].begin(), runs[0].end()).size(), runs[0].size());
+}
+
+TEST_F(TuneServiceTest, GridCoversEveryCombinationOnce) {
+  auto study = Create(R"({"name": "g", "sampler": {"type": "grid", "seed": 5},
+      "search_space": {"a": {"type": "int", "low": 0, "high": 2},
+                       "b": {"type": "categorical", "choices": ["x", "y"]}}})");
+  ASSERT_TRUE(study.ok()) << study.status().ToString();
+  std::set<std::pair<double, double>> seen;
+  for (int i = 0; i < 6; ++i) {
+    TrialRecord t = Ask(study->record.study_id);
+    seen.insert({Param(t, "a"), Param(t, "b")});
+    ASSERT_TRUE(Tell(t.trial_id, {1.0}).ok());
+  }
+  EXPECT_EQ(seen.size(), 6u);
+}
+
+TEST_F(TuneServiceTest, EnqueuedParamsAreUsedAndTellValidatesValues) {
+  auto study = Create(std::string(R"({"name": "s", )") + kSpace + "}");
+  ASSERT_TRUE(study.ok());
+  const int64_t id = study->record.study_id;
+  auto queued = service_->Enqueue({std::nullopt, "s"}, {{"x", 1.5}, {"c", std::string("b")}});
+  ASSERT_TRUE(queued.ok());
+  TrialRecord t = Ask(id);
+  EXPECT_EQ(t.trial_id, queued->trial_id);
+  EXPECT_EQ(Param(t, "x"), 1.5);
+  EXPECT_EQ(Param(t, "c"), 1);
+  EXPECT_EQ(Tell(t.trial_id, {1, 2}).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(Tell(t.trial_id, {}).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(Tell(t.trial_id, {NAN}, StoredTrialState::kComplete).code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(Tell(t.trial_id, {1}, StoredTrialState::kFail).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(service_->Report(t.trial_id, -1, 0).status().code(), StatusCode::kInvalidArgument);
+  ASSERT_TRUE(Tell(t.trial_id, {NAN}).ok());  // NaN without a state: FAIL, as Optuna
+  EXPECT_EQ(service_->GetTrial(t.trial_id)->state, StoredTrialState::kFail);
+  EXPECT_EQ(service_->GetTrial(424242).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(service_->Ask({std::nullopt, "nope"}).status().code(), StatusCode::kNotFound);
+}
+
+TEST_F(TuneServiceTest, TheMedianPrunerStopsTrialsWorseThanTheMedian) {
+  auto study = Create(std::string(R"({"name": "p", )") + kSpace +
+                      R"(, "pruner": {"type": "median", "n_startup_trials": 2}})");
+  ASSERT_TRUE(study.ok()) << study.status().ToString();
+  const int64_t id = study->record.study_id;
+  for (int i = 0; i < 3; ++i) {
+    TrialRecord t = Ask(id);
+    // Each better than the ones before: none is pruned.
+    EXPECT_FALSE(*service_->Report(t.trial_id, 0, 3.0 - i));
+    ASSERT_TRUE(Tell(t.trial_id, {3.0 - i}).ok());
+  }
+  TrialRecord bad = Ask(id);
+  auto prune = service_->Report(bad.trial_id, 0, 9.0);
+  ASSERT_TRUE(prune.ok()) << prune.status().ToString();
+  EXPECT_TRUE(*prune);  // 9 is worse than the median 2 of the complete trials at step 0
+  TrialRecord good = Ask(id);
+  EXPECT_FALSE(*service_->Report(good.trial_id, 0, 0.5));
+  EXPECT_THAT(Create(R"({"name": "q", "pruner": {"type": "hyperband"}})").status().message(),
+              HasSubstr("not served over the store yet"));
+  EXPECT_THAT(Create(R"({"name": "q", "pruner": {"type": "percentile"}})").status().message(),
+              HasSubstr("pruner.percentile"));
+}
+
+TEST_F(TuneServiceTest, SeveralObjectivesGiveAParetoFront) {
+  auto study = Create(R"({"name": "mo", "directions": ["minimize", "maximize"],
+      "search_space": {"x": {"type": "float", "low": 0, "high": 1}}})");
+  ASSERT_TRUE(study.ok()) << study.status().ToString();
+  EXPECT_EQ(study->config.sampler.type, "random");
+  const std::vector<std::vector<double>> values = {{1, 1}, {2, 3}, {0.5, 0.5}, {2, 2}, {3, 3}};
+  for (const auto& v : values) {
+    TrialRecord t = Ask(study->record.study_id);
+    ASSERT_TRUE(Tell(t.trial_id, v).ok());
+  }
+  auto front = service_->BestTrials({study->record.study_id, ""});
+  ASSERT_TRUE(front.ok());
+  std::set<int64_t> numbers;
+  for (const auto& t : *front) numbers.insert(t.number);
+  EXPECT_EQ(numbers, (std::set<int64_t>{0, 1, 2}));
+}
+
+}  // namespace
+}  // namespace plinth::tune
