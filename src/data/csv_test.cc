@@ -6,7 +6,10 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <charconv>
+#include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <random>
 
@@ -200,6 +203,23 @@ TEST(CsvTest, ParsersAcceptAndRefuse) {
   EXPECT_FALSE(ParseTimestampText("2024-13-01", &ts));
   EXPECT_TRUE(IsNullText("#N/A"));
   EXPECT_FALSE(IsNullText("NAN"));  // not in pandas' default list
+}
+
+// The fast float path must give std::from_chars' correctly rounded result, bit for bit.
+TEST(CsvTest, FastFloatPathMatchesFromChars) {
+  std::mt19937_64 rng(11);
+  char buf[64];
+  for (int i = 0; i < 200000; ++i) {
+    const double v =
+        std::ldexp(static_cast<double>(rng() >> 11), static_cast<int>(rng() % 60) - 40);
+    const int precision = static_cast<int>(rng() % 20);
+    const int n = std::snprintf(buf, sizeof(buf), "%.*f", precision, (rng() & 1) ? v : -v);
+    const std::string_view text(buf, static_cast<size_t>(n));
+    double ours, theirs;
+    ASSERT_TRUE(ParseFloatText(text, &ours)) << text;
+    std::from_chars(buf, buf + n, theirs);
+    ASSERT_EQ(std::memcmp(&ours, &theirs, sizeof(double)), 0) << text;
+  }
 }
 
 // A random file with quoted newlines everywhere parses to the same table whatever the chunk
