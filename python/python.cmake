@@ -3,7 +3,7 @@
 # `PYTHONPATH=build/python` imports `plinth` in tests. `pip install ./python` builds the same
 # target through scikit-build-core (python/pyproject.toml). Included from the top-level
 # CMakeLists.txt when Python's headers and pybind11 are found.
-set(plinth_python_libs plinth_core plinth_tune)
+set(plinth_python_libs plinth_core plinth_tune plinth_drift plinth_data)
 # Static libraries linked into a shared module must be position-independent.
 set_target_properties(${plinth_python_libs} PROPERTIES POSITION_INDEPENDENT_CODE ON)
 

@@ -7,4 +7,4 @@ in the native module ``plinth._native``.
 
 __version__ = "0.1.0"
 
-from . import tune  # noqa: E402,F401
+from . import data, tune  # noqa: E402,F401

@@ -231,6 +231,9 @@ std::unique_ptr<NativeStudy> MakeStudy(const std::string& sampler, const py::dic
 }
 
 }  // namespace
+
+void RegisterDataBindings(py::module_& m);  // data_bindings.cc
+
 }  // namespace plinth::python
 
 PYBIND11_MODULE(_native, m) {
@@ -251,4 +254,5 @@ PYBIND11_MODULE(_native, m) {
       .def("best_trial", &NativeStudy::BestTrial)
       .def("count", &NativeStudy::CountInState)
       .def_property_readonly("maximize", &NativeStudy::maximize);
+  plinth::python::RegisterDataBindings(m);
 }
