@@ -10,6 +10,8 @@
 #   4. the replica fault test: 3 replicas on one PostgreSQL, SIGKILL of a replica and a
 #      PostgreSQL restart mid-run (tests/scale)
 #   (and the Python SDK's in-process tests, python/tests, after ctest)
+#   (and, after the SQLite compat run, tests/tune: 4 `plinth tune` workers on one study, one
+#   killed with SIGKILL)
 #   5. the web UI in headless Chromium against a seeded `plinth server` (ui/tests)
 # Servers started here are stopped on exit, whatever happens.
 set -uo pipefail
@@ -68,6 +70,12 @@ fi
 echo "== MLflow compatibility suite: SQLite + local folder (pytest, real mlflow-skinny client)"
 if ! env -u AWS_ENDPOINT_URL -u MLFLOW_S3_ENDPOINT_URL bash scripts/run-compat.sh; then
   failed+=("compat-sqlite")
+fi
+
+echo "== distributed tuning: 4 plinth tune workers on one 200-trial study, one killed with SIGKILL"
+if ! PLINTH_BIN="$(cd "$BUILD_DIR" && pwd)/src/plinth" PLINTH_TUNE_REPORT="$BUILD_DIR/tune-distributed.json" \
+  .venv/bin/python -m pytest tests/tune -p no:cacheprovider -ra -q; then
+  failed+=("tune-distributed")
 fi
 
 if [ -n "$pg_dir" ] && [ -n "$s3_env" ]; then
