@@ -357,6 +357,14 @@ describe("web UI", () => {
     assert.equal(tags.find((t) => t.key === "mlflow.note.content").value, note);
     await page.reload();
     await page.waitForSelector("#notes h3:text-is('Result')");
+    // Edit again: the editor opens on the saved text.
+    await page.click("#edit-note");
+    assert.equal(await page.inputValue("#note-editor"), note);
+    const clean = "# Result\n\nThe **best** run so far: `acc` 0.9 with *sgd* at lr 0.01.\n\n- batch size 64\n- next: try [cosine decay](https://arxiv.org/abs/1608.03983)";
+    await page.fill("#note-editor", clean);
+    await page.keyboard.press("Control+Enter");
+    await page.waitForSelector("#notes a[href='https://arxiv.org/abs/1608.03983']");
+    assert.equal(await page.getAttribute("#notes a", "rel"), "noopener noreferrer");
     await page.waitForSelector("figure.chart.drawn[data-metric='acc'] canvas");
     await screenshot("run-notes");
   });
