@@ -4,6 +4,7 @@
 #include <cmath>
 #include <random>
 #include <type_traits>
+#include <unordered_map>
 #include <utility>
 
 #include "core/log.h"
@@ -122,7 +123,21 @@ TrialState EngineState(StoredTrialState s) {
 
 // A stored trial as the engine takes it. A WAITING trial (the engine cannot add one) or a row
 // that does not parse becomes a FAIL placeholder, so engine numbers stay the stored numbers.
-TrialSpec SpecOf(const TrialRecord& t) {
+// Distributions by their JSON text: a study's trials share a handful, so a rebuild parses each
+// once instead of once per trial and parameter.
+using DistributionCache = std::unordered_map<std::string, std::optional<Distribution>>;
+
+const std::optional<Distribution>& CachedDistribution(DistributionCache* cache,
+                                                      const std::string& json) {
+  auto [it, inserted] = cache->try_emplace(json);
+  if (inserted) {
+    auto d = DistributionFromJsonText(json);
+    if (d.ok()) it->second = std::move(*d);
+  }
+  return it->second;
+}
+
+TrialSpec SpecOf(const TrialRecord& t, DistributionCache* cache) {
   TrialSpec failed;
   failed.state = TrialState::kFail;
   TrialSpec spec;
@@ -135,10 +150,10 @@ TrialSpec SpecOf(const TrialRecord& t) {
     spec.value = t.values[0];
   }
   for (const TrialParamRecord& p : t.params) {
-    auto d = DistributionFromJsonText(p.distribution_json);
-    auto v = ParamValueFromJsonText(p.external_json);
-    if (!d.ok() || !v.ok()) return failed;
-    spec.params.push_back({p.name, {*d, *v}});
+    const std::optional<Distribution>& d = CachedDistribution(cache, p.distribution_json);
+    if (!d) return failed;
+    // The external value from the exact internal one: no JSON to parse per value.
+    spec.params.push_back({p.name, {*d, d->ToExternal(p.internal)}});
     if (spec.state == TrialState::kRunning) {
       // What TPE's constant liar reads of a running trial.
       spec.relative_params.push_back({p.name, {*d, p.internal}});
@@ -197,13 +212,14 @@ Result<Rebuilt> Rebuild(const StudyConfig& config, const std::vector<TrialRecord
     fixed.emplace_back(p.name, std::move(v));
     existing.emplace_back(p.name, std::move(d));
   }
+  DistributionCache cache;
   for (const TrialRecord& t : trials) {
     if (t.trial_id == target.trial_id) {
       study.EnqueueTrial(fixed);
       out.target = study.Ask().number();
       continue;
     }
-    if (!study.AddTrial(SpecOf(t)).ok()) {
+    if (!study.AddTrial(SpecOf(t, &cache)).ok()) {
       TrialSpec placeholder;
       placeholder.state = TrialState::kFail;
       (void)study.AddTrial(placeholder);
