@@ -10,17 +10,6 @@ namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-// The value `trial` reported at `step`, if it did (intermediate values are sorted by step).
-const double* ValueAtStep(const FrozenTrial& trial, int64_t step) {
-  const auto& v = trial.intermediate_values;
-  auto it = std::lower_bound(v.begin(), v.end(), step,
-                             [](const auto& e, int64_t s) { return e.first < s; });
-  if (it == v.end() || it->first != step) {
-    return nullptr;
-  }
-  return &it->second;
-}
-
 // numpy's _lerp: the two-sided form keeps the result exact at both ends.
 double Lerp(double a, double b, double t) {
   double diff = b - a;
@@ -80,10 +69,14 @@ Result<std::unique_ptr<PercentilePruner>> PercentilePruner::Median(
 double NanPercentile(std::vector<double>* values, double percentile) {
   auto& v = *values;
   v.erase(std::remove_if(v.begin(), v.end(), [](double x) { return std::isnan(x); }), v.end());
+  std::sort(v.begin(), v.end());
+  return SortedPercentile(v, percentile);
+}
+
+double SortedPercentile(const std::vector<double>& v, double percentile) {
   if (v.empty()) {
     return kNaN;
   }
-  std::sort(v.begin(), v.end());
   // numpy's "linear" method: virtual index (n−1)·q, neighbours clipped to the ends.
   const int64_t n = static_cast<int64_t>(v.size());
   const double q = percentile / 100.0;
@@ -99,6 +92,28 @@ double NanPercentile(std::vector<double>* values, double percentile) {
   const double a = v[previous < 0 ? n + previous : previous];
   const double b = v[next < 0 ? n + next : next];
   return Lerp(a, b, gamma);
+}
+
+void PercentilePruner::CatchUp(const Study& study) {
+  const std::vector<int>& order = study.FinishOrder();
+  if (&study != cached_study_ || order.size() < finish_seen_) {
+    cached_study_ = &study;
+    finish_seen_ = 0;
+    by_step_.clear();
+  }
+  for (; finish_seen_ < order.size(); ++finish_seen_) {
+    const FrozenTrial& t = study.trial(order[finish_seen_]);
+    if (t.state != TrialState::kComplete) {
+      continue;
+    }
+    for (const auto& [step, value] : t.intermediate_values) {
+      StepValues& column = by_step_[step];
+      ++column.count;
+      if (!std::isnan(value)) {
+        column.values.push_back(value);
+      }
+    }
+  }
 }
 
 bool PercentilePruner::Prune(Study& study, const FrozenTrial& trial) {
@@ -139,18 +154,21 @@ bool PercentilePruner::Prune(Study& study, const FrozenTrial& trial) {
     return true;  // every reported value is NaN
   }
 
-  values_.clear();
-  for (int number : study.CompleteTrialsByValue()) {
-    if (const double* v = ValueAtStep(study.trial(number), step)) {
-      values_.push_back(*v);
-    }
-  }
+  CatchUp(study);
+  auto it = by_step_.find(step);
   // Reports at the step count towards n_min_trials even when NaN, as in Optuna.
-  if (static_cast<int64_t>(values_.size()) < options_.n_min_trials) {
+  if (it == by_step_.end() || it->second.count < options_.n_min_trials) {
     return false;
   }
+  StepValues& column = it->second;
+  if (column.n_sorted < column.values.size()) {
+    auto middle = column.values.begin() + static_cast<std::ptrdiff_t>(column.n_sorted);
+    std::sort(middle, column.values.end());
+    std::inplace_merge(column.values.begin(), middle, column.values.end());
+    column.n_sorted = column.values.size();
+  }
   const double p =
-      NanPercentile(&values_, maximize ? 100.0 - options_.percentile : options_.percentile);
+      SortedPercentile(column.values, maximize ? 100.0 - options_.percentile : options_.percentile);
   if (std::isnan(p)) {
     return false;
   }
@@ -245,9 +263,12 @@ bool SuccessiveHalvingPruner::PruneAmong(Study& study, const FrozenTrial& trial,
     if (promotable < 0) {
       promotable = 0;
     }
-    std::sort(competing_.begin(), competing_.end());
-    const bool promoted = maximize ? value >= competing_[competing_.size() - 1 - promotable]
-                                   : value <= competing_[promotable];
+    // Optuna sorts and indexes; the k-th smallest alone is the same number.
+    const size_t k = maximize ? competing_.size() - 1 - static_cast<size_t>(promotable)
+                              : static_cast<size_t>(promotable);
+    std::nth_element(competing_.begin(), competing_.begin() + static_cast<std::ptrdiff_t>(k),
+                     competing_.end());
+    const bool promoted = maximize ? value >= competing_[k] : value <= competing_[k];
     if (!promoted) {
       return true;
     }

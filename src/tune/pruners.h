@@ -21,6 +21,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "core/result.h"
@@ -64,6 +65,11 @@ struct PercentilePrunerOptions {
 // Optuna's PercentilePruner (and MedianPruner at 50). A trial is pruned when its best value
 // over its steps (NaN-ignoring; all NaN prunes) is worse than the percentile (numpy's linear
 // interpolation, NaN-ignoring) of the values COMPLETE trials reported at its last step.
+//
+// The COMPLETE trials' values are kept per step, sorted (a COMPLETE trial's reports never
+// change), so a decision costs a lookup and a merge of the trials completed since the last
+// one, not a pass over the history. That copy is per study: given another study, the pruner
+// starts it afresh.
 class PercentilePruner : public Pruner {
  public:
   static Result<std::unique_ptr<PercentilePruner>> Create(PercentilePrunerOptions options);
@@ -74,14 +80,27 @@ class PercentilePruner : public Pruner {
   const PercentilePrunerOptions& options() const { return options_; }
 
  private:
+  // The COMPLETE trials' reports at one step: how many (NaN included, as n_min_trials counts
+  // them) and the numbers, sorted up to `n_sorted`, newer ones appended unsorted.
+  struct StepValues {
+    int64_t count = 0;
+    size_t n_sorted = 0;
+    std::vector<double> values;
+  };
   explicit PercentilePruner(PercentilePrunerOptions options) : options_(options) {}
+  void CatchUp(const Study& study);
+
   PercentilePrunerOptions options_;
-  std::vector<double> values_;  // reused per decision
+  const Study* cached_study_ = nullptr;
+  size_t finish_seen_ = 0;
+  std::unordered_map<int64_t, StepValues> by_step_;
 };
 
 // numpy.nanpercentile(values, percentile) with the default linear method; NaN when no value
 // is a number. Sorts `values` in place.
 double NanPercentile(std::vector<double>* values, double percentile);
+// The same on values already sorted, without NaN.
+double SortedPercentile(const std::vector<double>& sorted, double percentile);
 
 // SuccessiveHalvingPruner options. Defaults: Optuna's.
 struct SuccessiveHalvingOptions {
