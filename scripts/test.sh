@@ -73,10 +73,13 @@ if ! env -u AWS_ENDPOINT_URL -u MLFLOW_S3_ENDPOINT_URL bash scripts/run-compat.s
 fi
 
 echo "== distributed tuning: 4 plinth tune workers on one 200-trial study, one killed with SIGKILL"
+echo "   (SQLite, then 2 replicas on PostgreSQL)"
+rm -f "$BUILD_DIR/tune-distributed.json"
 if ! PLINTH_BIN="$(cd "$BUILD_DIR" && pwd)/src/plinth" PLINTH_TUNE_REPORT="$BUILD_DIR/tune-distributed.json" \
   .venv/bin/python -m pytest tests/tune -p no:cacheprovider -ra -q; then
   failed+=("tune-distributed")
 fi
+[ -f "$BUILD_DIR/tune-distributed.json" ] && cat "$BUILD_DIR/tune-distributed.json"
 
 if [ -n "$pg_dir" ] && [ -n "$s3_env" ]; then
   echo "== MLflow compatibility suite: PostgreSQL + S3 through the artifact proxy"

@@ -1,8 +1,10 @@
 """Distributed tuning (issue 6's "Parallel and distributed" acceptance).
 
-One `plinth server` (SQLite store), four `plinth tune --worker` processes, each its own HTTP
-client, on one study of 200 trials whose objective is a tiny shell script printing
-`plinth-metric` lines. Mid-run one worker and its running command are killed with SIGKILL.
+One `plinth server` (SQLite store) — and, when PLINTH_TEST_PG_DSN names a PostgreSQL server,
+again with two `plinth server` replicas on one PostgreSQL database, the workers split between
+them — and four `plinth tune --worker` processes, each its own HTTP client, on one study of 200
+trials whose objective is a tiny shell script printing `plinth-metric` lines. Mid-run one
+worker and its running command are killed with SIGKILL.
 Afterwards:
   * no trial was lost or run twice: the trial numbers are 0..N-1, each used once, and each
     number's command started exactly once;
@@ -27,6 +29,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import pytest
 import requests
 
 REPO = Path(__file__).resolve().parents[2]
@@ -74,27 +77,54 @@ def all_trials(base: str, study_id: int) -> list[dict]:
             return trials
 
 
-def test_four_workers_one_killed(tmp_path: Path) -> None:
-    work = Path(tempfile.mkdtemp(prefix="plinth-tune-")) if os.environ.get(
-        "PLINTH_TUNE_KEEP") else tmp_path
+def start_server(work: Path, store_uri: str, index: int) -> tuple[subprocess.Popen, str]:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    server_log = open(work / "server.log", "wb")
+    log = open(work / f"server{index}.log", "wb")
     server = subprocess.Popen(
-        [binary(), "server", "--port", str(port), "--backend-store-uri",
-         f"sqlite:///{work}/plinth.db", "--artifacts-destination", str(work / "artifacts")],
-        stdout=server_log, stderr=subprocess.STDOUT)
+        [binary(), "server", "--port", str(port), "--backend-store-uri", store_uri,
+         "--artifacts-destination", str(work / "artifacts")],
+        stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.time() + 30
+    while True:
+        try:
+            if requests.get(base + "/health", timeout=1).status_code == 200:
+                return server, base
+        except requests.ConnectionError:
+            pass
+        assert server.poll() is None, f"the server exited: see {work}/server{index}.log"
+        assert time.time() < deadline, "the server did not start"
+        time.sleep(0.1)
+
+
+PG_DSN = os.environ.get("PLINTH_TEST_PG_DSN", "")
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres-2-replicas"])
+def test_four_workers_one_killed(tmp_path: Path, backend: str) -> None:
+    if backend.startswith("postgres") and not PG_DSN:
+        pytest.skip("PLINTH_TEST_PG_DSN is not set (scripts/pg-server.sh start)")
+    work = Path(tempfile.mkdtemp(prefix="plinth-tune-")) if os.environ.get(
+        "PLINTH_TUNE_KEEP") else tmp_path
+    servers: list[subprocess.Popen] = []
     workers: list[subprocess.Popen] = []
+    database = ""
     try:
-        deadline = time.time() + 30
-        while True:
-            try:
-                if requests.get(base + "/health", timeout=1).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                pass
-            assert time.time() < deadline, "the server did not start"
-            time.sleep(0.1)
+        if backend == "sqlite":
+            server, url = start_server(work, f"sqlite:///{work}/plinth.db", 0)
+            servers.append(server)
+            bases = [url]
+        else:
+            database = f"plinth_tune_{os.getpid()}"
+            subprocess.run(["psql", PG_DSN, "-qc", f"CREATE DATABASE {database}"], check=True)
+            uri = PG_DSN.rsplit("/", 1)[0] + "/" + database
+            # The first replica creates the schema; the second starts on it.
+            bases = []
+            for i in range(2):
+                server, url = start_server(work, uri, i)
+                servers.append(server)
+                bases.append(url)
+        base = bases[0]
 
         created = requests.post(base + "/api/plinth/v1/studies/create", json={
             "name": STUDY, "direction": "minimize", "metric_name": "loss",
@@ -114,8 +144,9 @@ def test_four_workers_one_killed(tmp_path: Path) -> None:
         for i in range(WORKERS):
             log = open(work / f"worker{i}.log", "wb")
             workers.append(subprocess.Popen(
-                [binary(), "tune", "--worker", "--study", STUDY, "--tracking-uri", base, "--",
-                 str(objective)], stdout=log, stderr=subprocess.STDOUT, env=env))
+                [binary(), "tune", "--worker", "--study", STUDY, "--tracking-uri",
+                 bases[i % len(bases)], "--", str(objective)],
+                stdout=log, stderr=subprocess.STDOUT, env=env))
 
         # A quarter of the way in, raise the flag; the next command to start hangs, and its
         # worker and the command are killed with SIGKILL.
@@ -193,7 +224,7 @@ def test_four_workers_one_killed(tmp_path: Path) -> None:
         best = requests.get(base + f"/api/plinth/v1/studies/best?study_id={study_id}",
                             timeout=30).json()["best_trials"][0]
         report = {
-            "trials": len(trials), "complete": states["COMPLETE"], "failed": states["FAIL"],
+            "backend": backend, "servers": len(servers), "trials": len(trials), "complete": states["COMPLETE"], "failed": states["FAIL"],
             "workers": WORKERS, "duration_seconds": round(duration, 1),
             "killed_trial": victim_number,
             "killed_trial_failed_seconds_after_kill": round(failed_after, 2),
@@ -201,17 +232,21 @@ def test_four_workers_one_killed(tmp_path: Path) -> None:
         }
         print("distributed tuning:", json.dumps(report))
         if os.environ.get("PLINTH_TUNE_REPORT"):
-            Path(os.environ["PLINTH_TUNE_REPORT"]).write_text(json.dumps(report) + "\n")
+            with open(os.environ["PLINTH_TUNE_REPORT"], "a") as out:
+                out.write(json.dumps(report) + "\n")
     finally:
         for w in workers:
             if w.poll() is None:
                 w.kill()
                 w.wait()
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-        server_log.close()
+        for server in servers:
+            server.terminate()
+            try:
+                server.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                server.kill()
+        if database:
+            subprocess.run(["psql", PG_DSN, "-qc", f"DROP DATABASE IF EXISTS {database} WITH (FORCE)"],
+                           check=False)
         if os.environ.get("PLINTH_TUNE_KEEP"):
             print("work folder kept:", work)
