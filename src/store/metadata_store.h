@@ -20,6 +20,7 @@
 #include "store/query.h"
 #include "store/records.h"
 #include "store/registry_store.h"
+#include "store/dataset_store.h"
 #include "store/study_store.h"
 
 namespace plinth::store {
@@ -120,6 +121,8 @@ class MetadataStore {
   virtual RegistryStore& registry() = 0;
   // The tuning tables (studies, trials) through the StudyStore seam (study_store.h), likewise.
   virtual StudyStore& studies() = 0;
+  // Dataset versions (dataset_names, dataset_versions) through DatasetStore (dataset_store.h).
+  virtual DatasetStore& datasets() = 0;
 
   // ---- logged models (MLflow 3)
   virtual Status CreateLoggedModel(const LoggedModel& model) = 0;

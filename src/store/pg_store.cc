@@ -34,6 +34,7 @@
 #include "store/sql_filter.h"
 #include "store/sql_session.h"
 #include "store/store_common.h"
+#include "store/dataset_sql.h"
 #include "store/study_sql.h"
 
 namespace plinth::store {
@@ -126,7 +127,8 @@ class PgSession final : public SqlSession {
   PgConn& conn_;
 };
 
-class PgStore final : public MetadataStore, public RegistryStore, public StudyStore {
+class PgStore final : public MetadataStore, public RegistryStore, public StudyStore,
+                        public DatasetStore {
  public:
   explicit PgStore(PostgresStoreOptions options) : options_(std::move(options)) {
     if (options_.pool_size < 1) options_.pool_size = 1;
@@ -1542,6 +1544,33 @@ class PgStore final : public MetadataStore, public RegistryStore, public StudySt
                                                    const std::string& alias) override {
     return RegistryRead<std::vector<AliasEvent>>(
         [&](SqlSession& s) { return registry_sql::ListAliasHistory(s, name, alias); });
+  }
+
+  // ------------------------------------------------------------------ dataset versions
+  // The SQL is shared (dataset_sql.cc).
+  DatasetStore& datasets() override { return *this; }
+
+  Result<DatasetVersionRecord> AddDatasetVersion(const DatasetVersionRecord& record, int64_t now,
+                                                 bool* created) override {
+    return RegistryWriteResult<DatasetVersionRecord>(
+        [&](SqlSession& s, bool) { return dataset_sql::AddVersion(s, record, now, created); });
+  }
+  Result<DatasetVersionRecord> GetDatasetVersion(const std::string& name,
+                                                 std::optional<int64_t> version) override {
+    return RegistryRead<DatasetVersionRecord>(
+        [&](SqlSession& s) { return dataset_sql::GetVersion(s, name, version); });
+  }
+  Result<std::vector<DatasetVersionRecord>> ListDatasetVersions(const std::string& name) override {
+    return RegistryRead<std::vector<DatasetVersionRecord>>(
+        [&](SqlSession& s) { return dataset_sql::ListVersions(s, name); });
+  }
+  Result<std::vector<DatasetSummary>> ListDatasets() override {
+    return RegistryRead<std::vector<DatasetSummary>>(
+        [&](SqlSession& s) { return dataset_sql::ListDatasets(s); });
+  }
+  Result<std::optional<std::string>> FindStorageByDigest(const std::string& digest) override {
+    return RegistryRead<std::optional<std::string>>(
+        [&](SqlSession& s) { return dataset_sql::FindStorageByDigest(s, digest); });
   }
 
   // ------------------------------------------------------------------ tuning studies

@@ -552,6 +552,68 @@ CREATE TABLE trial_user_attrs (
   PRIMARY KEY (trial_id, key)
 );
 )SQL"},
+    {4, "datasets: content-addressed dataset versions with schema, profile and validation",
+     R"SQL(
+-- Named datasets (MLflow's `datasets` table is the run inputs'): a per-name version counter,
+-- locked while a version is added.
+CREATE TABLE dataset_names (
+  dataset_key INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  next_version INTEGER NOT NULL,
+  creation_time INTEGER NOT NULL,
+  last_updated_time INTEGER NOT NULL
+);
+-- One version: the SHA-256 of its bytes, where they are kept, and what was learned on adding.
+CREATE TABLE dataset_versions (
+  dataset_key INTEGER NOT NULL REFERENCES dataset_names(dataset_key),
+  version INTEGER NOT NULL,
+  digest TEXT NOT NULL,
+  size_bytes INTEGER NOT NULL,
+  source TEXT,
+  storage_uri TEXT NOT NULL,
+  format TEXT,
+  num_rows INTEGER,
+  num_columns INTEGER,
+  schema_json TEXT,
+  profile_json TEXT,
+  validation_json TEXT,
+  validation_success INTEGER,
+  description TEXT,
+  user_id TEXT,
+  creation_time INTEGER NOT NULL,
+  PRIMARY KEY (dataset_key, version)
+);
+CREATE INDEX dataset_versions_by_digest ON dataset_versions (digest);
+)SQL",
+     R"SQL(
+CREATE TABLE dataset_names (
+  dataset_key BIGSERIAL PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  next_version BIGINT NOT NULL,
+  creation_time BIGINT NOT NULL,
+  last_updated_time BIGINT NOT NULL
+);
+CREATE TABLE dataset_versions (
+  dataset_key BIGINT NOT NULL REFERENCES dataset_names(dataset_key),
+  version BIGINT NOT NULL,
+  digest TEXT NOT NULL,
+  size_bytes BIGINT NOT NULL,
+  source TEXT,
+  storage_uri TEXT NOT NULL,
+  format TEXT,
+  num_rows BIGINT,
+  num_columns BIGINT,
+  schema_json TEXT,
+  profile_json TEXT,
+  validation_json TEXT,
+  validation_success BIGINT,
+  description TEXT,
+  user_id TEXT,
+  creation_time BIGINT NOT NULL,
+  PRIMARY KEY (dataset_key, version)
+);
+CREATE INDEX dataset_versions_by_digest ON dataset_versions (digest);
+)SQL"},
 };
 
 constexpr TableSpec kTables[] = {
@@ -619,6 +681,15 @@ constexpr TableSpec kTables[] = {
      nullptr},
     {"trial_intermediate_values", "trial_id,step,value", "iid", "trial_id,step", nullptr},
     {"trial_user_attrs", "trial_id,key,value", "itt", "trial_id,key", nullptr},
+    {"dataset_names", "dataset_key,name,next_version,creation_time,last_updated_time", "itiii",
+     "dataset_key", "dataset_key"},
+    {"dataset_versions",
+     "dataset_key,version,digest,size_bytes,source,storage_uri,format,num_rows,num_columns,"
+     "schema_json,profile_json,validation_json,validation_success,description,user_id,"
+     "creation_time",
+     "iitittti"
+     "itttitti",
+     "dataset_key,version", nullptr},
 };
 
 }  // namespace

@@ -30,6 +30,7 @@
 #include "store/sql_session.h"
 #include "store/sqlite_db.h"
 #include "store/store_common.h"
+#include "store/dataset_sql.h"
 #include "store/study_sql.h"
 
 namespace plinth::store {
@@ -125,7 +126,8 @@ class SqliteSession final : public SqlSession {
   SqliteDb& db_;
 };
 
-class SqliteStore final : public MetadataStore, public RegistryStore, public StudyStore {
+class SqliteStore final : public MetadataStore, public RegistryStore, public StudyStore,
+                        public DatasetStore {
  public:
   explicit SqliteStore(SqliteStoreOptions options) : options_(std::move(options)) {}
 
@@ -1690,6 +1692,33 @@ class SqliteStore final : public MetadataStore, public RegistryStore, public Stu
                                                    const std::string& alias) override {
     return RegistryRead<std::vector<AliasEvent>>(
         [&](SqlSession& s) { return registry_sql::ListAliasHistory(s, name, alias); });
+  }
+
+  // ------------------------------------------------------------------ dataset versions
+  // The SQL is shared (dataset_sql.cc).
+  DatasetStore& datasets() override { return *this; }
+
+  Result<DatasetVersionRecord> AddDatasetVersion(const DatasetVersionRecord& record, int64_t now,
+                                                 bool* created) override {
+    return RegistryWriteResult<DatasetVersionRecord>(
+        [&](SqlSession& s) { return dataset_sql::AddVersion(s, record, now, created); });
+  }
+  Result<DatasetVersionRecord> GetDatasetVersion(const std::string& name,
+                                                 std::optional<int64_t> version) override {
+    return RegistryRead<DatasetVersionRecord>(
+        [&](SqlSession& s) { return dataset_sql::GetVersion(s, name, version); });
+  }
+  Result<std::vector<DatasetVersionRecord>> ListDatasetVersions(const std::string& name) override {
+    return RegistryRead<std::vector<DatasetVersionRecord>>(
+        [&](SqlSession& s) { return dataset_sql::ListVersions(s, name); });
+  }
+  Result<std::vector<DatasetSummary>> ListDatasets() override {
+    return RegistryRead<std::vector<DatasetSummary>>(
+        [&](SqlSession& s) { return dataset_sql::ListDatasets(s); });
+  }
+  Result<std::optional<std::string>> FindStorageByDigest(const std::string& digest) override {
+    return RegistryRead<std::optional<std::string>>(
+        [&](SqlSession& s) { return dataset_sql::FindStorageByDigest(s, digest); });
   }
 
   // ------------------------------------------------------------------ tuning studies
