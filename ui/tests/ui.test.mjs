@@ -327,6 +327,15 @@ describe("web UI", () => {
     assert.match(await page.textContent("#datasets"), /cifar10-train.*a1b2c3d4.*training/);
     assert.match(await page.textContent("h1"), /v3.*@staging/);
     await screenshot("model-card");
+    // The card promotes too, to a new alias.
+    await page.click("#model-card >> xpath=.. >> button.promote");
+    await page.waitForSelector("dialog.confirm[open]");
+    await page.fill("#promote-alias", "canary");
+    assert.match(await page.textContent("dialog.confirm"), /@canary is a new alias/);
+    await page.press("#promote-alias", "Enter"); // Enter in a field confirms
+    await page.waitForSelector(".notice .ok:has-text('@canary moved nothing → v3')");
+    assert.equal(await aliasVersion(server.url, MODEL, "canary"), "3");
+    await page.waitForSelector("h1 .chip:text-is('@canary')");
   });
 
   it("links a run to the model versions it produced", async () => {

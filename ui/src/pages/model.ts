@@ -66,6 +66,53 @@ export function describeEvent(e: AliasEvent): string {
   return `${from} → ${to}`;
 }
 
+// Asks (in a confirmation dialog) which alias to point at `version`, then promotes it and
+// reports the move in `status`. Used by the model page and the model card.
+export async function promoteFlow(
+  name: string,
+  version: string,
+  aliases: { alias: string; version: string }[],
+  status: HTMLElement,
+): Promise<boolean> {
+  const aliasNames = aliases.map((a) => a.alias);
+  const aliasInput = h("input", { type: "text", id: "promote-alias", list: "alias-names", required: true, value: aliasNames.includes("production") ? "production" : aliasNames[0] ?? "", autocomplete: "off" });
+  const current = h("p.muted.small", { "aria-live": "polite" });
+  const showCurrent = () => {
+    const a = aliases.find((x) => x.alias === aliasInput.value.trim());
+    current.textContent = a ? `@${a.alias} points at v${a.version} now.` : aliasInput.value.trim() ? `@${aliasInput.value.trim()} is a new alias.` : "";
+  };
+  aliasInput.addEventListener("input", showCurrent);
+  showCurrent();
+  const user = userField();
+  const ok = await confirmDialog({
+    title: `Promote ${name} v${version}`,
+    body: [
+      h("p", {}, "Point an alias at this version. Everything that loads ", h("code", {}, `models:/${name}@alias`), " (and plinth serve following it) switches to it."),
+    ],
+    fields: [
+      h("label.field", {}, "Alias ", aliasInput, h("datalist", { id: "alias-names" }, ...aliasNames.map((a) => h("option", { value: a })))),
+      current,
+      user.field,
+    ],
+    confirmLabel: "Promote",
+  });
+  if (!ok) return false;
+  const alias = aliasInput.value.trim();
+  if (!alias) {
+    status.replaceChildren(errorBox(new Error("No alias given: nothing moved.")));
+    return false;
+  }
+  storeUser(user.input.value.trim());
+  try {
+    const move = await promote(name, version, alias, user.input.value.trim());
+    status.replaceChildren(h("p.ok", {}, `${name}@${move.alias} moved ${move.previous_version ? `v${move.previous_version}` : "nothing"} → v${move.version}.`));
+    return true;
+  } catch (e) {
+    status.replaceChildren(errorBox(e));
+    return false;
+  }
+}
+
 export async function renderModel(view: HTMLElement, name: string, attach: () => void) {
   document.title = `${name} · Models · Plinth`;
   const status = h("div.notice", { role: "status", "aria-live": "polite" });
@@ -95,48 +142,13 @@ export async function renderModel(view: HTMLElement, name: string, attach: () =>
       historyNote = h("p.muted", {}, e instanceof ApiError && e.status === 404 ? "This server keeps no alias history." : String((e as Error).message));
     }
     const aliases = [...(model.aliases ?? [])].sort((a, b) => a.alias.localeCompare(b.alias));
-    const aliasNames = aliases.map((a) => a.alias);
     // Versions from a search may come without their aliases; the model's list is authoritative.
     const aliasesOf = (v: ModelVersion) => aliases.filter((a) => a.version === v.version).map((a) => a.alias);
     const lastMove = (alias: string) =>
       events.filter((e) => e.alias === alias).sort((a, b) => b.event_id - a.event_id)[0];
 
     const doPromote = async (v: ModelVersion) => {
-      const aliasInput = h("input", { type: "text", id: "promote-alias", list: "alias-names", required: true, value: aliasNames.includes("production") ? "production" : aliasNames[0] ?? "", autocomplete: "off" });
-      const current = h("p.muted.small", { "aria-live": "polite" });
-      const showCurrent = () => {
-        const a = aliases.find((x) => x.alias === aliasInput.value.trim());
-        current.textContent = a ? `@${a.alias} points at v${a.version} now.` : aliasInput.value.trim() ? `@${aliasInput.value.trim()} is a new alias.` : "";
-      };
-      aliasInput.addEventListener("input", showCurrent);
-      showCurrent();
-      const user = userField();
-      const ok = await confirmDialog({
-        title: `Promote ${name} v${v.version}`,
-        body: [
-          h("p", {}, "Point an alias at this version. Everything that loads ", h("code", {}, `models:/${name}@alias`), " (and plinth serve following it) switches to it."),
-        ],
-        fields: [
-          h("label.field", {}, "Alias ", aliasInput, h("datalist", { id: "alias-names" }, ...aliasNames.map((a) => h("option", { value: a })))),
-          current,
-          user.field,
-        ],
-        confirmLabel: "Promote",
-      });
-      if (!ok) return;
-      const alias = aliasInput.value.trim();
-      if (!alias) {
-        status.replaceChildren(errorBox(new Error("No alias given: nothing moved.")));
-        return;
-      }
-      storeUser(user.input.value.trim());
-      try {
-        const move = await promote(name, v.version, alias, user.input.value.trim());
-        status.replaceChildren(h("p.ok", {}, `${name}@${move.alias} moved ${move.previous_version ? `v${move.previous_version}` : "nothing"} → v${move.version}.`));
-      } catch (e) {
-        status.replaceChildren(errorBox(e));
-      }
-      await load();
+      if (await promoteFlow(name, v.version, aliases, status)) await load();
     };
 
     const doRollback = async (alias: string, current: string, target: string) => {

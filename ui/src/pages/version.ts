@@ -1,7 +1,8 @@
 // A model version's card: description, stage, aliases, source, then its lineage from Plinth's
 // lineage route — the source run (with its metrics and params) and the datasets that run read.
 // Against a server without the route, the run is fetched directly.
-import { getModelVersion, getRun, lineage, ApiError, ModelVersion, Run } from "../api";
+import { getModelVersion, getRegisteredModel, getRun, lineage, ApiError, ModelVersion, Run } from "../api";
+import { promoteFlow } from "./model";
 import { h, formatTime, formatNumber, errorBox } from "../dom";
 import { renderMarkdown } from "../markdown";
 import { hashFor } from "../route";
@@ -58,11 +59,24 @@ export async function renderVersion(view: HTMLElement, name: string, version: st
     }
   }
   const stage = mv.current_stage && mv.current_stage !== "None" ? mv.current_stage : "";
+  const status = h("div.notice", { role: "status", "aria-live": "polite" });
+  const promoteButton = h("button.promote", { type: "button" }, "Promote…");
+  promoteButton.addEventListener("click", async () => {
+    const aliases = await getRegisteredModel(name).then((m) => m.aliases ?? [], () => []);
+    if (await promoteFlow(name, mv.version, aliases, status)) {
+      // The card's alias chips are now stale: show the version again.
+      const fresh = await getModelVersion(name, mv.version).catch(() => null);
+      if (fresh) chips.replaceChildren(...aliasChips(fresh.aliases ?? []));
+    }
+  });
+  const aliasChips = (list: string[]) => list.map((a) => h("span.chip", {}, `@${a}`));
+  const chips = h("span.chips", {}, ...aliasChips(mv.aliases ?? []));
   const metrics = (run?.data.metrics ?? []).map((m) => [m.key, formatNumber(m.value)] as [string, string]);
   const params = (run?.data.params ?? []).map((p) => [p.key, p.value] as [string, string]);
   const datasets = run?.inputs?.dataset_inputs ?? [];
   view.append(
-    h("h1", {}, `${name} `, h("span.muted", {}, `v${mv.version}`), " ", ...(mv.aliases ?? []).map((a) => h("span.chip", {}, `@${a}`)), stage ? h(`span.badge.stage-${stage.toLowerCase()}`, {}, stage) : null),
+    h("div.section-head", {}, h("h1", {}, `${name} `, h("span.muted", {}, `v${mv.version}`), " ", chips, stage ? h(`span.badge.stage-${stage.toLowerCase()}`, {}, stage) : null), promoteButton),
+    status,
     h(
       "article.model-card",
       { id: "model-card" },
