@@ -280,6 +280,48 @@ Status Cma::Tell(std::vector<CmaSolution> solutions) {
   return Status::Ok();
 }
 
+std::vector<double> Cma::Serialize() const {
+  std::vector<double> out = {static_cast<double>(n_), static_cast<double>(popsize_),
+                             static_cast<double>(generation_), sigma_};
+  out.insert(out.end(), mean_.begin(), mean_.end());
+  out.insert(out.end(), p_sigma_.begin(), p_sigma_.end());
+  out.insert(out.end(), pc_.begin(), pc_.end());
+  out.insert(out.end(), c_.begin(), c_.end());
+  return out;
+}
+
+Result<Cma> Cma::Deserialize(const std::vector<double>& state) {
+  if (state.size() < 4) {
+    return InvalidArgument("A CMA-ES state has at least 4 numbers.");
+  }
+  const double n_value = state[0], popsize_value = state[1];
+  if (!(n_value >= 1 && n_value <= 10000 && n_value == std::floor(n_value)) ||
+      !(popsize_value >= 1 && popsize_value == std::floor(popsize_value))) {
+    return InvalidArgument("A CMA-ES state has an invalid dimension or population size.");
+  }
+  const size_t n = static_cast<size_t>(n_value);
+  if (state.size() != 4 + 3 * n + n * n) {
+    return InvalidArgument("A CMA-ES state of dimension " + std::to_string(n) + " has " +
+                           std::to_string(4 + 3 * n + n * n) + " numbers, not " +
+                           std::to_string(state.size()) + ".");
+  }
+  auto part = [&](size_t offset, size_t count) {
+    return std::vector<double>(state.begin() + static_cast<std::ptrdiff_t>(offset),
+                               state.begin() + static_cast<std::ptrdiff_t>(offset + count));
+  };
+  // Built at the centre, then moved: the mean may have left the box (cmaes checks the bounds
+  // only when an optimizer is created).
+  PLINTH_ASSIGN_OR_RETURN(Cma cma, Create(std::vector<double>(n, 0.5), state[3],
+                                          std::vector<std::pair<double, double>>(n, {0.0, 1.0}),
+                                          10 * static_cast<int>(n), 0,
+                                          static_cast<int>(popsize_value), part(4 + 3 * n, n * n)));
+  cma.generation_ = static_cast<int>(state[2]);
+  cma.mean_ = part(4, n);
+  cma.p_sigma_ = part(4 + n, n);
+  cma.pc_ = part(4 + 2 * n, n);
+  return cma;
+}
+
 Result<WarmStart> GetWarmStartMgd(std::vector<CmaSolution> solutions, double gamma, double alpha) {
   if (!(gamma > 0 && gamma <= 1)) {
     return InvalidArgument("gamma should be in (0, 1]");
@@ -613,6 +655,22 @@ Result<double> CmaEsSampler::SampleIndependent(const Study& study, const FrozenT
 const Cma* CmaEsSampler::SnapshotOf(int number) const {
   auto it = snapshots_.find(number);
   return it == snapshots_.end() ? nullptr : &it->second;
+}
+
+Status CmaEsSampler::RestoreTrialState(int number, int generation,
+                                       const std::vector<double>& snapshot) {
+  if (number < 0) {
+    return InvalidArgument("A trial number is not negative.");
+  }
+  if (!snapshot.empty()) {
+    PLINTH_ASSIGN_OR_RETURN(Cma cma, Cma::Deserialize(snapshot));
+    snapshots_.insert_or_assign(number, std::move(cma));
+  }
+  if (number >= static_cast<int>(generations_.size())) {
+    generations_.resize(number + 1, -1);
+  }
+  generations_[number] = generation;
+  return Status::Ok();
 }
 
 int CmaEsSampler::GenerationOf(int number) const {

@@ -80,6 +80,13 @@ class Cma {
   Status Tell(std::vector<CmaSolution> solutions);
   void Reseed(uint32_t seed) { gauss_.Reseed(seed); }
 
+  // The state as numbers, for a store (Optuna pickles it into the trial that told): n,
+  // popsize, generation, σ, mean, p_σ, p_c, C. The bounds are the unit box and the learning
+  // rates follow from n and popsize, as in every optimizer this sampler creates.
+  std::vector<double> Serialize() const;
+  // The inverse. Failure: kInvalidArgument for a malformed vector.
+  static Result<Cma> Deserialize(const std::vector<double>& state);
+
   int dim() const { return n_; }
   int popsize() const { return popsize_; }
   int generation() const { return generation_; }
@@ -170,6 +177,11 @@ class CmaEsSampler : public Sampler {
   const Cma* SnapshotOf(int number) const;
   // The generation trial `number` was sampled in (Optuna's `cma:generation`), -1 if none.
   int GenerationOf(int number) const;
+  // Persistence for a store that builds a new sampler per request (Optuna keeps both in the
+  // trial's system attributes): after a trial is sampled, save GenerationOf(number) and, if
+  // SnapshotOf(number), its Serialize(); before sampling again, restore every trial's with
+  // RestoreTrialState. Failure: kInvalidArgument for a malformed snapshot.
+  Status RestoreTrialState(int number, int generation, const std::vector<double>& snapshot);
   const CmaEsOptions& options() const { return options_; }
 
  private:

@@ -155,5 +155,36 @@ TEST(CmaEsSampler, WarmStartUsesCompatibleSourceTrials) {
   EXPECT_EQ(study.trials().size(), 10u);
 }
 
+// A store that builds a new sampler per request restores each trial's generation and snapshot
+// and must then continue the same run: the same generation, the same optimizer state.
+TEST(CmaEsSampler, RestoredTrialStateContinuesTheRun) {
+  CmaEsOptions o;
+  o.seed = 4;
+  auto owned = CmaEsSampler::Create(o).value();
+  CmaEsSampler* original = owned.get();
+  Study study(std::move(owned));
+  for (int i = 0; i < 25; ++i) {
+    Trial t = study.Ask();
+    ASSERT_TRUE(study.Tell(t.number(), Sphere(t)).ok());
+  }
+  auto restored = CmaEsSampler::Create(o).value();
+  int n_snapshots = 0;
+  for (int i = 0; i < 25; ++i) {
+    const Cma* snap = original->SnapshotOf(i);
+    std::vector<double> state = snap ? snap->Serialize() : std::vector<double>{};
+    n_snapshots += snap != nullptr;
+    ASSERT_TRUE(restored->RestoreTrialState(i, original->GenerationOf(i), state).ok());
+    EXPECT_EQ(restored->GenerationOf(i), original->GenerationOf(i));
+    if (snap) {
+      const Cma& back = *restored->SnapshotOf(i);
+      EXPECT_EQ(back.Serialize(), state);
+      EXPECT_EQ(back.weights(), snap->weights());
+    }
+  }
+  EXPECT_GE(n_snapshots, 3);
+  EXPECT_FALSE(restored->RestoreTrialState(0, 0, {1.0, 2.0}).ok());
+  EXPECT_FALSE(Cma::Deserialize({2, 6, 0, 0.1, 0.5}).ok());
+}
+
 }  // namespace
 }  // namespace plinth::tune
