@@ -27,6 +27,7 @@
 #include <unordered_map>
 
 #include "core/log.h"
+#include "store/dataset_sql.h"
 #include "store/metadata_store.h"
 #include "store/pg_db.h"
 #include "store/registry_sql.h"
@@ -34,7 +35,6 @@
 #include "store/sql_filter.h"
 #include "store/sql_session.h"
 #include "store/store_common.h"
-#include "store/dataset_sql.h"
 #include "store/study_sql.h"
 
 namespace plinth::store {
@@ -127,8 +127,10 @@ class PgSession final : public SqlSession {
   PgConn& conn_;
 };
 
-class PgStore final : public MetadataStore, public RegistryStore, public StudyStore,
-                        public DatasetStore {
+class PgStore final : public MetadataStore,
+                      public RegistryStore,
+                      public StudyStore,
+                      public DatasetStore {
  public:
   explicit PgStore(PostgresStoreOptions options) : options_(std::move(options)) {
     if (options_.pool_size < 1) options_.pool_size = 1;
@@ -1652,6 +1654,10 @@ class PgStore final : public MetadataStore, public RegistryStore, public StudySt
   Status SetTrialUserAttr(int64_t trial_id, const KeyValue& attr) override {
     return RegistryWrite(
         [&](SqlSession& s, bool) { return study_sql::SetTrialUserAttr(s, trial_id, attr); });
+  }
+  Status SetTrialSystemAttr(int64_t trial_id, const KeyValue& attr) override {
+    return RegistryWrite(
+        [&](SqlSession& s, bool) { return study_sql::SetTrialSystemAttr(s, trial_id, attr); });
   }
   Result<std::vector<TrialRecord>> FailStaleTrials(int64_t study_id, int64_t heartbeat_before,
                                                    int64_t now, bool retry) override {

@@ -614,6 +614,27 @@ CREATE TABLE dataset_versions (
 );
 CREATE INDEX dataset_versions_by_digest ON dataset_versions (digest);
 )SQL"},
+    {5,
+     "tuning: trial system attributes (the engine's bookkeeping, e.g. successive halving's rungs)",
+     R"SQL(
+-- What the engine keeps about a trial besides the user's view (Optuna's system_attrs): the
+-- values successive halving recorded at each rung, so a pruner decides the same on any
+-- replica and after a restart.
+CREATE TABLE trial_system_attrs (
+  trial_id INTEGER NOT NULL REFERENCES trials(trial_id),
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,  -- JSON
+  PRIMARY KEY (trial_id, key)
+) WITHOUT ROWID;
+)SQL",
+     R"SQL(
+CREATE TABLE trial_system_attrs (
+  trial_id BIGINT NOT NULL REFERENCES trials(trial_id),
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (trial_id, key)
+);
+)SQL"},
 };
 
 constexpr TableSpec kTables[] = {
@@ -681,6 +702,7 @@ constexpr TableSpec kTables[] = {
      nullptr},
     {"trial_intermediate_values", "trial_id,step,value", "iid", "trial_id,step", nullptr},
     {"trial_user_attrs", "trial_id,key,value", "itt", "trial_id,key", nullptr},
+    {"trial_system_attrs", "trial_id,key,value", "itt", "trial_id,key", nullptr},
     {"dataset_names", "dataset_key,name,next_version,creation_time,last_updated_time", "itiii",
      "dataset_key", "dataset_key"},
     {"dataset_versions",

@@ -23,6 +23,7 @@
 #include <variant>
 
 #include "core/log.h"
+#include "store/dataset_sql.h"
 #include "store/metadata_store.h"
 #include "store/registry_sql.h"
 #include "store/schema.h"
@@ -30,7 +31,6 @@
 #include "store/sql_session.h"
 #include "store/sqlite_db.h"
 #include "store/store_common.h"
-#include "store/dataset_sql.h"
 #include "store/study_sql.h"
 
 namespace plinth::store {
@@ -126,8 +126,10 @@ class SqliteSession final : public SqlSession {
   SqliteDb& db_;
 };
 
-class SqliteStore final : public MetadataStore, public RegistryStore, public StudyStore,
-                        public DatasetStore {
+class SqliteStore final : public MetadataStore,
+                          public RegistryStore,
+                          public StudyStore,
+                          public DatasetStore {
  public:
   explicit SqliteStore(SqliteStoreOptions options) : options_(std::move(options)) {}
 
@@ -1797,6 +1799,10 @@ class SqliteStore final : public MetadataStore, public RegistryStore, public Stu
   Status SetTrialUserAttr(int64_t trial_id, const KeyValue& attr) override {
     return RegistryWrite(
         [&](SqlSession& s) { return study_sql::SetTrialUserAttr(s, trial_id, attr); });
+  }
+  Status SetTrialSystemAttr(int64_t trial_id, const KeyValue& attr) override {
+    return RegistryWrite(
+        [&](SqlSession& s) { return study_sql::SetTrialSystemAttr(s, trial_id, attr); });
   }
   Result<std::vector<TrialRecord>> FailStaleTrials(int64_t study_id, int64_t heartbeat_before,
                                                    int64_t now, bool retry) override {

@@ -150,6 +150,13 @@ Status LoadChildren(SqlSession& s, const std::string& where, const std::vector<S
              double value = r.IsNull(i, 2) ? std::nan("") : ParseReal(r.Text(i, 2));
              t->intermediate_values.emplace_back(r.Int64(i, 1), value);
            }));
+  PLINTH_RETURN_IF_ERROR(
+      each("SELECT a.trial_id, a.key, a.value FROM trial_system_attrs a JOIN trials t ON "
+           "t.trial_id=a.trial_id WHERE " +
+               where + " ORDER BY a.trial_id, a.key",
+           [](const SqlRows& r, size_t i, TrialRecord* t) {
+             t->system_attrs.push_back({r.Text(i, 1), r.Text(i, 2)});
+           }));
   if (attrs) {
     PLINTH_RETURN_IF_ERROR(
         each("SELECT a.trial_id, a.key, a.value FROM trial_user_attrs a JOIN trials t ON "
@@ -500,6 +507,16 @@ Status SetTrialUserAttr(SqlSession& s, int64_t trial_id, const KeyValue& attr) {
   return s
       .Run(
           "INSERT INTO trial_user_attrs (trial_id, key, value) VALUES (?, ?, ?) "
+          "ON CONFLICT (trial_id, key) DO UPDATE SET value=excluded.value",
+          {trial_id, attr.key, attr.value})
+      .status();
+}
+
+Status SetTrialSystemAttr(SqlSession& s, int64_t trial_id, const KeyValue& attr) {
+  PLINTH_RETURN_IF_ERROR(StateOf(s, trial_id).status());
+  return s
+      .Run(
+          "INSERT INTO trial_system_attrs (trial_id, key, value) VALUES (?, ?, ?) "
           "ON CONFLICT (trial_id, key) DO UPDATE SET value=excluded.value",
           {trial_id, attr.key, attr.value})
       .status();

@@ -44,6 +44,7 @@ Status ReportIntermediate(SqlSession& s, int64_t trial_id, int64_t step, double 
 Status Heartbeat(SqlSession& s, int64_t trial_id, int64_t now);
 Status FinishTrial(SqlSession& s, int64_t trial_id, const TrialFinish& finish, bool retry);
 Status SetTrialUserAttr(SqlSession& s, int64_t trial_id, const KeyValue& attr);
+Status SetTrialSystemAttr(SqlSession& s, int64_t trial_id, const KeyValue& attr);
 Result<std::vector<TrialRecord>> FailStaleTrials(SqlSession& s, int64_t study_id,
                                                  int64_t heartbeat_before, int64_t now,
                                                  bool retry_failed);

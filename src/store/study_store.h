@@ -64,6 +64,7 @@ struct TrialRecord {
   std::vector<TrialParamRecord> params;  // in the order they were set
   std::vector<std::pair<int64_t, double>> intermediate_values;  // by step; NaN allowed
   std::vector<KeyValue> user_attrs;                             // values are JSON texts
+  std::vector<KeyValue> system_attrs;    // the engine's bookkeeping (pruner rungs), JSON texts
   std::string fixed_params_json;         // enqueued trials: {"name": value, …}; "" for none
   std::optional<int64_t> retry_of;       // the failed trial's number this one repeats
   std::string run_id;                    // the tracking run; "" until it is created
@@ -130,8 +131,9 @@ class StudyStore {
   // Failure: kNotFound "Trial with id N not found".
   virtual Result<TrialRecord> GetTrial(int64_t trial_id) = 0;
   virtual Result<TrialRecord> GetTrialByNumber(int64_t study_id, int64_t number) = 0;
-  // Every trial of the study in number order, with params, values and intermediate values
-  // (user attributes left out: samplers do not read them). Failure: kNotFound.
+  // Every trial of the study in number order, with params, values, intermediate values and
+  // system attributes (user attributes left out: samplers and pruners do not read them).
+  // Failure: kNotFound.
   virtual Result<std::vector<TrialRecord>> LoadTrials(int64_t study_id) = 0;
   virtual Result<TrialPage> ListTrials(const TrialListRequest& request) = 0;
 
@@ -150,6 +152,9 @@ class StudyStore {
   virtual Status FinishTrial(int64_t trial_id, const TrialFinish& finish) = 0;
   // Upserts a trial user attribute (JSON text). Failure: kNotFound.
   virtual Status SetTrialUserAttr(int64_t trial_id, const KeyValue& attr) = 0;
+  // Upserts a trial system attribute (JSON text): the engine's bookkeeping, such as the values
+  // successive halving recorded at each rung. Failure: kNotFound.
+  virtual Status SetTrialSystemAttr(int64_t trial_id, const KeyValue& attr) = 0;
   // Fails every RUNNING trial of the study whose heartbeat is older than `heartbeat_before`
   // and returns them (with params); with `retry`, queues a WAITING copy of each with the same
   // params (retry_of = its number). A trial is failed by one caller only. Failure: kNotFound.

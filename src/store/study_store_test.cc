@@ -227,9 +227,17 @@ TEST_P(StudyStoreTest, ParamsValuesAndIntermediateValuesReadBackExactly) {
   EXPECT_EQ(got->user_attrs[0].key, "note");
   EXPECT_EQ(st().GetTrialByNumber(id, 0)->trial_id, t.trial_id);
 
+  // System attributes (pruner bookkeeping) come back with every trial load.
+  ASSERT_TRUE(IsOk(st().SetTrialSystemAttr(t.trial_id, {"completed_rungs", "[0.5]"})));
+  ASSERT_TRUE(IsOk(st().SetTrialSystemAttr(t.trial_id, {"completed_rungs", "[0.5,0.25]"})));
+  EXPECT_EQ(st().SetTrialSystemAttr(565656, {"k", "1"}).code(), StatusCode::kNotFound);
   auto all = st().LoadTrials(id);
   ASSERT_TRUE(IsOk(all));
   ASSERT_EQ(all->size(), 1u);
+  ASSERT_EQ((*all)[0].system_attrs.size(), 1u);
+  EXPECT_EQ((*all)[0].system_attrs[0].value, "[0.5,0.25]");
+  EXPECT_TRUE((*all)[0].user_attrs.empty());  // not loaded for samplers
+  EXPECT_EQ(st().GetTrial(t.trial_id)->system_attrs.size(), 1u);
   EXPECT_EQ((*all)[0].params.size(), 3u);
   EXPECT_THAT((*all)[0].values, ElementsAre(third, -inf));
 }

@@ -123,6 +123,23 @@ TrialState EngineState(StoredTrialState s) {
 
 // A stored trial as the engine takes it. A WAITING trial (the engine cannot add one) or a row
 // that does not parse becomes a FAIL placeholder, so engine numbers stay the stored numbers.
+// The system attribute that keeps successive halving's rung values (Optuna's
+// `completed_rung_<k>` system attributes, as one JSON array).
+constexpr const char* kCompletedRungs = "completed_rungs";
+
+std::vector<double> CompletedRungs(const TrialRecord& t) {
+  std::vector<double> rungs;
+  for (const store::KeyValue& a : t.system_attrs) {
+    if (a.key != kCompletedRungs) continue;
+    JsonDocument doc;
+    if (!ParseJson(a.value, &doc).ok() || !doc.IsArray()) break;
+    for (const JsonValue& v : doc.GetArray()) {
+      if (v.IsNumber()) rungs.push_back(v.GetDouble());
+    }
+  }
+  return rungs;
+}
+
 // Distributions by their JSON text: a study's trials share a handful, so a rebuild parses each
 // once instead of once per trial and parameter.
 using DistributionCache = std::unordered_map<std::string, std::optional<Distribution>>;
@@ -160,6 +177,7 @@ TrialSpec SpecOf(const TrialRecord& t, DistributionCache* cache) {
     }
   }
   spec.intermediate_values = t.intermediate_values;
+  spec.completed_rungs = CompletedRungs(t);
   return spec;
 }
 
@@ -233,6 +251,10 @@ Result<Rebuilt> Rebuild(const StudyConfig& config, const std::vector<TrialRecord
   for (const auto& [step, value] : target.intermediate_values) {
     PLINTH_RETURN_IF_ERROR(trial.Report(value, step));
   }
+  const std::vector<double> rungs = CompletedRungs(target);
+  for (size_t k = 0; k < rungs.size(); ++k) {
+    study.RecordCompletedRung(out.target, static_cast<int>(k), rungs[k]);
+  }
   return out;
 }
 
@@ -289,12 +311,58 @@ Result<std::unique_ptr<Pruner>> MakeBuiltinPruner(const PrunerConfig& config) {
     return std::unique_ptr<Pruner>(std::move(pruner));
   }
   if (config.type == "successive_halving" || config.type == "hyperband") {
-    return InvalidArgument("'pruner.type': " + config.type +
-                           " is not served over the store yet (its rung records are not kept "
-                           "between requests); use median, percentile or none");
+    JsonDocument doc;
+    PLINTH_RETURN_IF_ERROR(ParseJson(config.options_json, &doc));
+    // An integer option, or nullopt for "auto" (and for an absent one when `auto_default`).
+    auto resource = [&](const char* key, std::optional<int64_t> fallback,
+                        std::optional<int64_t>* out) -> Status {
+      const JsonValue* v = JsonFind(doc, key);
+      if (v == nullptr) {
+        *out = fallback;
+      } else if (v->IsString() && std::string_view(v->GetString()) == "auto") {
+        *out = std::nullopt;
+      } else if (v->IsInt64()) {
+        *out = v->GetInt64();
+      } else {
+        return InvalidArgument(std::string("'pruner.") + key + "' must be an integer or \"auto\"");
+      }
+      return Status::Ok();
+    };
+    auto integer = [&](const char* key, auto* out) -> Status {
+      const JsonValue* v = JsonFind(doc, key);
+      if (v == nullptr) return Status::Ok();
+      if (!v->IsInt64())
+        return InvalidArgument(std::string("'pruner.") + key + "' must be an integer");
+      *out = static_cast<std::remove_pointer_t<decltype(out)>>(v->GetInt64());
+      return Status::Ok();
+    };
+    if (config.type == "successive_halving") {
+      SuccessiveHalvingOptions o;
+      PLINTH_RETURN_IF_ERROR(resource("min_resource", std::nullopt, &o.min_resource));
+      PLINTH_RETURN_IF_ERROR(integer("reduction_factor", &o.reduction_factor));
+      PLINTH_RETURN_IF_ERROR(integer("min_early_stopping_rate", &o.min_early_stopping_rate));
+      PLINTH_RETURN_IF_ERROR(integer("bootstrap_count", &o.bootstrap_count));
+      Status valid = o.Validate();
+      if (!valid.ok()) return InvalidArgument("'pruner': " + valid.message());
+      PLINTH_ASSIGN_OR_RETURN(auto pruner, SuccessiveHalvingPruner::Create(o));
+      return std::unique_ptr<Pruner>(std::move(pruner));
+    }
+    HyperbandOptions o;
+    std::optional<int64_t> min_resource;
+    PLINTH_RETURN_IF_ERROR(resource("min_resource", o.min_resource, &min_resource));
+    if (!min_resource) return InvalidArgument("'pruner.min_resource' must be an integer");
+    o.min_resource = *min_resource;
+    PLINTH_RETURN_IF_ERROR(resource("max_resource", std::nullopt, &o.max_resource));
+    PLINTH_RETURN_IF_ERROR(integer("reduction_factor", &o.reduction_factor));
+    PLINTH_RETURN_IF_ERROR(integer("bootstrap_count", &o.bootstrap_count));
+    Status valid = o.Validate();
+    if (!valid.ok()) return InvalidArgument("'pruner': " + valid.message());
+    PLINTH_ASSIGN_OR_RETURN(auto pruner, HyperbandPruner::Create(o));
+    return std::unique_ptr<Pruner>(std::move(pruner));
   }
   return InvalidArgument("'pruner.type': '" + config.type +
-                         "' is not a pruner; use none, median or percentile");
+                         "' is not a pruner; use none, median, percentile, successive_halving "
+                         "or hyperband");
 }
 
 TuneService::TuneService(store::MetadataStore* store, tracking::TrackingService* tracking,
@@ -594,7 +662,19 @@ Result<bool> TuneService::Report(int64_t trial_id, int64_t step, double value) {
   PLINTH_ASSIGN_OR_RETURN(Rebuilt rebuilt, Rebuild(study.config, trials, trial, 0));
   rebuilt.study->set_name(record.name);
   rebuilt.study->SetPruner(std::move(pruner));
-  return rebuilt.study->ShouldPrune(rebuilt.target);
+  PLINTH_ASSIGN_OR_RETURN(bool prune, rebuilt.study->ShouldPrune(rebuilt.target));
+  // Successive halving records the trial's value at each rung it reaches; later decisions (on
+  // any replica) compare against those records, so they are kept with the trial.
+  const std::vector<double>& rungs = rebuilt.study->trial(rebuilt.target).completed_rungs;
+  if (rungs != CompletedRungs(trial)) {
+    JsonWriter w;
+    w.StartArray();
+    for (double v : rungs) w.Double(v);
+    w.EndArray();
+    PLINTH_RETURN_IF_ERROR(
+        store_->studies().SetTrialSystemAttr(trial.trial_id, {kCompletedRungs, w.Take()}));
+  }
+  return prune;
 }
 
 Status TuneService::Heartbeat(int64_t trial_id) {

@@ -43,11 +43,12 @@ namespace plinth::tune {
 // (checked when the study is created).
 using PrunerFactory = std::function<Result<std::unique_ptr<Pruner>>(const PrunerConfig&)>;
 
-// The built-in factory: {"type": "none"} (Optuna's NopPruner; also "nop"), "median" and
-// "percentile" with Optuna's options (percentile, n_startup_trials, n_warmup_steps,
-// interval_steps, n_min_trials). Successive halving and Hyperband are refused for now: their
-// rung records (FrozenTrial::completed_rungs) are not yet kept in the store, and without them
-// their decisions would differ from Optuna's.
+// The built-in factory, Optuna's pruners with their options and defaults: {"type": "none"}
+// (NopPruner; also "nop"), "median" and "percentile" (percentile, n_startup_trials,
+// n_warmup_steps, interval_steps, n_min_trials), "successive_halving" (min_resource: N or
+// "auto", reduction_factor, min_early_stopping_rate, bootstrap_count) and "hyperband"
+// (min_resource, max_resource: N or "auto", reduction_factor, bootstrap_count). Successive
+// halving's rung records are kept as the trial's `completed_rungs` system attribute.
 Result<std::unique_ptr<Pruner>> MakeBuiltinPruner(const PrunerConfig& config);
 
 struct TuneServiceOptions {

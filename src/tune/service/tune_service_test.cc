@@ -13,6 +13,7 @@
 #include <set>
 
 #include "core/log.h"
+#include "tune/random_sampler.h"
 
 namespace plinth::tune {
 namespace {
@@ -22,6 +23,17 @@ using store::TrialRecord;
 using ::testing::HasSubstr;
 
 constexpr int64_t kNow = 1700000000000;
+
+std::vector<double> CompletedRungsOf(const TrialRecord& t) {
+  std::vector<double> out;
+  for (const auto& a : t.system_attrs) {
+    if (a.key != "completed_rungs") continue;
+    JsonDocument doc;
+    if (!ParseJson(a.value, &doc).ok()) break;
+    for (const JsonValue& v : doc.GetArray()) out.push_back(v.GetDouble());
+  }
+  return out;
+}
 
 class TuneServiceTest : public ::testing::Test {
  protected:
@@ -291,10 +303,66 @@ TEST_F(TuneServiceTest, TheMedianPrunerStopsTrialsWorseThanTheMedian) {
   EXPECT_TRUE(*prune);  // 9 is worse than the median 2 of the complete trials at step 0
   TrialRecord good = Ask(id);
   EXPECT_FALSE(*service_->Report(good.trial_id, 0, 0.5));
-  EXPECT_THAT(Create(R"({"name": "q", "pruner": {"type": "hyperband"}})").status().message(),
-              HasSubstr("not served over the store yet"));
+  EXPECT_THAT(Create(R"({"name": "q", "pruner": {"type": "hyperband", "max_resource": "x"}})")
+                  .status()
+                  .message(),
+              HasSubstr("pruner.max_resource"));
   EXPECT_THAT(Create(R"({"name": "q", "pruner": {"type": "percentile"}})").status().message(),
               HasSubstr("pruner.percentile"));
+}
+
+// Successive halving and Hyperband keep rung records between requests (the trials'
+// completed_rungs system attribute): driven through the service, one report per request, they
+// decide exactly as the same pruner on one in-memory Study fed the same reports.
+TEST_F(TuneServiceTest, RungPrunersDecideAsInOneInMemoryStudy) {
+  for (const std::string type : {"successive_halving", "hyperband"}) {
+    SCOPED_TRACE(type);
+    auto study = Create(R"({"name": ")" + type + R"(", "sampler": {"type": "random", "seed": 3},
+        "search_space": {"x": {"type": "float", "low": 0, "high": 1}},
+        "pruner": {"type": ")" +
+                        type + R"(", "min_resource": 1, "reduction_factor": 2}})");
+    ASSERT_TRUE(study.ok()) << study.status().ToString();
+    Study memory(std::make_unique<RandomSampler>(3));
+    memory.set_name(type);
+    if (type == "successive_halving") {
+      SuccessiveHalvingOptions o;
+      o.min_resource = 1;
+      o.reduction_factor = 2;
+      memory.SetPruner(SuccessiveHalvingPruner::Create(o).value());
+    } else {
+      HyperbandOptions o;
+      o.min_resource = 1;
+      o.reduction_factor = 2;
+      memory.SetPruner(HyperbandPruner::Create(o).value());
+    }
+    int pruned = 0;
+    for (int i = 0; i < 16; ++i) {
+      TrialRecord t = Ask(study->record.study_id);
+      Trial m = memory.Ask();
+      ASSERT_EQ(t.number, m.number());
+      double value = 0;
+      bool stopped = false;
+      for (int step = 0; step < 8 && !stopped; ++step) {
+        value = ((i * 7) % 5 + 1.0) / (step + 1.0);
+        auto decision = service_->Report(t.trial_id, step, value);
+        ASSERT_TRUE(decision.ok()) << decision.status().ToString();
+        ASSERT_TRUE(m.Report(value, step).ok());
+        ASSERT_EQ(*decision, m.ShouldPrune()) << "trial " << i << " step " << step;
+        stopped = *decision;
+      }
+      EXPECT_EQ(CompletedRungsOf(*service_->GetTrial(t.trial_id)),
+                memory.trial(m.number()).completed_rungs);
+      if (stopped) {
+        ++pruned;
+        ASSERT_TRUE(Tell(t.trial_id, {}, StoredTrialState::kPruned).ok());
+        ASSERT_TRUE(memory.Tell(m.number(), std::nullopt, TrialState::kPruned).ok());
+      } else {
+        ASSERT_TRUE(Tell(t.trial_id, {value}).ok());
+        ASSERT_TRUE(memory.Tell(m.number(), value).ok());
+      }
+    }
+    EXPECT_GT(pruned, 0);
+  }
 }
 
 TEST_F(TuneServiceTest, SeveralObjectivesGiveAParetoFront) {
