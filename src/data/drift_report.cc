@@ -2,11 +2,11 @@
 
 #include <algorithm>
 #include <cmath>
-#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 
 #include "data/parallel.h"
+#include "data/sketches.h"
 #include "data/validate.h"
 
 namespace plinth::data {
@@ -38,26 +38,72 @@ std::shared_ptr<const drift::CategoricalSample> CategoricalOf(const Column& col,
     return std::make_shared<const drift::CategoricalSample>(
         drift::CategoricalSample::FromCodes(codes));
   }
-  std::vector<uint8_t> missing(n, 0);
-  std::vector<std::string_view> views(n);
+  // Counted here with an open-addressing table of views into the column (no allocation per
+  // row; a free-text column has about as many categories as rows), then handed to the sample
+  // as counts.
   std::vector<std::string> texts;
-  if (plan == Plan::kText && col.type() != DataType::kString) {
+  if (col.type() != DataType::kString) {
     texts.resize(n);
+    for (size_t i = 0; i < n; ++i) {
+      if (col.IsValid(i)) {
+        texts[i] = col.ToText(i);
+      }
+    }
   }
+  struct Slot {
+    std::string_view key;
+    uint64_t hash = 0;
+    uint64_t count = 0;  // 0: empty
+  };
+  std::vector<Slot> slots(64);
+  size_t used = 0;
+  uint64_t missing = 0;
+  auto insert = [&](std::string_view key, uint64_t hash, uint64_t count) {
+    const size_t mask = slots.size() - 1;
+    for (size_t k = hash & mask;; k = (k + 1) & mask) {
+      Slot& slot = slots[k];
+      if (slot.count == 0) {
+        slot = {key, hash, count};
+        ++used;
+        return;
+      }
+      if (slot.hash == hash && slot.key == key) {
+        slot.count += count;
+        return;
+      }
+    }
+  };
   for (size_t i = 0; i < n; ++i) {
     if (!col.IsValid(i)) {
-      missing[i] = 1;
+      ++missing;
       continue;
     }
-    if (col.type() == DataType::kString) {
-      views[i] = col.String(i);
-    } else {
-      texts[i] = col.ToText(i);
-      views[i] = texts[i];
+    const std::string_view key = col.type() == DataType::kString ? col.String(i) : texts[i];
+    if (2 * (used + 1) > slots.size()) {
+      std::vector<Slot> old(slots.size() * 2);
+      old.swap(slots);
+      used = 0;
+      for (const Slot& slot : old) {
+        if (slot.count != 0) {
+          insert(slot.key, slot.hash, slot.count);
+        }
+      }
+    }
+    insert(key, HashBytes(key), 1);
+  }
+  std::vector<std::string> labels;
+  std::vector<uint64_t> counts;
+  labels.reserve(used);
+  counts.reserve(used);
+  for (const Slot& slot : slots) {
+    if (slot.count != 0) {
+      labels.emplace_back(slot.key);
+      counts.push_back(slot.count);
     }
   }
-  return std::make_shared<const drift::CategoricalSample>(
-      drift::CategoricalSample::FromStrings(views, missing));
+  // Unique labels with positive counts: FromCounts cannot fail here.
+  auto sample = drift::CategoricalSample::FromCounts(std::move(labels), std::move(counts), missing);
+  return std::make_shared<const drift::CategoricalSample>(std::move(*sample));
 }
 
 ColumnDistribution NumericDistribution(const drift::NumericSample& ref,
@@ -97,36 +143,62 @@ ColumnDistribution NumericDistribution(const drift::NumericSample& ref,
   return d;
 }
 
+// Shares of the most frequent categories. Both samples list their categories in ascending
+// key order, so one merge walk joins them (a free-text column can have a million categories).
 ColumnDistribution CategoricalDistribution(const drift::CategoricalSample& ref,
                                            const drift::CategoricalSample& cur, bool bools) {
   ColumnDistribution d;
   d.numeric = false;
-  std::map<std::string, std::pair<uint64_t, uint64_t>> counts;
-  auto label = [&](const drift::CategoricalSample& s, size_t i) -> std::string {
-    if (s.key_kind() == drift::CategoricalSample::KeyKind::kInteger) {
-      const int64_t code = s.codes()[i];
-      return bools ? (code ? "true" : "false") : std::to_string(code);
-    }
-    return s.labels()[i];
+  const bool codes = ref.key_kind() == drift::CategoricalSample::KeyKind::kInteger;
+  struct Entry {
+    size_t ref_index;  // SIZE_MAX: absent from the reference
+    size_t cur_index;  // SIZE_MAX: absent from the current data
+    uint64_t ref_count;
+    uint64_t cur_count;
   };
-  for (size_t i = 0; i < ref.distinct(); ++i) {
-    counts[label(ref, i)].first += ref.counts()[i];
+  std::vector<Entry> entries;
+  entries.reserve(std::max(ref.distinct(), cur.distinct()));
+  size_t i = 0, j = 0;
+  while (i < ref.distinct() || j < cur.distinct()) {
+    int order;
+    if (i == ref.distinct()) {
+      order = 1;
+    } else if (j == cur.distinct()) {
+      order = -1;
+    } else if (codes) {
+      order = ref.codes()[i] < cur.codes()[j] ? -1 : (ref.codes()[i] > cur.codes()[j] ? 1 : 0);
+    } else {
+      const int c = ref.labels()[i].compare(cur.labels()[j]);
+      order = c < 0 ? -1 : (c > 0 ? 1 : 0);
+    }
+    if (order < 0) {
+      entries.push_back({i, SIZE_MAX, ref.counts()[i], 0});
+      ++i;
+    } else if (order > 0) {
+      entries.push_back({SIZE_MAX, j, 0, cur.counts()[j]});
+      ++j;
+    } else {
+      entries.push_back({i, j, ref.counts()[i], cur.counts()[j]});
+      ++i, ++j;
+    }
   }
-  for (size_t i = 0; i < cur.distinct(); ++i) {
-    counts[label(cur, i)].second += cur.counts()[i];
-  }
-  std::vector<std::pair<std::string, std::pair<uint64_t, uint64_t>>> items(counts.begin(),
-                                                                           counts.end());
-  std::stable_sort(items.begin(), items.end(), [](const auto& a, const auto& b) {
-    return a.second.first + a.second.second > b.second.first + b.second.second;
-  });
-  if (items.size() > kMaxCategories) {
-    items.resize(kMaxCategories);
-  }
-  for (const auto& [name, pair] : items) {
-    d.labels.push_back(name);
-    d.reference.push_back(ref.size() ? static_cast<double>(pair.first) / ref.size() : 0.0);
-    d.current.push_back(cur.size() ? static_cast<double>(pair.second) / cur.size() : 0.0);
+  const size_t shown = std::min(entries.size(), kMaxCategories);
+  std::partial_sort(entries.begin(), entries.begin() + static_cast<std::ptrdiff_t>(shown),
+                    entries.end(), [](const Entry& a, const Entry& b) {
+                      return a.ref_count + a.cur_count > b.ref_count + b.cur_count;
+                    });
+  entries.resize(shown);
+  for (const Entry& e : entries) {
+    const drift::CategoricalSample& s = e.ref_index != SIZE_MAX ? ref : cur;
+    const size_t k = e.ref_index != SIZE_MAX ? e.ref_index : e.cur_index;
+    if (codes) {
+      const int64_t code = s.codes()[k];
+      d.labels.push_back(bools ? (code ? "true" : "false") : std::to_string(code));
+    } else {
+      d.labels.push_back(s.labels()[k]);
+    }
+    d.reference.push_back(ref.size() ? static_cast<double>(e.ref_count) / ref.size() : 0.0);
+    d.current.push_back(cur.size() ? static_cast<double>(e.cur_count) / cur.size() : 0.0);
   }
   return d;
 }
