@@ -171,7 +171,7 @@ int Main(int argc, char** argv) {
     std::printf("%-22s %10d %14.2f\n", "cmaes", n, StudyCost(CmaEsSampler::Create(cma).value(), n));
     AutoSamplerOptions autos;
     autos.seed = 1;
-    std::printf("%-22s %10d %14.2f\n", "auto (TPE in GP slot)", n,
+    std::printf("%-22s %10d %14.2f\n", "auto (GP, then CMA-ES)", n,
                 StudyCost(AutoSampler::Create(autos).value(), n));
   }
   return 0;

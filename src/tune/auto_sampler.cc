@@ -5,6 +5,7 @@
 
 #include "core/log.h"
 #include "tune/cmaes_sampler.h"
+#include "tune/gp_sampler.h"
 #include "tune/random_sampler.h"
 #include "tune/tpe.h"
 
@@ -48,8 +49,13 @@ Status AutoSamplerOptions::Validate() const {
 }
 
 SamplerFactory DefaultGpSamplerFactory() {
-  // No GP sampler in src/tune yet: TPE holds the GP slot (below 250 trials on numeric spaces).
-  return MakeTpe;
+  // OptunaHub's GPSampler(seed=seed): Optuna's defaults otherwise.
+  return [](uint32_t seed) -> Result<std::unique_ptr<Sampler>> {
+    GpSamplerOptions options;
+    options.seed = seed;
+    PLINTH_ASSIGN_OR_RETURN(std::unique_ptr<GpSampler> gp, GpSampler::Create(options));
+    return std::unique_ptr<Sampler>(std::move(gp));
+  };
 }
 
 Result<std::unique_ptr<AutoSampler>> AutoSampler::Create(AutoSamplerOptions options) {

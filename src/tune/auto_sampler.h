@@ -11,9 +11,8 @@
 // Before the first COMPLETE trial it samples at random. Each switch creates the new sampler
 // with a seed drawn from the AutoSampler's own stream, so a seeded run repeats.
 //
-// GP is pluggable: `AutoSamplerOptions::gp_factory` builds it. Until Plinth's GP sampler is
-// wired in there, the GP slot is filled by TPE (Optuna's own default sampler), and the switch
-// to CMA-ES at 250 trials still happens. Not thread-safe (one per Study).
+// GP is pluggable: `AutoSamplerOptions::gp_factory` builds it; by default it is GpSampler
+// (gp_sampler.h) with Optuna's defaults. Not thread-safe (one per Study).
 #ifndef PLINTH_TUNE_AUTO_SAMPLER_H_
 #define PLINTH_TUNE_AUTO_SAMPLER_H_
 
@@ -51,8 +50,8 @@ struct AutoSamplerOptions {
   Status Validate() const;
 };
 
-// The GP sampler AutoSampler uses by default: TPE with Optuna 5's defaults until a GP sampler
-// exists in src/tune (then this returns it).
+// The GP sampler AutoSampler uses by default: GpSampler seeded from AutoSampler's stream, with
+// Optuna 5's defaults (10 start-up trials).
 SamplerFactory DefaultGpSamplerFactory();
 
 class AutoSampler : public Sampler {

@@ -1,5 +1,5 @@
-// Unit tests of AutoSampler's rules with its default GP slot (TPE until a GP sampler exists);
-// OptunaHub's own choices are checked in auto_sampler_golden_test.cc.
+// Unit tests of AutoSampler's rules with its default samplers (GP from gp_sampler.h); OptunaHub's
+// own choices are checked in auto_sampler_golden_test.cc.
 #include "tune/auto_sampler.h"
 
 #include <gtest/gtest.h>
