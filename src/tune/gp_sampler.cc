@@ -118,7 +118,8 @@ void GpSampler::UpdateIntersection(const Study& study) {
 SearchSpace GpSampler::InferRelativeSearchSpace(const Study& study, const FrozenTrial& trial) {
   UpdateIntersection(study);
   SearchSpace space;
-  if (!intersection_) return space;
+  // Several objectives would need log-EHVI: not modelled, everything is sampled independently.
+  if (!intersection_ || study.is_multi_objective()) return space;
   for (const auto& [pid, did] : *intersection_) {
     const Distribution& d = study.distribution(did);
     if (d.Single()) continue;

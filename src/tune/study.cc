@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 
+#include "tune/multi_objective.h"
 #include "tune/pruners.h"
 
 namespace plinth::tune {
@@ -83,7 +84,15 @@ bool Trial::ShouldPrune() { return study_->ShouldPrune(number_).value(); }
 Study::Study(std::unique_ptr<Sampler> sampler, StudyDirection direction)
     : sampler_(std::move(sampler)),
       pruner_(PercentilePruner::Median().value()),
-      direction_(direction) {}
+      direction_(direction),
+      directions_{direction} {}
+
+Study::Study(std::unique_ptr<Sampler> sampler, std::vector<StudyDirection> directions)
+    : sampler_(std::move(sampler)),
+      pruner_(PercentilePruner::Median().value()),
+      direction_(directions.empty() ? StudyDirection::kMinimize : directions.front()),
+      directions_(directions.empty() ? std::vector<StudyDirection>{StudyDirection::kMinimize}
+                                     : std::move(directions)) {}
 
 Study::~Study() = default;
 
@@ -135,6 +144,9 @@ Status Study::Tell(int number, std::optional<double> value, std::optional<TrialS
     return InvalidArgument("Values must not be given for a " + std::string(TrialStateName(*state)) +
                            " trial.");
   }
+  if (is_multi_objective() && value) {
+    return TellValues(number, {*value}, state);  // one value: the wrong arity
+  }
   std::optional<double> final_value;
   TrialState final_state;
   if (state == TrialState::kComplete) {
@@ -159,7 +171,42 @@ Status Study::Tell(int number, std::optional<double> value, std::optional<TrialS
   }
   sampler_->AfterTrial(*this, t, final_state, final_value);
   trials_[number].value = final_value;
+  if (final_state == TrialState::kComplete) {
+    trials_[number].values = {*final_value};
+  }
   SetState(number, final_state);
+  return Status::Ok();
+}
+
+Status Study::TellValues(int number, std::vector<double> values, std::optional<TrialState> state) {
+  if (number < 0 || number >= static_cast<int>(trials_.size())) {
+    return NotFound("Trial#" + std::to_string(number) + " does not exist.");
+  }
+  if (state && *state != TrialState::kComplete) {
+    if (!values.empty()) {
+      return InvalidArgument("Values must not be given for a " +
+                             std::string(TrialStateName(*state)) + " trial.");
+    }
+    return Tell(number, std::nullopt, state);
+  }
+  FrozenTrial& t = trials_[number];
+  if (t.state != TrialState::kRunning) {
+    return FailedPrecondition("Cannot tell a " + std::string(TrialStateName(t.state)) + " trial.");
+  }
+  const bool feasible =
+      values.size() == directions_.size() &&
+      std::none_of(values.begin(), values.end(), [](double v) { return std::isnan(v); });
+  if (!feasible) {
+    if (state) {
+      return InvalidArgument("A COMPLETE trial needs " + std::to_string(directions_.size()) +
+                             " values, none NaN.");
+    }
+    return Tell(number, std::nullopt, TrialState::kFail);  // Optuna warns and records a failure
+  }
+  sampler_->AfterTrial(*this, t, TrialState::kComplete, values.front());
+  t.value = values.front();
+  t.values = std::move(values);
+  SetState(number, TrialState::kComplete);
   return Status::Ok();
 }
 
@@ -173,7 +220,18 @@ Result<int> Study::AddTrial(const TrialSpec& spec) {
   if (spec.state == TrialState::kWaiting) {
     return InvalidArgument("A WAITING trial cannot be added; use EnqueueTrial.");
   }
-  if (spec.state == TrialState::kComplete && (!spec.value || std::isnan(*spec.value))) {
+  if (!spec.values.empty() &&
+      (spec.state != TrialState::kComplete || spec.values.size() != directions_.size() ||
+       std::any_of(spec.values.begin(), spec.values.end(),
+                   [](double v) { return std::isnan(v); }))) {
+    return InvalidArgument(
+        "values should be given for a complete trial only, one per objective, "
+        "none NaN.");
+  }
+  const std::optional<double> value =
+      spec.values.empty() ? spec.value : std::optional<double>(spec.values.front());
+  if (spec.state == TrialState::kComplete &&
+      (!value || std::isnan(*value) || (spec.values.empty() && is_multi_objective()))) {
     return InvalidArgument("values should be set for a complete trial and not contain NaN.");
   }
   if (spec.state == TrialState::kFail && spec.value) {
@@ -204,7 +262,10 @@ Result<int> Study::AddTrial(const TrialSpec& spec) {
   t.intermediate_values = spec.intermediate_values;
   std::sort(t.intermediate_values.begin(), t.intermediate_values.end());
   t.completed_rungs = spec.completed_rungs;
-  t.value = spec.value;
+  t.value = value;
+  if (spec.state == TrialState::kComplete) {
+    t.values = spec.values.empty() ? std::vector<double>{*value} : spec.values;
+  }
   if (spec.state != TrialState::kRunning) {
     SetState(number, spec.state);
   }
@@ -229,6 +290,27 @@ std::optional<int> Study::BestTrial() const {
     return std::nullopt;
   }
   return complete_by_value_.front();
+}
+
+std::vector<int> Study::BestTrials() const {
+  std::vector<int> complete;
+  std::vector<double> loss;  // row per COMPLETE trial, maximised objectives negated
+  const size_t m = directions_.size();
+  for (const FrozenTrial& t : trials_) {
+    if (t.state != TrialState::kComplete) {
+      continue;
+    }
+    complete.push_back(t.number);
+    for (size_t k = 0; k < m; ++k) {
+      loss.push_back(directions_[k] == StudyDirection::kMaximize ? -t.values[k] : t.values[k]);
+    }
+  }
+  std::vector<bool> on_front = ParetoFront(loss, m);
+  std::vector<int> out;
+  for (size_t i = 0; i < complete.size(); ++i) {
+    if (on_front[i]) out.push_back(complete[i]);
+  }
+  return out;
 }
 
 int Study::ParamId(std::string_view name) const {

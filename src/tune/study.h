@@ -64,11 +64,14 @@ struct TrialParam {
   double value;
 };
 
-// The record of one trial (Optuna's FrozenTrial, single objective).
+// The record of one trial (Optuna's FrozenTrial).
 struct FrozenTrial {
   int number = 0;
   TrialState state = TrialState::kRunning;
+  // The objective value; in a multi-objective study, the first objective's.
   std::optional<double> value;
+  // A COMPLETE trial's values, one per study direction (Optuna's `values`); empty otherwise.
+  std::vector<double> values;
   // (step, value) sorted by step; a step is reported once.
   std::vector<std::pair<int64_t, double>> intermediate_values;
   // In the order they were suggested.
@@ -97,6 +100,8 @@ struct FrozenTrial {
 struct TrialSpec {
   TrialState state = TrialState::kComplete;
   std::optional<double> value;
+  // Multi-objective: one value per direction, instead of `value`.
+  std::vector<double> values;
   std::vector<std::pair<std::string, std::pair<Distribution, ParamValue>>> params;
   std::vector<std::pair<int64_t, double>> intermediate_values;
   // For a RUNNING trial: a joint sample other samplers see (internal values by name).
@@ -173,6 +178,9 @@ class Study {
   // The pruner is Optuna's default, MedianPruner(), until SetPruner.
   explicit Study(std::unique_ptr<Sampler> sampler,
                  StudyDirection direction = StudyDirection::kMinimize);
+  // A study with one objective per direction (multi-objective when there are several; an
+  // empty list means one minimised objective).
+  Study(std::unique_ptr<Sampler> sampler, std::vector<StudyDirection> directions);
   ~Study();
   Study(const Study&) = delete;
   Study& operator=(const Study&) = delete;
@@ -185,6 +193,11 @@ class Study {
   // kInvalidArgument for a COMPLETE without a finite value or a value given with PRUNED/FAIL.
   Status Tell(int number, std::optional<double> value,
               std::optional<TrialState> state = std::nullopt);
+  // The same with one value per objective (Optuna's tell(values=...)). Without a state, values
+  // of the wrong arity or with a NaN make the trial FAIL, as Optuna does; with COMPLETE they
+  // are kInvalidArgument.
+  Status TellValues(int number, std::vector<double> values,
+                    std::optional<TrialState> state = std::nullopt);
   // Queues a WAITING trial whose parameters take the given values when suggested.
   void EnqueueTrial(std::vector<std::pair<std::string, ParamValue>> params);
   // Adds a trial as given (Optuna's add_trial). Returns its number. Failure: kInvalidArgument
@@ -205,7 +218,10 @@ class Study {
   // recorded in order; recording rung k again overwrites it.
   void RecordCompletedRung(int number, int rung, double value);
 
+  // The first objective's direction (the only one in a single-objective study).
   StudyDirection direction() const { return direction_; }
+  const std::vector<StudyDirection>& directions() const { return directions_; }
+  bool is_multi_objective() const { return directions_.size() > 1; }
   Sampler& sampler() { return *sampler_; }
   const std::vector<FrozenTrial>& trials() const { return trials_; }
   const FrozenTrial& trial(int number) const { return trials_[number]; }
@@ -213,6 +229,9 @@ class Study {
   std::optional<ParamValue> ParamValueOf(int number, std::string_view name) const;
   // The COMPLETE trial with the best value; nullopt while there is none.
   std::optional<int> BestTrial() const;
+  // Optuna's best_trials: the COMPLETE trials no other COMPLETE trial dominates (the Pareto
+  // front; with one objective, every trial with the best value), by trial number.
+  std::vector<int> BestTrials() const;
 
   // --- Columnar views for samplers. ---
   // The id of a parameter name, or -1 if no trial has it.
@@ -256,6 +275,7 @@ class Study {
   std::unique_ptr<Sampler> sampler_;
   std::unique_ptr<Pruner> pruner_;
   StudyDirection direction_;
+  std::vector<StudyDirection> directions_;
   std::string name_;
   std::vector<FrozenTrial> trials_;
 

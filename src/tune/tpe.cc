@@ -5,9 +5,13 @@
 #include <limits>
 #include <set>
 
+#include "tune/multi_objective.h"
+
 namespace plinth::tune {
 
 int DefaultGamma(int n) { return std::min(static_cast<int>(std::ceil(0.1 * n)), 25); }
+
+int DefaultGammaMultiObjective(int n) { return static_cast<int>(std::ceil(0.1 * n)); }
 
 int HyperoptDefaultGamma(int n) {
   return std::min(static_cast<int>(std::ceil(0.25 * std::pow(n, 0.5))), 25);
@@ -48,8 +52,8 @@ Status TpeOptions::Validate() const {
     return InvalidArgument(
         "``group`` option can only be enabled when ``multivariate`` is enabled.");
   }
-  if (!gamma || !weights) {
-    return InvalidArgument("gamma and weights functions must be set.");
+  if (!weights) {
+    return InvalidArgument("The weights function must be set.");
   }
   return Status::Ok();
 }
@@ -194,17 +198,43 @@ Result<double> TpeSampler::SampleIndependent(const Study& study, const FrozenTri
 void TpeSampler::SplitTrials(const Study& study, int current, Split* split) {
   const std::vector<FrozenTrial>& trials = study.trials();
   const int n = CountFinishedForStartup(study);  // running trials do not count
-  int n_below = options_.gamma(n);
+  int n_below = options_.gamma               ? options_.gamma(n)
+                : study.is_multi_objective() ? DefaultGammaMultiObjective(n)
+                                             : DefaultGamma(n);
   split->n_below = n_below;
   split->below.clear();
   split->above.clear();
   in_below_.assign(trials.size(), 0);
 
   const bool maximize = study.direction() == StudyDirection::kMaximize;
-  const std::vector<int>& by_value = study.CompleteTrialsByValue();
-  int take = std::clamp(n_below, 0, static_cast<int>(by_value.size()));
-  for (int i = 0; i < take; ++i) {
-    in_below_[by_value[i]] = 1;
+  int take = 0;
+  if (study.is_multi_objective()) {
+    // Non-domination ranks, the last rank that does not fit tie-broken by hypervolume subset
+    // selection, over the COMPLETE trials in number order.
+    const auto& directions = study.directions();
+    const size_t m = directions.size();
+    std::vector<double> loss;
+    std::vector<int> complete;
+    for (const FrozenTrial& t : trials) {
+      if (t.state != TrialState::kComplete) {
+        continue;
+      }
+      complete.push_back(t.number);
+      for (size_t k = 0; k < m; ++k) {
+        loss.push_back(directions[k] == StudyDirection::kMaximize ? -t.values[k] : t.values[k]);
+      }
+    }
+    take = std::clamp(n_below, 0, static_cast<int>(complete.size()));
+    std::vector<bool> below = SplitMultiObjective(loss, m, take);
+    for (size_t i = 0; i < complete.size(); ++i) {
+      if (below[i]) in_below_[complete[i]] = 1;
+    }
+  } else {
+    const std::vector<int>& by_value = study.CompleteTrialsByValue();
+    take = std::clamp(n_below, 0, static_cast<int>(by_value.size()));
+    for (int i = 0; i < take; ++i) {
+      in_below_[by_value[i]] = 1;
+    }
   }
   int remaining = std::max(0, n_below - take);
   if (remaining > 0 && study.CountInState(TrialState::kPruned) > 0) {
@@ -244,7 +274,8 @@ void TpeSampler::SplitTrials(const Study& study, int current, Split* split) {
 
 Status TpeSampler::GatherObservations(const Study& study, const std::vector<int>& trials,
                                       const std::vector<int>& param_ids, std::vector<double>* obs,
-                                      std::vector<uint32_t>* order, size_t* n_obs) {
+                                      std::vector<uint32_t>* order, size_t* n_obs,
+                                      bool uniform_weights) {
   // A running trial's joint sample stands in for the parameters it has not suggested yet
   // (multivariate mode only, as Optuna reads it from the trial's system attributes then).
   kept_buf_.clear();
@@ -327,6 +358,10 @@ Status TpeSampler::GatherObservations(const Study& study, const std::vector<int>
     obs_index_of_trial_[kept_buf_[i]] = -1;
   }
 
+  if (uniform_weights) {
+    weights_buf_.assign(n, 1.0);
+    return Status::Ok();
+  }
   options_.weights(n, &weights_buf_);
   weights_buf_.resize(n, 0.0);  // Optuna truncates to n; a short answer is padded here
   bool positive = n == 0;
@@ -355,8 +390,10 @@ Status TpeSampler::BuildEstimators(const Study& study, const Split& split, const
     dims_buf_.push_back(&e.distribution);
   }
   size_t n_obs = 0;
-  PLINTH_RETURN_IF_ERROR(
-      GatherObservations(study, split.below, param_ids_buf_, &obs_below_, &order_below_, &n_obs));
+  // MOTPE weighs every below observation 1 (Optuna 5; v4 weighted by hypervolume
+  // contribution).
+  PLINTH_RETURN_IF_ERROR(GatherObservations(study, split.below, param_ids_buf_, &obs_below_,
+                                            &order_below_, &n_obs, study.is_multi_objective()));
   below->Build(dims_buf_, obs_below_, n_obs, weights_buf_, parzen_params_, order_below_);
   PLINTH_RETURN_IF_ERROR(
       GatherObservations(study, split.above, param_ids_buf_, &obs_above_, &order_above_, &n_obs));

@@ -36,6 +36,8 @@ namespace plinth::tune {
 // min(ceil(0.1·n), 25): how many of n finished trials form l(x). Computed in floating point,
 // as Optuna does.
 int DefaultGamma(int n);
+// ceil(0.1·n), no cap: Optuna's gamma for multi-objective studies.
+int DefaultGammaMultiObjective(int n);
 // Hyperopt's min(ceil(0.25·sqrt(n)), 25).
 int HyperoptDefaultGamma(int n);
 // Optuna's default_weights: n ones below 25 observations, else a linear ramp from 1/n to 1 over
@@ -52,11 +54,13 @@ struct TpeOptions {
   double prior_weight = 1.0;
   bool consider_magic_clip = true;
   bool consider_endpoints = false;
-  std::function<int(int)> gamma = DefaultGamma;
+  // Unset: Optuna's default for the study, DefaultGamma with one objective,
+  // DefaultGammaMultiObjective with several.
+  std::function<int(int)> gamma;
   std::function<void(size_t, std::vector<double>*)> weights = DefaultWeights;
 
   // kInvalidArgument for negative counts, no candidates, a negative prior weight, group
-  // without multivariate, or a missing gamma/weights function.
+  // without multivariate, or a missing weights function.
   Status Validate() const;
 };
 
@@ -106,9 +110,11 @@ class TpeSampler : public Sampler {
   // Incremental views of the finished trials' parameters (see InferRelativeSearchSpace).
   void UpdateSpaceViews(const Study& study);
   SearchSpace SpaceOf(const Study& study, const std::vector<std::pair<int, int>>& params) const;
+  // uniform_weights: every observation weighs 1 (MOTPE's l(x)) instead of options_.weights.
   Status GatherObservations(const Study& study, const std::vector<int>& trials,
                             const std::vector<int>& param_ids, std::vector<double>* obs,
-                            std::vector<uint32_t>* order, size_t* n_obs);
+                            std::vector<uint32_t>* order, size_t* n_obs,
+                            bool uniform_weights = false);
 
   TpeOptions options_;
   ParzenEstimatorParameters parzen_params_;
