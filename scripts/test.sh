@@ -108,6 +108,13 @@ if [ -n "$pg_dir" ]; then
   [ -f "$BUILD_DIR/scale-report.json" ] && cat "$BUILD_DIR/scale-report.json" && echo
 fi
 
+echo "== dataset versions: data add/list/show/get, drift endpoint, a 2 GB file in bounded memory"
+if ! PLINTH_DATASET_REPORT="$BUILD_DIR/datasets-report.json" \
+  .venv/bin/python -m pytest tests/data -p no:cacheprovider -ra -q; then
+  failed+=("datasets")
+fi
+[ -f "$BUILD_DIR/datasets-report.json" ] && cat "$BUILD_DIR/datasets-report.json"
+
 echo "== web UI in headless Chromium (playwright-core; screenshots in $BUILD_DIR/ui-screenshots)"
 # build-ui.sh makes sure ui/node_modules matches ui/package-lock.json (the tests need
 # playwright-core); the server under test is the binary built above, UI embedded.

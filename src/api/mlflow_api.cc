@@ -5,6 +5,7 @@
 #include <functional>
 #include <memory>
 
+#include "api/dataset_api.h"
 #include "api/json_route.h"
 #include "api/mlflow_json.h"
 #include "api/registry_api.h"
@@ -810,6 +811,7 @@ void RegisterMlflowApi(Router& router, const ApiContext& context) {
   RegisterArtifacts(router, context.tracking, context.artifacts, stores);
   if (context.registry != nullptr) RegisterRegistryApi(router, context.registry);
   if (context.tune != nullptr) RegisterTuneApi(router, context.tune);
+  if (context.datasets != nullptr) RegisterDatasetApi(router, context.datasets);
 
   router.Add(Method::kGet, "/health", [](Request&, Response& res) {
     res.status = 200;

@@ -14,6 +14,10 @@
 #include "tracking/tracking_service.h"
 #include "tune/service/tune_service.h"
 
+namespace plinth::data {
+class DatasetService;
+}
+
 namespace plinth::api {
 
 // The MLflow version `GET /version` reports: the client gates features on it.
@@ -28,6 +32,8 @@ struct ApiContext {
   artifacts::ArtifactStore* artifacts = nullptr;
   // Hyperparameter studies (/api/plinth/v1/studies/…, tune_api.h); null: none.
   tune::TuneService* tune = nullptr;
+  // Dataset versions and drift (/api/plinth/v1/datasets/…, /api/plinth/v1/drift); null: none.
+  data::DatasetService* datasets = nullptr;
   std::string plinth_version;
   // Readiness for load balancers: false while draining.
   const std::atomic<bool>* ready = nullptr;

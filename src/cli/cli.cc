@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/data_command.h"
+#include "cli/dataset_command.h"
 #include "cli/db_command.h"
 #include "cli/deploy_command.h"
 #include "cli/gc_command.h"
@@ -75,6 +76,7 @@ int RunCli(int argc, char** argv) {
       ->check(CLI::Range(0, 3600));
 
   DataCli data(app);
+  DatasetCli datasets(app);  // add/list/show/get under `data`
   DbCli db(app);
   GcCli gc(app);
   ModelsCli models(app);
@@ -90,6 +92,9 @@ int RunCli(int argc, char** argv) {
   }
   if (server_cmd->parsed()) {
     return RunServer(server);
+  }
+  if (datasets.parsed()) {
+    return datasets.Run();
   }
   if (data.parsed()) {
     return data.Run();

@@ -9,6 +9,7 @@
 #include "api/mlflow_api.h"
 #include "artifacts/artifact_store.h"
 #include "core/clock.h"
+#include "data/dataset_service.h"
 #include "core/log.h"
 #include "http/http_server.h"
 #include "registry/registry_service.h"
@@ -81,12 +82,15 @@ int RunServer(const ServerCommandOptions& options) {
   tracking::TrackingService tracking(metadata->get(), Clock::System(), tracking_options);
   registry::RegistryService registry(metadata->get(), Clock::System());
   tune::TuneService tune(metadata->get(), &tracking, Clock::System());
+  // Dataset bytes live in the artifact proxy's store (none with --no-serve-artifacts).
+  data::DatasetService datasets(&(*metadata)->datasets(), artifact_store.get());
   std::atomic<bool> ready{true};
   http::Router router;
   api::ApiContext context;
   context.tracking = &tracking;
   context.registry = &registry;
   context.tune = &tune;
+  context.datasets = &datasets;
   context.artifacts = artifact_store.get();  // null: no proxy (--no-serve-artifacts)
   context.plinth_version = PLINTH_VERSION;
   context.ready = &ready;

@@ -30,6 +30,14 @@ struct ClientResponse {
 // Failure: kUnavailable when no answer came (refused, unresolvable, TLS, timeout), naming why.
 Result<ClientResponse> SendHttpRequest(const ClientRequest& request);
 
+// The same with files instead of memory for large bodies: `upload_path` (if not empty) is sent
+// as the body, streamed; a 2xx response body is written to `download_path` (if not empty),
+// streamed, while other answers are kept in ClientResponse::body for their error message.
+// Failure as above, plus kNotFound / kInternal for the local files.
+Result<ClientResponse> SendHttpRequestWithFiles(const ClientRequest& request,
+                                                const std::string& upload_path,
+                                                const std::string& download_path);
+
 // `text` percent-encoded for a query string (RFC 3986 unreserved characters kept).
 std::string UrlEncode(std::string_view text);
 
