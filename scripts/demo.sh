@@ -36,6 +36,20 @@ for _ in $(seq 1 100); do
   sleep 0.1
 done
 
+# Data first: validate this month's customers with a suite, version the file (content-addressed:
+# a re-run of the demo adds no new version), and compare next month's against it for drift.
+echo "demo: data — validate, version, drift (plinth data …)"
+PYTHONPATH=examples .venv/bin/python examples/make_churn_data.py plinth-data
+"$BIN" data validate plinth-data/churn.csv --suite examples/churn-suite.yaml --format json \
+  -o plinth-data/churn-validation.json && echo "  suite examples/churn-suite.yaml: all expectations met (plinth-data/churn-validation.json)"
+"$BIN" data add plinth-data/churn.csv --name churn --suite examples/churn-suite.yaml \
+  --description "demo customers" | sed 's/^/  /'
+"$BIN" data drift --reference plinth-data/churn.csv --current plinth-data/churn-next.csv \
+  --format html -o plinth-data/churn-drift.html
+"$BIN" data drift --reference plinth-data/churn.csv --current plinth-data/churn-next.csv \
+  --format json | .venv/bin/python examples/drift_summary.py
+echo
+
 .venv/bin/python examples/quickstart.py
 
 # Registry and serving: the best run becomes churn@production, `plinth serve` follows the alias,
