@@ -88,8 +88,11 @@ double GpRegressor::Loss(std::span<const double> raw, bool deterministic, double
         double dk = is_categorical_[k] ? (diff * diff > 0.0 ? 1.0 : 0.0) : diff * diff;
         sq += dk * lambda[k];
       }
-      m(i, j) = m(j, i) = Matern52(sq);
-      mp(i, j) = mp(j, i) = Matern52Derivative(sq);
+      // Matern52 and Matern52Derivative sharing one sqrt and one exp.
+      const double sqrt5d = std::sqrt(5.0 * sq);
+      const double e = std::exp(-sqrt5d);
+      m(i, j) = m(j, i) = e * ((5.0 / 3.0) * sq + sqrt5d + 1.0);
+      mp(i, j) = mp(j, i) = (-5.0 / 6.0) * (sqrt5d + 1.0) * e;
     }
   }
   c = scale * m;
