@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
+#include <limits>
 #include <numbers>
 #include <vector>
 
@@ -304,6 +305,25 @@ TEST(GpSamplerTest, DiscreteDimensionsAreSearchedOnTheirGrids) {
   std::printf("grid objective: GP@40 %.4f, random@40 %.4f\n", gp, random);
   EXPECT_LT(gp, random);
   EXPECT_LT(gp, 0.1);
+}
+
+TEST(GpSamplerTest, SurvivesConstantInfiniteAndDuplicatedObservations) {
+  for (bool deterministic : {false, true}) {
+    Study study(Gp(6, deterministic));
+    for (int i = 0; i < 5; ++i) {
+      study.EnqueueTrial({{"x", 0.5}, {"y", 0.25}});  // the same point five times
+    }
+    for (int i = 0; i < 20; ++i) {
+      Trial t = study.Ask();
+      double x = t.SuggestFloat("x", 0, 1).value();
+      double y = t.SuggestFloat("y", 0, 1).value();
+      ASSERT_TRUE(x >= 0 && x <= 1 && y >= 0 && y <= 1);
+      // Constant, then an infinite value (clipped before standardising), then a slope.
+      double v = i < 12 ? 1.0 : (i == 12 ? std::numeric_limits<double>::infinity() : x + y);
+      ASSERT_TRUE(study.Tell(t.number(), v).ok());
+    }
+    EXPECT_EQ(study.CountInState(TrialState::kComplete), 20);
+  }
 }
 
 // Cost per trial: run by hand (--gtest_also_run_disabled_tests); tests never assert on time.
