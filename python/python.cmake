@@ -15,8 +15,12 @@ target_link_libraries(plinth_native PRIVATE ${plinth_python_libs})
 target_compile_options(plinth_native PRIVATE ${PLINTH_WARNINGS})
 
 file(GLOB plinth_python_package CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/python/plinth/*.py)
-add_custom_command(TARGET plinth_native POST_BUILD
-                   COMMAND ${CMAKE_COMMAND} -E copy_if_different ${plinth_python_package}
-                           ${CMAKE_BINARY_DIR}/python/plinth/
-                   COMMENT "Copying the plinth Python package beside _native")
+# Copied on every build (copy_if_different is cheap), so an edited .py file is picked up
+# without relinking the module.
+add_custom_target(plinth_python_package ALL
+                  COMMAND ${CMAKE_COMMAND} -E make_directory ${CMAKE_BINARY_DIR}/python/plinth
+                  COMMAND ${CMAKE_COMMAND} -E copy_if_different ${plinth_python_package}
+                          ${CMAKE_BINARY_DIR}/python/plinth/
+                  COMMENT "Copying the plinth Python package beside _native")
+add_dependencies(plinth_native plinth_python_package)
 install(TARGETS plinth_native LIBRARY DESTINATION plinth COMPONENT python)

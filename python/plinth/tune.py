@@ -30,7 +30,9 @@ from . import _native
 
 __all__ = [
     "TrialPruned", "TrialState", "StudyDirection", "FrozenTrial", "Trial", "Study",
-    "TPESampler", "RandomSampler", "GridSampler", "create_study", "load_study",
+    "TPESampler", "RandomSampler", "GridSampler", "CmaEsSampler", "GPSampler", "AutoSampler",
+    "MedianPruner", "PercentilePruner", "SuccessiveHalvingPruner", "HyperbandPruner", "NopPruner",
+    "create_study", "load_study",
 ]
 
 
@@ -106,6 +108,111 @@ class GridSampler(BaseSampler):
         return {"search_space": self._space, "seed": self._seed}
 
 
+class CmaEsSampler(BaseSampler):
+    """Optuna's CmaEsSampler (the `cmaes` package's CMA-ES), reproduced seed for seed."""
+
+    _kind = "cmaes"
+
+    def __init__(self, *, seed: int | None = None, n_startup_trials: int = 1,
+                 sigma0: float | None = None, popsize: int | None = None,
+                 consider_pruned_trials: bool = False, warn_independent_sampling: bool = True):
+        self._opts = dict(seed=seed, n_startup_trials=n_startup_trials, sigma0=sigma0,
+                          popsize=popsize, consider_pruned_trials=consider_pruned_trials,
+                          warn_independent_sampling=warn_independent_sampling)
+
+    def _options(self) -> dict:
+        return dict(self._opts)
+
+
+class GPSampler(BaseSampler):
+    """Gaussian-process Bayesian optimisation as Optuna 5's GPSampler (Matérn-5/2, log-EI)."""
+
+    _kind = "gp"
+
+    def __init__(self, *, seed: int | None = None, n_startup_trials: int = 10,
+                 deterministic_objective: bool = False, warn_independent_sampling: bool = True):
+        self._opts = dict(seed=seed, n_startup_trials=n_startup_trials,
+                          deterministic_objective=deterministic_objective,
+                          warn_independent_sampling=warn_independent_sampling)
+
+    def _options(self) -> dict:
+        return dict(self._opts)
+
+
+class AutoSampler(BaseSampler):
+    """Picks GP, CMA-ES, TPE or random by search space and budget, as OptunaHub's AutoSampler."""
+
+    _kind = "auto"
+
+    def __init__(self, *, seed: int | None = None):
+        self._seed = seed
+
+    def _options(self) -> dict:
+        return {"seed": self._seed}
+
+
+# --- pruners (configuration only; the C++ engine decides) ---
+
+class BasePruner:
+    _kind = ""
+
+    def _options(self) -> dict:
+        return {}
+
+
+class NopPruner(BasePruner):
+    _kind = "nop"
+
+
+class PercentilePruner(BasePruner):
+    _kind = "percentile"
+
+    def __init__(self, percentile: float, n_startup_trials: int = 5, n_warmup_steps: int = 0,
+                 interval_steps: int = 1, *, n_min_trials: int = 1):
+        self._opts = dict(percentile=percentile, n_startup_trials=n_startup_trials,
+                          n_warmup_steps=n_warmup_steps, interval_steps=interval_steps,
+                          n_min_trials=n_min_trials)
+
+    def _options(self) -> dict:
+        return dict(self._opts)
+
+
+class MedianPruner(PercentilePruner):
+    """Optuna's default pruner."""
+
+    def __init__(self, n_startup_trials: int = 5, n_warmup_steps: int = 0,
+                 interval_steps: int = 1, *, n_min_trials: int = 1):
+        super().__init__(50.0, n_startup_trials, n_warmup_steps, interval_steps,
+                         n_min_trials=n_min_trials)
+
+
+class SuccessiveHalvingPruner(BasePruner):
+    _kind = "successive_halving"
+
+    def __init__(self, min_resource: int | str = "auto", reduction_factor: int = 4,
+                 min_early_stopping_rate: int = 0, bootstrap_count: int = 0):
+        self._opts = dict(min_resource=None if min_resource == "auto" else int(min_resource),
+                          reduction_factor=reduction_factor,
+                          min_early_stopping_rate=min_early_stopping_rate,
+                          bootstrap_count=bootstrap_count)
+
+    def _options(self) -> dict:
+        return dict(self._opts)
+
+
+class HyperbandPruner(BasePruner):
+    _kind = "hyperband"
+
+    def __init__(self, min_resource: int = 1, max_resource: int | str = "auto",
+                 reduction_factor: int = 3, bootstrap_count: int = 0):
+        self._opts = dict(min_resource=min_resource,
+                          max_resource=None if max_resource == "auto" else int(max_resource),
+                          reduction_factor=reduction_factor, bootstrap_count=bootstrap_count)
+
+    def _options(self) -> dict:
+        return dict(self._opts)
+
+
 # --- trials ---
 
 class FrozenTrial:
@@ -115,6 +222,7 @@ class FrozenTrial:
         self.number: int = record["number"]
         self.state = TrialState[record["state"]]
         self.value: float | None = record["value"]
+        self._values = record.get("values")
         self.params: dict[str, Any] = dict(record["params"])
         self.distributions: dict[str, dict] = dict(record["distributions"])
         self.intermediate_values: dict[int, float] = dict(record["intermediate_values"])
@@ -124,6 +232,8 @@ class FrozenTrial:
 
     @property
     def values(self) -> list[float] | None:
+        if self._values is not None:
+            return list(self._values)
         return None if self.value is None else [self.value]
 
     @property
@@ -169,10 +279,10 @@ class Trial:
             self._study._native.report(self.number, float(value), int(step))
 
     def should_prune(self) -> bool:
-        pruner = self._study.pruner
-        if pruner is None:
-            return False
-        return bool(pruner.prune(self._study, self._study._frozen(self.number)))
+        """Whether the study's pruner (MedianPruner by default, as in Optuna) stops this trial
+        at its last reported step."""
+        with self._study._lock:
+            return self._study._native.should_prune(self.number)
 
     def set_user_attr(self, key: str, value: Any) -> None:
         self._study._user_attrs.setdefault(self.number, {})[key] = value
@@ -202,14 +312,16 @@ def _direction(direction: str | StudyDirection) -> StudyDirection:
 class Study:
     """A study running in this process on the C++ engine."""
 
-    def __init__(self, study_name: str, direction: StudyDirection, sampler: BaseSampler,
-                 pruner=None):
+    def __init__(self, study_name: str, directions: list[StudyDirection], sampler: BaseSampler,
+                 pruner: BasePruner | None = None):
         self.study_name = study_name
-        self.direction = direction
+        self.directions = directions
         self.sampler = sampler
-        self.pruner = pruner
+        self.pruner = pruner if pruner is not None else MedianPruner()
         self._native = _native.NativeStudy(sampler._kind, sampler._options(),
-                                           direction == StudyDirection.MAXIMIZE)
+                                           [d == StudyDirection.MAXIMIZE for d in directions])
+        self._native.set_name(study_name)
+        self._native.set_pruner(self.pruner._kind, self.pruner._options())
         self._lock = threading.RLock()
         self._user_attrs: dict[int, dict] = {}
         self._starts: dict[int, datetime.datetime] = {}
@@ -224,18 +336,26 @@ class Study:
         self._starts[number] = datetime.datetime.now()
         return Trial(self, number)
 
-    def tell(self, trial: Trial | int, value: float | Sequence[float] | None = None,
+    @property
+    def direction(self) -> StudyDirection:
+        if len(self.directions) > 1:
+            raise RuntimeError("a multi-objective study has `directions`, not `direction`")
+        return self.directions[0]
+
+    def tell(self, trial: Trial | int, values: float | Sequence[float] | None = None,
              state: TrialState | None = None) -> FrozenTrial:
         number = trial if isinstance(trial, int) else trial.number
-        if isinstance(value, (list, tuple)):
-            if len(value) != 1:
-                raise ValueError("this study has one objective; tell() takes one value")
-            value = value[0]
-        if value is not None:
-            value = float(value)
         name = None if state is None else TrialState(state).name
-        with self._lock:
-            self._native.tell(number, value, name)
+        if isinstance(values, (list, tuple)):
+            with self._lock:
+                self._native.tell_values(number, [float(v) for v in values], name)
+        else:
+            value = None if values is None else float(values)
+            with self._lock:
+                if len(self.directions) > 1 and value is not None:
+                    self._native.tell_values(number, [value], name)
+                else:
+                    self._native.tell(number, value, name)
         self._completes[number] = datetime.datetime.now()
         return self._frozen(number)
 
@@ -309,16 +429,19 @@ class Study:
             self.tell(trial, None, TrialState.FAIL)
             raise
         else:
-            ok = value is not None
-            if ok:
-                try:
-                    value = float(value)
-                except (TypeError, ValueError):
-                    ok = False
-            if not ok or math.isnan(value):
-                frozen = self.tell(trial, None, TrialState.FAIL)
+            if isinstance(value, (list, tuple)):
+                frozen = self.tell(trial, list(value))  # wrong arity / NaN: FAIL, as Optuna
             else:
-                frozen = self.tell(trial, value)
+                ok = value is not None
+                if ok:
+                    try:
+                        value = float(value)
+                    except (TypeError, ValueError):
+                        ok = False
+                if not ok or math.isnan(value):
+                    frozen = self.tell(trial, None, TrialState.FAIL)
+                else:
+                    frozen = self.tell(trial, value)
         for cb in callbacks or ():
             cb(self, frozen)
 
@@ -346,6 +469,8 @@ class Study:
 
     @property
     def best_trial(self) -> FrozenTrial:
+        if len(self.directions) > 1:
+            raise RuntimeError("a multi-objective study has best_trials, not best_trial")
         with self._lock:
             best = self._native.best_trial()
         if best is None:
@@ -362,7 +487,11 @@ class Study:
 
     @property
     def best_trials(self) -> list[FrozenTrial]:
-        return [self.best_trial]
+        """The Pareto front (COMPLETE trials no other dominates); with one objective, every
+        trial with the best value."""
+        with self._lock:
+            numbers = self._native.best_trials()
+        return [self._frozen(n) for n in numbers]
 
     def trials_dataframe(self):
         """The trials as a pandas DataFrame, with Optuna's column names (number, value,
@@ -371,8 +500,14 @@ class Study:
 
         rows = []
         for t in self.trials:
-            row = {"number": t.number, "value": t.value, "datetime_start": t.datetime_start,
-                   "datetime_complete": t.datetime_complete, "duration": t.duration}
+            row = {"number": t.number}
+            if len(self.directions) > 1:
+                for i, v in enumerate(t.values or [None] * len(self.directions)):
+                    row[f"values_{i}"] = v
+            else:
+                row["value"] = t.value
+            row.update({"datetime_start": t.datetime_start,
+                        "datetime_complete": t.datetime_complete, "duration": t.duration})
             for k, v in t.params.items():
                 row[f"params_{k}"] = v
             for k, v in t.user_attrs.items():
@@ -400,18 +535,17 @@ def create_study(*, storage: str | None = None, sampler: BaseSampler | None = No
         raise NotImplementedError(
             "storage URLs (a plinth server's ask/tell API) are not supported by this SDK yet; "
             "use storage=None")
-    if directions is not None:
-        if len(directions) != 1:
-            raise NotImplementedError("multi-objective studies are not supported yet")
-        direction = directions[0]
-    d = _direction(direction or "minimize")
+    if directions is not None and direction is not None:
+        raise ValueError("give direction or directions, not both")
+    ds = [_direction(d) for d in directions] if directions else [
+        _direction(direction or "minimize")]
     with _STUDIES_LOCK:
         if study_name is not None and study_name in _STUDIES:
             if load_if_exists:
                 return _STUDIES[study_name]
             raise ValueError(f"a study named {study_name!r} already exists")
         name = study_name or f"no-name-{len(_STUDIES)}-{int(time.time() * 1000)}"
-        study = Study(name, d, sampler or TPESampler(), pruner)
+        study = Study(name, ds, sampler or TPESampler(), pruner)
         _STUDIES[name] = study
     return study
 

@@ -10,7 +10,11 @@
 #include <optional>
 #include <string>
 
+#include "tune/auto_sampler.h"
+#include "tune/cmaes_sampler.h"
+#include "tune/gp_sampler.h"
 #include "tune/grid_sampler.h"
+#include "tune/pruners.h"
 #include "tune/random_sampler.h"
 #include "tune/study.h"
 #include "tune/tpe.h"
@@ -69,9 +73,16 @@ tune::ParamValue FromPython(const py::handle& h) {
 // around every call, which serialises ask/tell for n_jobs > 1).
 class NativeStudy {
  public:
-  NativeStudy(std::unique_ptr<tune::Sampler> sampler, bool maximize)
-      : study_(std::move(sampler),
-               maximize ? tune::StudyDirection::kMaximize : tune::StudyDirection::kMinimize) {}
+  NativeStudy(std::unique_ptr<tune::Sampler> sampler, const std::vector<bool>& maximize)
+      : study_(std::move(sampler), Directions(maximize)) {}
+
+  static std::vector<tune::StudyDirection> Directions(const std::vector<bool>& maximize) {
+    std::vector<tune::StudyDirection> out;
+    for (bool m : maximize) {
+      out.push_back(m ? tune::StudyDirection::kMaximize : tune::StudyDirection::kMinimize);
+    }
+    return out;
+  }
 
   int Ask() { return study_.Ask().number(); }
 
@@ -107,6 +118,25 @@ class NativeStudy {
     }
     Check(study_.Tell(number, value, s));
   }
+  void TellValues(int number, std::vector<double> values, std::optional<std::string> state) {
+    std::optional<tune::TrialState> s;
+    if (state) {
+      if (*state == "COMPLETE") {
+        s = tune::TrialState::kComplete;
+      } else if (*state == "PRUNED") {
+        s = tune::TrialState::kPruned;
+      } else if (*state == "FAIL") {
+        s = tune::TrialState::kFail;
+      } else {
+        throw py::value_error("state must be COMPLETE, PRUNED or FAIL, not " + *state);
+      }
+    }
+    Check(study_.TellValues(number, std::move(values), s));
+  }
+  bool ShouldPrune(int number) { return Take(study_.ShouldPrune(number)); }
+  void SetPruner(const std::string& kind, const py::dict& o);
+  void SetName(const std::string& name) { study_.set_name(name); }
+  std::vector<int> BestTrials() const { return study_.BestTrials(); }
   void Enqueue(const py::dict& params) {
     std::vector<std::pair<std::string, tune::ParamValue>> fixed;
     for (const auto& [k, v] : params) fixed.emplace_back(py::str(k), FromPython(v));
@@ -123,6 +153,7 @@ class NativeStudy {
     d["number"] = t.number;
     d["state"] = std::string(tune::TrialStateName(t.state));
     d["value"] = t.value ? py::cast(*t.value) : py::none();
+    d["values"] = t.values.empty() ? py::object(py::none()) : py::cast(t.values);
     py::dict params;
     py::dict distributions;
     for (const tune::TrialParam& p : t.params) {
@@ -148,6 +179,7 @@ class NativeStudy {
     throw py::value_error("unknown trial state " + state);
   }
   bool maximize() const { return study_.direction() == tune::StudyDirection::kMaximize; }
+  bool multi_objective() const { return study_.is_multi_objective(); }
 
  private:
   tune::Trial TrialOf(int number) {
@@ -185,8 +217,53 @@ class NativeStudy {
   tune::Study study_;
 };
 
+template <typename T>
+void Opt(const py::dict& o, const char* key, T* into) {
+  if (o.contains(key) && !o[key].is_none()) *into = o[key].cast<T>();
+}
+template <typename T>
+void Opt(const py::dict& o, const char* key, std::optional<T>* into) {
+  if (o.contains(key) && !o[key].is_none()) *into = o[key].cast<T>();
+}
+
+void NativeStudy::SetPruner(const std::string& kind, const py::dict& o) {
+  if (kind == "nop") {
+    study_.SetPruner(std::make_unique<tune::NopPruner>());
+    return;
+  }
+  if (kind == "median" || kind == "percentile") {
+    tune::PercentilePrunerOptions p;
+    Opt(o, "percentile", &p.percentile);
+    Opt(o, "n_startup_trials", &p.n_startup_trials);
+    Opt(o, "n_warmup_steps", &p.n_warmup_steps);
+    Opt(o, "interval_steps", &p.interval_steps);
+    Opt(o, "n_min_trials", &p.n_min_trials);
+    study_.SetPruner(Take(tune::PercentilePruner::Create(p)));
+    return;
+  }
+  if (kind == "successive_halving") {
+    tune::SuccessiveHalvingOptions p;
+    Opt(o, "min_resource", &p.min_resource);
+    Opt(o, "reduction_factor", &p.reduction_factor);
+    Opt(o, "min_early_stopping_rate", &p.min_early_stopping_rate);
+    Opt(o, "bootstrap_count", &p.bootstrap_count);
+    study_.SetPruner(Take(tune::SuccessiveHalvingPruner::Create(p)));
+    return;
+  }
+  if (kind == "hyperband") {
+    tune::HyperbandOptions p;
+    Opt(o, "min_resource", &p.min_resource);
+    Opt(o, "max_resource", &p.max_resource);
+    Opt(o, "reduction_factor", &p.reduction_factor);
+    Opt(o, "bootstrap_count", &p.bootstrap_count);
+    study_.SetPruner(Take(tune::HyperbandPruner::Create(p)));
+    return;
+  }
+  throw py::value_error("unknown pruner " + kind);
+}
+
 std::unique_ptr<NativeStudy> MakeStudy(const std::string& sampler, const py::dict& options,
-                                       bool maximize) {
+                                       const std::vector<bool>& maximize) {
   std::optional<uint32_t> seed;
   if (options.contains("seed") && !options["seed"].is_none()) {
     seed = options["seed"].cast<uint32_t>();
@@ -227,7 +304,30 @@ std::unique_ptr<NativeStudy> MakeStudy(const std::string& sampler, const py::dic
     }
     return std::make_unique<NativeStudy>(Take(tune::TpeSampler::Create(std::move(o))), maximize);
   }
-  throw py::value_error("unknown sampler " + sampler + " (random, grid, tpe)");
+  if (sampler == "cmaes") {
+    tune::CmaEsOptions o;
+    o.seed = seed;
+    Opt(options, "n_startup_trials", &o.n_startup_trials);
+    Opt(options, "sigma0", &o.sigma0);
+    Opt(options, "popsize", &o.popsize);
+    Opt(options, "consider_pruned_trials", &o.consider_pruned_trials);
+    Opt(options, "warn_independent_sampling", &o.warn_independent_sampling);
+    return std::make_unique<NativeStudy>(Take(tune::CmaEsSampler::Create(std::move(o))), maximize);
+  }
+  if (sampler == "gp") {
+    tune::GpSamplerOptions o;
+    o.seed = seed;
+    Opt(options, "n_startup_trials", &o.n_startup_trials);
+    Opt(options, "deterministic_objective", &o.deterministic_objective);
+    Opt(options, "warn_independent_sampling", &o.warn_independent_sampling);
+    return std::make_unique<NativeStudy>(Take(tune::GpSampler::Create(std::move(o))), maximize);
+  }
+  if (sampler == "auto") {
+    tune::AutoSamplerOptions o;
+    o.seed = seed;
+    return std::make_unique<NativeStudy>(Take(tune::AutoSampler::Create(std::move(o))), maximize);
+  }
+  throw py::value_error("unknown sampler " + sampler + " (random, grid, tpe, cmaes, gp, auto)");
 }
 
 }  // namespace
@@ -248,11 +348,17 @@ PYBIND11_MODULE(_native, m) {
       .def("suggest_categorical", &NativeStudy::SuggestCategorical)
       .def("report", &NativeStudy::Report)
       .def("tell", &NativeStudy::Tell)
+      .def("tell_values", &NativeStudy::TellValues)
+      .def("should_prune", &NativeStudy::ShouldPrune)
+      .def("set_pruner", &NativeStudy::SetPruner)
+      .def("set_name", &NativeStudy::SetName)
+      .def("best_trials", &NativeStudy::BestTrials)
       .def("enqueue", &NativeStudy::Enqueue)
       .def("size", &NativeStudy::Size)
       .def("trial", &NativeStudy::TrialDict)
       .def("best_trial", &NativeStudy::BestTrial)
       .def("count", &NativeStudy::CountInState)
-      .def_property_readonly("maximize", &NativeStudy::maximize);
+      .def_property_readonly("maximize", &NativeStudy::maximize)
+      .def_property_readonly("multi_objective", &NativeStudy::multi_objective);
   plinth::python::RegisterDataBindings(m);
 }

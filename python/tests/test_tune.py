@@ -154,3 +154,65 @@ def test_seeded_tpe_study_suggests_what_optunas_does(seed):
             else:
                 assert a.params[k] == b.params[k], (a.number, k)
     assert ours.best_value == pytest.approx(theirs.best_value, rel=1e-9)
+
+
+def test_pruners_stop_bad_trials_like_optunas_default():
+    def objective(trial):
+        slope = trial.suggest_float("slope", 0.0, 1.0)
+        for step in range(20):
+            trial.report(slope * (step + 1), step)  # lower is better: big slopes are bad
+            if trial.should_prune():
+                raise tune.TrialPruned()
+        return slope * 20
+
+    for pruner in (None, tune.MedianPruner(n_startup_trials=3),
+                   tune.SuccessiveHalvingPruner(min_resource=1, reduction_factor=2),
+                   tune.HyperbandPruner(min_resource=1, max_resource=20)):
+        study = tune.create_study(sampler=tune.RandomSampler(seed=4), pruner=pruner)
+        study.optimize(objective, n_trials=40)
+        pruned = [t for t in study.trials if t.state == tune.TrialState.PRUNED]
+        assert pruned, pruner
+        complete = [t.params["slope"] for t in study.trials if t.state == tune.TrialState.COMPLETE]
+        # What survives is better on average than what was stopped.
+        assert sum(complete) / len(complete) < sum(t.params["slope"] for t in pruned) / len(pruned)
+    nop = tune.create_study(sampler=tune.RandomSampler(seed=4), pruner=tune.NopPruner())
+    nop.optimize(objective, n_trials=20)
+    assert all(t.state == tune.TrialState.COMPLETE for t in nop.trials)
+
+
+@pytest.mark.parametrize("sampler", ["cmaes", "gp", "auto"])
+def test_model_based_samplers_beat_random_search(sampler):
+    def sphere(trial):
+        return sum(trial.suggest_float(f"x{i}", -5, 5) ** 2 for i in range(3))
+
+    make = {"cmaes": lambda: tune.CmaEsSampler(seed=0),
+            "gp": lambda: tune.GPSampler(seed=0),
+            "auto": lambda: tune.AutoSampler(seed=0)}[sampler]
+    n = 40 if sampler != "cmaes" else 120
+    ours = tune.create_study(sampler=make())
+    ours.optimize(sphere, n_trials=n)
+    rand = tune.create_study(sampler=tune.RandomSampler(seed=0))
+    rand.optimize(sphere, n_trials=n)
+    assert ours.best_value < rand.best_value
+
+
+def test_multi_objective_pareto_front():
+    def objective(trial):
+        x = trial.suggest_float("x", 0, 1)
+        return x, (1 - x) ** 2  # a trade-off: every point is Pareto-optimal in theory
+
+    study = tune.create_study(directions=["minimize", "minimize"],
+                              sampler=tune.TPESampler(seed=1))
+    study.optimize(objective, n_trials=30)
+    front = study.best_trials
+    assert front and all(len(t.values) == 2 for t in front)
+    for a in front:
+        for b in study.trials:
+            if b.state == tune.TrialState.COMPLETE:
+                dominates = all(bv <= av for av, bv in zip(a.values, b.values)) and \
+                    any(bv < av for av, bv in zip(a.values, b.values))
+                assert not dominates
+    with pytest.raises(RuntimeError):
+        study.best_trial
+    df = study.trials_dataframe()
+    assert {"values_0", "values_1"} <= set(df.columns)
