@@ -240,10 +240,10 @@ TEST(MultiObjectiveGoldenTest, SeededTpeStudies) {
   for (const Value& s : Golden()["tpe_studies"].GetArray()) {
     TpeOptions options;
     options.seed = s["seed"].GetUint();
-    options.multivariate = s["multivariate"].GetBool();
+    if (!s["multivariate"].IsNull()) options.multivariate = s["multivariate"].GetBool();
     Study study(TpeSampler::Create(options).value(),
                 {StudyDirection::kMinimize, StudyDirection::kMaximize});
-    ReplayStudy(&study, s["trials"], 2, "MOTPE seed " + std::to_string(options.seed.value()));
+    ReplayStudy(&study, s["trials"], 2, "MOTPE seed " + std::to_string(*options.seed));
     EXPECT_EQ(study.BestTrials(), Ints(s["best_trials"]));
   }
 }

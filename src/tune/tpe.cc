@@ -48,7 +48,7 @@ Status TpeOptions::Validate() const {
   if (!(prior_weight >= 0)) {
     return InvalidArgument("A non-negative value must be specified for prior_weight.");
   }
-  if (group && !multivariate) {
+  if (group && multivariate == false) {
     return InvalidArgument(
         "``group`` option can only be enabled when ``multivariate`` is enabled.");
   }
@@ -141,7 +141,7 @@ SearchSpace TpeSampler::SpaceOf(const Study& study,
 }
 
 SearchSpace TpeSampler::InferRelativeSearchSpace(const Study& study, const FrozenTrial& trial) {
-  if (!options_.multivariate) {
+  if (!IsMultivariate(study)) {
     return {};
   }
   UpdateSpaceViews(study);
@@ -281,7 +281,7 @@ Status TpeSampler::GatherObservations(const Study& study, const std::vector<int>
   kept_buf_.clear();
   for (int number : trials) {
     const bool use_relative =
-        options_.multivariate && study.trial(number).state == TrialState::kRunning;
+        IsMultivariate(study) && study.trial(number).state == TrialState::kRunning;
     bool has_all = true;
     for (int pid : param_ids) {
       if (pid < 0) {

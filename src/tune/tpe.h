@@ -48,7 +48,9 @@ struct TpeOptions {
   int n_startup_trials = 10;
   int n_ei_candidates = 24;
   std::optional<uint32_t> seed;
-  bool multivariate = true;
+  // Unset: Optuna's default, joint sampling with one objective (or with `group`), one
+  // parameter at a time with several objectives.
+  std::optional<bool> multivariate;
   bool group = false;
   bool constant_liar = true;
   double prior_weight = 1.0;
@@ -104,6 +106,10 @@ class TpeSampler : public Sampler {
 
  private:
   explicit TpeSampler(TpeOptions options);
+  // Optuna's _is_multivariate: the option if set, else by the number of objectives.
+  bool IsMultivariate(const Study& study) const {
+    return options_.multivariate.value_or(options_.group || !study.is_multi_objective());
+  }
   int CountFinishedForStartup(const Study& study) const {
     return study.CountInState(TrialState::kComplete) + study.CountInState(TrialState::kPruned);
   }

@@ -16,7 +16,8 @@ Writes tests/golden/tune/optuna_mo_golden.json (compact). Recorded:
 * MOTPE on fixed histories (2 and 3 objectives, running trials, multivariate on and off): the
   below/above split, both Parzen estimators' mixture weights, and the parameters TPE samples
   from a seed;
-* seeded MOTPE studies (2 objectives, multivariate on and off): every trial's parameters.
+* seeded MOTPE studies (2 objectives, multivariate on, off and Optuna's default): every
+  trial's parameters.
 
 Parzen estimators are built with a stable argsort, as make_golden.py does (see there).
 """
@@ -199,7 +200,8 @@ def tpe_histories():
 
 def tpe_studies():
     out = []
-    for seed, multivariate in [(21, True), (22, False)]:
+    # None: Optuna's default, univariate with several objectives.
+    for seed, multivariate in [(21, True), (22, False), (23, None)]:
         study = optuna.create_study(directions=["minimize", "maximize"],
                                     sampler=TPESampler(seed=seed, multivariate=multivariate))
 
