@@ -164,7 +164,7 @@ TEST_F(TuneApiTest, BadInputIsA4xxNamingTheField) {
        "INVALID_PARAMETER_VALUE", "search_space.x.low"},
       {"POST", "/create", R"({"name": "b", "sampler": {"type": "tpe", "seed": -1}})", 400,
        "INVALID_PARAMETER_VALUE", "sampler.seed"},
-      {"POST", "/create", R"({"name": "b", "pruner": {"type": "hyperband"}})", 400,
+      {"POST", "/create", R"({"name": "b", "pruner": {"type": "bogus"}})", 400,
        "INVALID_PARAMETER_VALUE", "pruner.type"},
       {"POST", "/create", R"({"name": "b", "user_attrs": [1]})", 400, "INVALID_PARAMETER_VALUE",
        "user_attrs"},

@@ -112,8 +112,17 @@ void WriteSampler(JsonWriter& w, const SamplerConfig& s) {
   w.StartObject();
   w.KeyString("type", s.type);
   if (s.seed) w.KeyInt64("seed", *s.seed);
+  if (s.type == "gp" || s.type == "cmaes") {
+    w.KeyInt64("n_startup_trials", s.n_startup_trials.value_or(s.type == "gp" ? 10 : 1));
+  }
+  if (s.type == "gp") w.KeyBool("deterministic_objective", s.deterministic_objective);
+  if (s.type == "cmaes") {
+    if (s.sigma0) w.KeyDouble("sigma0", *s.sigma0);
+    if (s.popsize) w.KeyInt64("popsize", *s.popsize);
+    w.KeyBool("consider_pruned_trials", s.consider_pruned_trials);
+  }
   if (s.type == "tpe") {
-    w.KeyInt64("n_startup_trials", s.n_startup_trials);
+    w.KeyInt64("n_startup_trials", s.n_startup_trials.value_or(10));
     w.KeyInt64("n_ei_candidates", s.n_ei_candidates);
     w.KeyBool("multivariate", s.multivariate);
     w.KeyBool("group", s.group);
@@ -141,9 +150,10 @@ Result<SamplerConfig> SamplerFromValue(const JsonValue& v, std::string_view fiel
   if (!v.IsObject()) return WrongType(field, "an object such as {\"type\": \"tpe\"}");
   PLINTH_ASSIGN_OR_RETURN(std::optional<std::string> type, JsonGetString(v, "type"));
   if (type) s.type = *type;
-  if (s.type != "tpe" && s.type != "random" && s.type != "grid") {
-    return InvalidArgument("'" + Field(field, "type") + "' must be tpe, random or grid, not '" +
-                           s.type + "'");
+  if (s.type != "tpe" && s.type != "random" && s.type != "grid" && s.type != "gp" &&
+      s.type != "cmaes") {
+    return InvalidArgument("'" + Field(field, "type") +
+                           "' must be tpe, random, grid, gp or cmaes, not '" + s.type + "'");
   }
   PLINTH_ASSIGN_OR_RETURN(std::optional<int64_t> seed, OptionalInt(v, field, "seed"));
   if (seed) {
@@ -155,7 +165,9 @@ Result<SamplerConfig> SamplerFromValue(const JsonValue& v, std::string_view fiel
   PLINTH_ASSIGN_OR_RETURN(std::optional<int64_t> n_startup,
                           OptionalInt(v, field, "n_startup_trials"));
   if (n_startup) {
-    if (*n_startup < 0) return InvalidArgument("'" + Field(field, "n_startup_trials") + "' < 0");
+    if (*n_startup < 0 || *n_startup > 1000000) {
+      return InvalidArgument("'" + Field(field, "n_startup_trials") + "' must be >= 0");
+    }
     s.n_startup_trials = static_cast<int>(*n_startup);
   }
   PLINTH_ASSIGN_OR_RETURN(std::optional<int64_t> n_ei, OptionalInt(v, field, "n_ei_candidates"));
@@ -171,6 +183,24 @@ Result<SamplerConfig> SamplerFromValue(const JsonValue& v, std::string_view fiel
                           OptionalBool(v, field, "consider_endpoints", s.consider_endpoints));
   PLINTH_ASSIGN_OR_RETURN(s.consider_magic_clip,
                           OptionalBool(v, field, "consider_magic_clip", s.consider_magic_clip));
+  PLINTH_ASSIGN_OR_RETURN(
+      s.deterministic_objective,
+      OptionalBool(v, field, "deterministic_objective", s.deterministic_objective));
+  PLINTH_ASSIGN_OR_RETURN(s.consider_pruned_trials, OptionalBool(v, field, "consider_pruned_trials",
+                                                                 s.consider_pruned_trials));
+  if (const JsonValue* sigma0 = JsonFind(v, "sigma0")) {
+    if (!sigma0->IsNumber() || !(sigma0->GetDouble() > 0)) {
+      return WrongType(Field(field, "sigma0"), "a number > 0");
+    }
+    s.sigma0 = sigma0->GetDouble();
+  }
+  PLINTH_ASSIGN_OR_RETURN(std::optional<int64_t> popsize, OptionalInt(v, field, "popsize"));
+  if (popsize) {
+    if (*popsize < 1 || *popsize > 100000) {
+      return InvalidArgument("'" + Field(field, "popsize") + "' must be >= 1");
+    }
+    s.popsize = static_cast<int>(*popsize);
+  }
   if (const JsonValue* pw = JsonFind(v, "prior_weight")) {
     if (!pw->IsNumber() || pw->GetDouble() < 0) {
       return WrongType(Field(field, "prior_weight"), "a number >= 0");

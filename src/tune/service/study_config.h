@@ -12,7 +12,7 @@
 //                 Optuna's distribution_to_json form ({"name": "FloatDistribution",
 //                 "attributes": {…}}) is read too.
 //   search space  {"lr": <distribution>, "depth": <distribution>, …} (declaration order kept)
-//   sampler       {"type": "tpe" | "random" | "grid", "seed": 42, …TPE options…}
+//   sampler       {"type": "tpe" | "random" | "grid" | "gp" | "cmaes", "seed": 42, …options…}
 //   pruner        {"type": "none"} (see TrialPruner in tune_service.h)
 #ifndef PLINTH_TUNE_SERVICE_STUDY_CONFIG_H_
 #define PLINTH_TUNE_SERVICE_STUDY_CONFIG_H_
@@ -32,10 +32,11 @@
 namespace plinth::tune {
 
 struct SamplerConfig {
-  std::string type = "tpe";  // tpe, random, grid
+  std::string type = "tpe";  // tpe, random, grid, gp, cmaes
   std::optional<uint32_t> seed;
+  // TPE, GP and CMA-ES; unset: the sampler's Optuna default (10, 10 and 1).
+  std::optional<int> n_startup_trials;
   // TPE (Optuna v5 defaults).
-  int n_startup_trials = 10;
   int n_ei_candidates = 24;
   bool multivariate = true;
   bool group = false;
@@ -43,6 +44,12 @@ struct SamplerConfig {
   double prior_weight = 1.0;
   bool consider_endpoints = false;
   bool consider_magic_clip = true;
+  // GP.
+  bool deterministic_objective = false;
+  // CMA-ES.
+  std::optional<double> sigma0;
+  std::optional<int> popsize;
+  bool consider_pruned_trials = false;
   // Grid: the values per parameter; empty means "from the declared search space".
   std::vector<std::pair<std::string, std::vector<ParamValue>>> grid;
 };

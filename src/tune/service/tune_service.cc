@@ -8,6 +8,8 @@
 #include <utility>
 
 #include "core/log.h"
+#include "tune/cmaes_sampler.h"
+#include "tune/gp_sampler.h"
 #include "tune/grid_sampler.h"
 #include "tune/random_sampler.h"
 #include "tune/tpe.h"
@@ -90,9 +92,31 @@ Result<std::unique_ptr<Sampler>> MakeSampler(const StudyConfig& config, uint32_t
     PLINTH_ASSIGN_OR_RETURN(auto sampler, GridSampler::Create(std::move(grid), s.seed));
     return std::unique_ptr<Sampler>(std::move(sampler));
   }
+  if (s.type == "gp") {
+    GpSamplerOptions o;
+    o.seed = seed;
+    o.n_startup_trials = s.n_startup_trials.value_or(o.n_startup_trials);
+    o.deterministic_objective = s.deterministic_objective;
+    o.warn_independent_sampling = false;  // a server log line per conditional parameter is noise
+    PLINTH_RETURN_IF_ERROR(o.Validate());
+    PLINTH_ASSIGN_OR_RETURN(auto sampler, GpSampler::Create(std::move(o)));
+    return std::unique_ptr<Sampler>(std::move(sampler));
+  }
+  if (s.type == "cmaes") {
+    CmaEsOptions o;
+    o.seed = seed;
+    o.n_startup_trials = s.n_startup_trials.value_or(o.n_startup_trials);
+    o.sigma0 = s.sigma0;
+    o.popsize = s.popsize;
+    o.consider_pruned_trials = s.consider_pruned_trials;
+    o.warn_independent_sampling = false;
+    PLINTH_RETURN_IF_ERROR(o.Validate());
+    PLINTH_ASSIGN_OR_RETURN(auto sampler, CmaEsSampler::Create(std::move(o)));
+    return std::unique_ptr<Sampler>(std::move(sampler));
+  }
   TpeOptions o;
   o.seed = seed;
-  o.n_startup_trials = s.n_startup_trials;
+  o.n_startup_trials = s.n_startup_trials.value_or(o.n_startup_trials);
   o.n_ei_candidates = s.n_ei_candidates;
   o.multivariate = s.multivariate;
   o.group = s.group;
@@ -138,6 +162,19 @@ std::vector<double> CompletedRungs(const TrialRecord& t) {
     }
   }
   return rungs;
+}
+
+// CMA-ES's per-trial state (Optuna's `cma:generation` and the pickled optimizer).
+constexpr const char* kCmaGeneration = "cma:generation";
+constexpr const char* kCmaSnapshot = "cma:snapshot";
+
+double NumberOrNan(const JsonValue& v) {
+  if (v.IsNumber()) return v.GetDouble();
+  if (v.IsString()) {
+    auto d = ParseDouble(v.GetString(), "snapshot");
+    if (d.ok()) return *d;
+  }
+  return std::nan("");
 }
 
 // Distributions by their JSON text: a study's trials share a handful, so a rebuild parses each
@@ -254,6 +291,26 @@ Result<Rebuilt> Rebuild(const StudyConfig& config, const std::vector<TrialRecord
   const std::vector<double> rungs = CompletedRungs(target);
   for (size_t k = 0; k < rungs.size(); ++k) {
     study.RecordCompletedRung(out.target, static_cast<int>(k), rungs[k]);
+  }
+  // CMA-ES continues from the optimizer states its earlier trials stored (Optuna keeps them in
+  // the trials' system attributes too).
+  if (auto* cma = dynamic_cast<CmaEsSampler*>(&study.sampler())) {
+    for (const TrialRecord& t : trials) {
+      std::optional<int> generation;
+      std::vector<double> snapshot;
+      for (const store::KeyValue& a : t.system_attrs) {
+        JsonDocument doc;
+        if (!ParseJson(a.value, &doc).ok()) continue;
+        if (a.key == kCmaGeneration && doc.IsInt()) generation = doc.GetInt();
+        if (a.key == kCmaSnapshot && doc.IsArray()) {
+          for (const JsonValue& v : doc.GetArray()) snapshot.push_back(NumberOrNan(v));
+        }
+      }
+      if (generation) {
+        PLINTH_RETURN_IF_ERROR(
+            cma->RestoreTrialState(static_cast<int>(t.number), *generation, snapshot));
+      }
+    }
   }
   return out;
 }
@@ -405,10 +462,11 @@ Result<StudyView> TuneService::CreateStudy(const StudyConfig& config,
     if (existing.ok()) return Load(*existing, true);
     if (existing.status().code() != StatusCode::kNotFound) return existing.status();
   }
-  if (config.directions.size() > 1 && config.sampler.type == "tpe") {
-    return InvalidArgument(
-        "'sampler.type': tpe here optimizes one objective; use random or grid for a study with " +
-        std::to_string(config.directions.size()) + " directions");
+  if (config.directions.size() > 1 && config.sampler.type != "random" &&
+      config.sampler.type != "grid") {
+    return InvalidArgument("'sampler.type': " + config.sampler.type +
+                           " here optimizes one objective; use random or grid for a study with " +
+                           std::to_string(config.directions.size()) + " directions");
   }
   if (config.sampler.type == "grid") PLINTH_RETURN_IF_ERROR(GridOf(config).status());
   PLINTH_RETURN_IF_ERROR(MakeSampler(config, 0).status());
@@ -526,6 +584,22 @@ Result<std::vector<TrialParamRecord>> TuneService::Sample(const StudyView& study
     PLINTH_ASSIGN_OR_RETURN(double internal, trial.Suggest(e.name, e.distribution));
     out.push_back({e.name, internal, ParamValueToJson(e.distribution.ToExternal(internal)),
                    DistributionToJson(e.distribution)});
+  }
+  if (auto* cma = dynamic_cast<CmaEsSampler*>(&rebuilt.study->sampler())) {
+    // What this trial's sampling did to the optimizer, for the next request to continue from.
+    const int generation = cma->GenerationOf(rebuilt.target);
+    if (generation >= 0) {
+      PLINTH_RETURN_IF_ERROR(store_->studies().SetTrialSystemAttr(
+          target.trial_id, {kCmaGeneration, std::to_string(generation)}));
+    }
+    if (const Cma* snapshot = cma->SnapshotOf(rebuilt.target)) {
+      JsonWriter w;
+      w.StartArray();
+      for (double v : snapshot->Serialize()) w.Double(v);
+      w.EndArray();
+      PLINTH_RETURN_IF_ERROR(
+          store_->studies().SetTrialSystemAttr(target.trial_id, {kCmaSnapshot, w.Take()}));
+    }
   }
   return out;
 }

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <set>
@@ -155,7 +156,7 @@ TEST_F(TuneServiceTest, BadSettingsAreRefusedNamingTheField) {
   expect(R"({"name": "s", "search_space": {"x": {"type": "gauss"}}})", "search_space.x.type");
   expect(R"({"name": "s", "search_space": {"x": {"type": "float", "high": 1}}})",
          "search_space.x.low");
-  expect(R"({"name": "s", "sampler": {"type": "cmaes"}})", "sampler.type");
+  expect(R"({"name": "s", "sampler": {"type": "bogus"}})", "sampler.type");
   expect(R"({"name": "s", "sampler": {"type": "grid"},
              "search_space": {"x": {"type": "float", "low": 0, "high": 1}}})",
          "needs a step");
@@ -363,6 +364,54 @@ TEST_F(TuneServiceTest, RungPrunersDecideAsInOneInMemoryStudy) {
     }
     EXPECT_GT(pruned, 0);
   }
+}
+
+// CMA-ES keeps its optimizer between requests (the trials' cma:generation and snapshot system
+// attributes): with popsize 4 the generations advance every 4 trials, which a sampler rebuilt
+// from scratch per request would never do; and two services on one store (two replicas) take
+// turns. GP samples the space after its start-up trials.
+TEST_F(TuneServiceTest, CmaEsAndGpRunOverTheStore) {
+  auto cma = Create(R"({"name": "cma", "sampler": {"type": "cmaes", "seed": 5, "popsize": 4},
+      "search_space": {"x": {"type": "float", "low": -3, "high": 3},
+                       "y": {"type": "float", "low": -3, "high": 3}}})");
+  ASSERT_TRUE(cma.ok()) << cma.status().ToString();
+  EXPECT_EQ(cma->config.sampler.type, "cmaes");
+  TuneService replica(store_.get(), tracking_.get(), &clock_);
+  std::vector<int> generations;
+  for (int i = 0; i < 14; ++i) {
+    TuneService& service = i % 2 == 0 ? *service_ : replica;
+    auto asked = service.Ask({cma->record.study_id, ""});
+    ASSERT_TRUE(asked.ok() && asked->trial) << asked.status().ToString();
+    const TrialRecord& t = *asked->trial;
+    const double x = Param(t, "x"), y = Param(t, "y");
+    EXPECT_LE(std::abs(x), 3);
+    TellRequest tell;
+    tell.trial_id = t.trial_id;
+    tell.values = {(x - 1) * (x - 1) + (y + 1) * (y + 1)};
+    ASSERT_TRUE(service.Tell(tell).ok());
+    auto stored = service_->GetTrial(t.trial_id);
+    for (const auto& a : stored->system_attrs) {
+      if (a.key == "cma:generation") generations.push_back(std::stoi(a.value));
+    }
+  }
+  ASSERT_GE(generations.size(), 12u);  // every trial after the single start-up trial
+  EXPECT_EQ(generations.front(), 0);
+  EXPECT_GE(generations.back(), 2);
+  EXPECT_TRUE(std::is_sorted(generations.begin(), generations.end()));
+
+  auto gp = Create(R"({"name": "gp", "sampler": {"type": "gp", "seed": 2, "n_startup_trials": 3},
+      "search_space": {"x": {"type": "float", "low": -3, "high": 3}}})");
+  ASSERT_TRUE(gp.ok()) << gp.status().ToString();
+  for (int i = 0; i < 6; ++i) {
+    TrialRecord t = Ask(gp->record.study_id);
+    EXPECT_LE(std::abs(Param(t, "x")), 3);
+    ASSERT_TRUE(Tell(t.trial_id, {std::pow(Param(t, "x") - 1, 2)}).ok());
+  }
+  EXPECT_THAT(Create(R"({"name": "m", "directions": ["minimize", "minimize"],
+                         "sampler": {"type": "cmaes"}})")
+                  .status()
+                  .message(),
+              HasSubstr("one objective"));
 }
 
 TEST_F(TuneServiceTest, SeveralObjectivesGiveAParetoFront) {
