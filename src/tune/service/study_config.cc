@@ -124,7 +124,7 @@ void WriteSampler(JsonWriter& w, const SamplerConfig& s) {
   if (s.type == "tpe") {
     w.KeyInt64("n_startup_trials", s.n_startup_trials.value_or(10));
     w.KeyInt64("n_ei_candidates", s.n_ei_candidates);
-    w.KeyBool("multivariate", s.multivariate);
+    if (s.multivariate) w.KeyBool("multivariate", *s.multivariate);
     w.KeyBool("group", s.group);
     w.KeyBool("constant_liar", s.constant_liar);
     w.KeyDouble("prior_weight", s.prior_weight);
@@ -175,7 +175,9 @@ Result<SamplerConfig> SamplerFromValue(const JsonValue& v, std::string_view fiel
     if (*n_ei < 1) return InvalidArgument("'" + Field(field, "n_ei_candidates") + "' must be >= 1");
     s.n_ei_candidates = static_cast<int>(*n_ei);
   }
-  PLINTH_ASSIGN_OR_RETURN(s.multivariate, OptionalBool(v, field, "multivariate", s.multivariate));
+  if (JsonFind(v, "multivariate") != nullptr) {
+    PLINTH_ASSIGN_OR_RETURN(s.multivariate, OptionalBool(v, field, "multivariate", true));
+  }
   PLINTH_ASSIGN_OR_RETURN(s.group, OptionalBool(v, field, "group", s.group));
   PLINTH_ASSIGN_OR_RETURN(s.constant_liar,
                           OptionalBool(v, field, "constant_liar", s.constant_liar));
@@ -207,7 +209,7 @@ Result<SamplerConfig> SamplerFromValue(const JsonValue& v, std::string_view fiel
     }
     s.prior_weight = pw->GetDouble();
   }
-  if (s.group && !s.multivariate) {
+  if (s.group && s.multivariate == false) {
     return InvalidArgument("'" + Field(field, "group") + "' needs multivariate: true");
   }
   if (const JsonValue* grid = JsonFind(v, "search_space")) {
@@ -456,8 +458,6 @@ Result<StudyConfig> StudyConfigFromRequest(const JsonValue& body) {
   }
   if (const JsonValue* sampler = JsonFind(body, "sampler")) {
     PLINTH_ASSIGN_OR_RETURN(c.sampler, SamplerFromValue(*sampler, "sampler"));
-  } else if (c.directions.size() > 1) {
-    c.sampler.type = "random";  // TPE here is single-objective
   }
   if (const JsonValue* pruner = JsonFind(body, "pruner")) {
     PLINTH_ASSIGN_OR_RETURN(c.pruner, PrunerFromValue(*pruner, "pruner"));

@@ -38,7 +38,8 @@ struct SamplerConfig {
   std::optional<int> n_startup_trials;
   // TPE (Optuna v5 defaults).
   int n_ei_candidates = 24;
-  bool multivariate = true;
+  // Unset: Optuna's default (joint with one objective, one parameter at a time with several).
+  std::optional<bool> multivariate;
   bool group = false;
   bool constant_liar = true;
   double prior_weight = 1.0;

@@ -191,16 +191,20 @@ const std::optional<Distribution>& CachedDistribution(DistributionCache* cache,
   return it->second;
 }
 
-TrialSpec SpecOf(const TrialRecord& t, DistributionCache* cache) {
+TrialSpec SpecOf(const TrialRecord& t, size_t n_objectives, DistributionCache* cache) {
   TrialSpec failed;
   failed.state = TrialState::kFail;
   TrialSpec spec;
   spec.state = EngineState(t.state);
   if (spec.state == TrialState::kWaiting) return failed;
   if (spec.state == TrialState::kComplete) {
-    if (t.values.empty()) return failed;
-    spec.value = t.values[0];
-  } else if (spec.state == TrialState::kPruned && !t.values.empty()) {
+    if (t.values.size() != n_objectives) return failed;
+    if (n_objectives == 1) {
+      spec.value = t.values[0];
+    } else {
+      spec.values = t.values;
+    }
+  } else if (spec.state == TrialState::kPruned && n_objectives == 1 && !t.values.empty()) {
     spec.value = t.values[0];
   }
   for (const TrialParamRecord& p : t.params) {
@@ -245,7 +249,7 @@ Result<Rebuilt> Rebuild(const StudyConfig& config, const std::vector<TrialRecord
                         const TrialRecord& target, uint32_t seed) {
   PLINTH_ASSIGN_OR_RETURN(std::unique_ptr<Sampler> sampler, MakeSampler(config, seed));
   Rebuilt out;
-  out.study = std::make_unique<Study>(std::move(sampler), config.directions[0]);
+  out.study = std::make_unique<Study>(std::move(sampler), config.directions);
   Study& study = *out.study;
   // The target's fixed values (enqueued) and the params it already has (define-by-run).
   std::vector<std::pair<std::string, ParamValue>> fixed;
@@ -274,7 +278,7 @@ Result<Rebuilt> Rebuild(const StudyConfig& config, const std::vector<TrialRecord
       out.target = study.Ask().number();
       continue;
     }
-    if (!study.AddTrial(SpecOf(t, &cache)).ok()) {
+    if (!study.AddTrial(SpecOf(t, config.directions.size(), &cache)).ok()) {
       TrialSpec placeholder;
       placeholder.state = TrialState::kFail;
       (void)study.AddTrial(placeholder);
@@ -463,10 +467,11 @@ Result<StudyView> TuneService::CreateStudy(const StudyConfig& config,
     if (existing.status().code() != StatusCode::kNotFound) return existing.status();
   }
   if (config.directions.size() > 1 && config.sampler.type != "random" &&
-      config.sampler.type != "grid") {
-    return InvalidArgument("'sampler.type': " + config.sampler.type +
-                           " here optimizes one objective; use random or grid for a study with " +
-                           std::to_string(config.directions.size()) + " directions");
+      config.sampler.type != "grid" && config.sampler.type != "tpe") {
+    return InvalidArgument(
+        "'sampler.type': " + config.sampler.type +
+        " here optimizes one objective; use tpe, random or grid for a study with " +
+        std::to_string(config.directions.size()) + " directions");
   }
   if (config.sampler.type == "grid") PLINTH_RETURN_IF_ERROR(GridOf(config).status());
   PLINTH_RETURN_IF_ERROR(MakeSampler(config, 0).status());

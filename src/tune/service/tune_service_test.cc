@@ -160,7 +160,7 @@ TEST_F(TuneServiceTest, BadSettingsAreRefusedNamingTheField) {
   expect(R"({"name": "s", "sampler": {"type": "grid"},
              "search_space": {"x": {"type": "float", "low": 0, "high": 1}}})",
          "needs a step");
-  expect(R"({"name": "s", "directions": ["minimize", "maximize"], "sampler": {"type": "tpe"}})",
+  expect(R"({"name": "s", "directions": ["minimize", "maximize"], "sampler": {"type": "gp"}})",
          "one objective");
   expect(R"({"name": "s", "pruner": {"type": "bogus"}})", "pruner.type");
   expect(R"({"name": "s", "n_trials": 0})", "n_trials");
@@ -418,7 +418,7 @@ TEST_F(TuneServiceTest, SeveralObjectivesGiveAParetoFront) {
   auto study = Create(R"({"name": "mo", "directions": ["minimize", "maximize"],
       "search_space": {"x": {"type": "float", "low": 0, "high": 1}}})");
   ASSERT_TRUE(study.ok()) << study.status().ToString();
-  EXPECT_EQ(study->config.sampler.type, "random");
+  EXPECT_EQ(study->config.sampler.type, "tpe");  // MOTPE
   const std::vector<std::vector<double>> values = {{1, 1}, {2, 3}, {0.5, 0.5}, {2, 2}, {3, 3}};
   for (const auto& v : values) {
     TrialRecord t = Ask(study->record.study_id);
@@ -429,6 +429,14 @@ TEST_F(TuneServiceTest, SeveralObjectivesGiveAParetoFront) {
   std::set<int64_t> numbers;
   for (const auto& t : *front) numbers.insert(t.number);
   EXPECT_EQ(numbers, (std::set<int64_t>{0, 1, 2}));
+  // Past its start-up trials MOTPE samples from the history's non-dominated ranks.
+  for (int i = 0; i < 8; ++i) {
+    TrialRecord t = Ask(study->record.study_id);
+    const double x = Param(t, "x");
+    EXPECT_GE(x, 0);
+    EXPECT_LE(x, 1);
+    ASSERT_TRUE(Tell(t.trial_id, {x, x * x}).ok());
+  }
 }
 
 }  // namespace
