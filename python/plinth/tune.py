@@ -12,7 +12,9 @@
     print(study.best_params, study.best_value)
 
 With ``storage=None`` (the default) the study lives in this process, on the C++ engine, with no
-server: sampling costs microseconds per trial where Optuna's takes milliseconds. The samplers
+server: sampling costs microseconds per trial where Optuna's takes milliseconds. With
+``storage="http://host:5000"`` it lives on a plinth server (its ask/tell API): processes and hosts
+that create or load the same study name share it, and each trial is a tracked MLflow run. The samplers
 reproduce Optuna 5's (TPE's split, kernels and candidate scores are checked against Optuna's
 own numbers), so a seeded study suggests what Optuna's would.
 """
@@ -413,8 +415,21 @@ class Study:
         if errors:
             raise errors[0]
 
+    def _on_trial_start(self, trial) -> None:
+        pass
+
+    def _on_trial_end(self, trial) -> None:
+        pass
+
     def _run_trial(self, func, catch, callbacks) -> None:
         trial = self.ask()
+        self._on_trial_start(trial)
+        try:
+            self._run_objective(trial, func, catch, callbacks)
+        finally:
+            self._on_trial_end(trial)
+
+    def _run_objective(self, trial, func, catch, callbacks) -> None:
         try:
             value = func(trial)
         except TrialPruned:
@@ -531,14 +546,13 @@ def create_study(*, storage: str | None = None, sampler: BaseSampler | None = No
                  directions: Sequence[str] | None = None) -> Study:
     """Creates a study. ``storage=None`` runs it in this process (as Optuna's in-memory
     default); the sampler defaults to TPE with Optuna v5's settings."""
-    if storage is not None:
-        raise NotImplementedError(
-            "storage URLs (a plinth server's ask/tell API) are not supported by this SDK yet; "
-            "use storage=None")
     if directions is not None and direction is not None:
         raise ValueError("give direction or directions, not both")
     ds = [_direction(d) for d in directions] if directions else [
         _direction(direction or "minimize")]
+    if storage is not None:
+        # A study on a plinth server (its ask/tell API): shared by every process that names it.
+        return _create_remote(storage, sampler, pruner, study_name, ds, load_if_exists)
     with _STUDIES_LOCK:
         if study_name is not None and study_name in _STUDIES:
             if load_if_exists:
@@ -553,8 +567,259 @@ def create_study(*, storage: str | None = None, sampler: BaseSampler | None = No
 def load_study(*, study_name: str, storage: str | None = None,
                sampler: BaseSampler | None = None, pruner=None) -> Study:
     if storage is not None:
-        raise NotImplementedError("storage URLs are not supported by this SDK yet")
+        record = _Api(storage).call("/get", query={"study_name": study_name})["study"]
+        return RemoteStudy(storage, record, sampler, pruner)
     with _STUDIES_LOCK:
         if study_name not in _STUDIES:
             raise KeyError(f"no study named {study_name!r} in this process")
         return _STUDIES[study_name]
+
+
+# --- studies on a plinth server (storage="http://host:port") ---
+
+class _Api:
+    """JSON over HTTP to /api/plinth/v1/studies (urllib: no dependency)."""
+
+    def __init__(self, storage: str):
+        import os
+
+        self.base = storage.rstrip("/") + "/api/plinth/v1/studies"
+        self.headers = {"Content-Type": "application/json"}
+        token = os.environ.get("MLFLOW_TRACKING_TOKEN")
+        user = os.environ.get("MLFLOW_TRACKING_USERNAME")
+        if token:
+            self.headers["Authorization"] = f"Bearer {token}"
+        elif user:
+            import base64
+
+            cred = f"{user}:{os.environ.get('MLFLOW_TRACKING_PASSWORD', '')}".encode()
+            self.headers["Authorization"] = "Basic " + base64.b64encode(cred).decode()
+
+    def call(self, path: str, body: dict | None = None, query: dict | None = None) -> dict:
+        import json
+        import urllib.error
+        import urllib.parse
+        import urllib.request
+
+        url = self.base + path
+        if query:
+            url += "?" + urllib.parse.urlencode(query, doseq=True)
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(url, data=data, headers=self.headers,
+                                     method="POST" if body is not None else "GET")
+        try:
+            with urllib.request.urlopen(req, timeout=120) as r:
+                return json.loads(r.read() or b"{}")
+        except urllib.error.HTTPError as e:
+            try:
+                message = json.loads(e.read()).get("message", str(e))
+            except ValueError:
+                message = str(e)
+            if e.code == 404:
+                raise KeyError(message) from None
+            if 400 <= e.code < 500:
+                raise ValueError(message) from None
+            raise RuntimeError(f"{e.code}: {message}") from None
+
+
+def _remote_frozen(t: dict) -> FrozenTrial:
+    record = {"number": t["number"], "state": t["state"], "value": t.get("value"),
+              "values": t.get("values"), "params": t.get("params", {}),
+              "distributions": t.get("distributions", {}),
+              "intermediate_values": {iv["step"]: iv["value"]
+                                      for iv in t.get("intermediate_values", [])}}
+
+    def when(ms):
+        return None if not ms else datetime.datetime.fromtimestamp(ms / 1000)
+
+    frozen = FrozenTrial(record, t.get("user_attrs", {}), when(t.get("start_time")),
+                         when(t.get("complete_time")))
+    frozen.trial_id = t.get("trial_id")
+    frozen.run_id = t.get("run_id")
+    return frozen
+
+
+class RemoteTrial(Trial):
+    """A trial of a study on a plinth server: each suggestion is sampled by the server."""
+
+    def __init__(self, study: "RemoteStudy", record: dict):
+        self._study = study
+        self.number = record["number"]
+        self._id = record["trial_id"]
+        self._params = dict(record.get("params", {}))
+        self._should_prune = False
+        self.run_id = record.get("run_id")
+
+    def _suggest(self, name: str, distribution: dict):
+        if name in self._params:
+            return self._params[name]
+        r = self._study._api.call("/suggest", {"trial_id": self._id, "name": name,
+                                               "distribution": distribution})
+        self._params[name] = r["value"]
+        return r["value"]
+
+    def suggest_float(self, name, low, high, *, step=None, log=False):
+        d = {"type": "float", "low": float(low), "high": float(high), "log": log}
+        if step is not None:
+            d["step"] = float(step)
+        return float(self._suggest(name, d))
+
+    def suggest_int(self, name, low, high, step=1, log=False):
+        return int(self._suggest(name, {"type": "int", "low": int(low), "high": int(high),
+                                        "step": int(step), "log": log}))
+
+    def suggest_categorical(self, name, choices):
+        return self._suggest(name, {"type": "categorical", "choices": list(choices)})
+
+    def report(self, value: float, step: int) -> None:
+        r = self._study._api.call("/report", {"trial_id": self._id, "step": int(step),
+                                              "value": float(value)})
+        self._should_prune = bool(r.get("should_prune", False))
+
+    def should_prune(self) -> bool:
+        return self._should_prune
+
+    def set_user_attr(self, key: str, value: Any) -> None:
+        self._study._api.call("/trials/set-user-attr", {"trial_id": self._id, "key": key,
+                                                        "value": value})
+
+    @property
+    def user_attrs(self) -> dict[str, Any]:
+        return self._study._frozen(self.number).user_attrs
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return dict(self._params)
+
+
+class RemoteStudy(Study):
+    """A study kept by a plinth server: workers in other processes or on other hosts share it
+    (create_study/load_study with the same name and storage), every trial is a tracked run, and
+    the server fails trials whose worker stops sending heartbeats."""
+
+    def __init__(self, storage: str, record: dict, sampler=None, pruner=None):
+        self._api = _Api(storage)
+        self._record = record
+        self.study_name = record["name"]
+        self.study_id = record["study_id"]
+        self.directions = [_direction(d) for d in record["directions"]]
+        self.sampler = sampler
+        self.pruner = pruner
+        self._lock = threading.RLock()
+        self._user_attrs = {}
+        self.user_attrs = dict(record.get("user_attrs", {}))
+        self._ids: dict[int, int] = {}
+        self._grace = float(record.get("heartbeat_grace_seconds", 60))
+        self._running: set[int] = set()
+        self._beater = None
+
+    def ask(self) -> Trial:
+        r = self._api.call("/ask", {"study_id": self.study_id})
+        if r.get("trial") is None:
+            raise RuntimeError("the server has no trial to give (the study's n_trials is "
+                               "reached)" if r.get("study_done") else "no trial available now")
+        trial = RemoteTrial(self, r["trial"])
+        self._ids[trial.number] = trial._id
+        return trial
+
+    def tell(self, trial, values=None, state=None) -> FrozenTrial:
+        trial_id = trial._id if isinstance(trial, RemoteTrial) else self._trial_id(trial)
+        body: dict[str, Any] = {"trial_id": trial_id}
+        if state is not None:
+            body["state"] = TrialState(state).name
+        if isinstance(values, (list, tuple)):
+            body["values"] = [float(v) for v in values]
+        elif values is not None:
+            body["value"] = float(values)
+        return _remote_frozen(self._api.call("/tell", body)["trial"])
+
+    def _trial_id(self, number: int) -> int:
+        if number not in self._ids:
+            self._ids[number] = self._frozen(number).trial_id
+        return self._ids[number]
+
+    def _on_trial_start(self, trial) -> None:
+        # One heartbeat thread per study beats for every trial running in this process, so the
+        # server does not fail them after its grace period.
+        with self._lock:
+            self._running.add(trial._id)
+            if self._beater is None:
+                self._beater = threading.Thread(target=self._beat, daemon=True)
+                self._beater.start()
+
+    def _on_trial_end(self, trial) -> None:
+        with self._lock:
+            self._running.discard(trial._id)
+
+    def _beat(self) -> None:
+        while True:
+            time.sleep(max(self._grace / 3, 0.5))
+            with self._lock:
+                running = list(self._running)
+            for trial_id in running:
+                try:
+                    self._api.call("/heartbeat", {"trial_id": trial_id})
+                except Exception:  # noqa: BLE001 - the next beat retries
+                    pass
+
+    def enqueue_trial(self, params: dict[str, Any]) -> None:
+        self._api.call("/enqueue", {"study_id": self.study_id, "params": dict(params)})
+
+    def _frozen(self, number: int) -> FrozenTrial:
+        for t in self.get_trials():
+            if t.number == number:
+                return t
+        raise KeyError(f"no trial {number}")
+
+    def get_trials(self, deepcopy: bool = True, states=None) -> list[FrozenTrial]:
+        out, token = [], None
+        while True:
+            query: dict[str, Any] = {"study_id": self.study_id, "max_results": 1000}
+            if states is not None:
+                query["states"] = [TrialState(s).name for s in states]
+            if token:
+                query["page_token"] = token
+            r = self._api.call("/trials", query=query)
+            out += [_remote_frozen(t) for t in r.get("trials", [])]
+            token = r.get("next_page_token")
+            if not token:
+                return out
+
+    @property
+    def best_trials(self) -> list[FrozenTrial]:
+        r = self._api.call("/best", query={"study_id": self.study_id})
+        return [_remote_frozen(t) for t in r.get("best_trials", [])]
+
+    @property
+    def best_trial(self) -> FrozenTrial:
+        if len(self.directions) > 1:
+            raise RuntimeError("a multi-objective study has best_trials, not best_trial")
+        best = self.best_trials
+        if not best:
+            raise ValueError("Record does not exist: no trial has completed yet")
+        return best[0]
+
+
+def _remote_config(obj, kind_map=None) -> dict | None:
+    if obj is None:
+        return None
+    kind = obj._kind
+    if kind == "auto":
+        raise ValueError("AutoSampler is not served by plinth server yet; pass TPESampler, "
+                         "GPSampler, CmaEsSampler, RandomSampler or GridSampler")
+    if kind == "nop":
+        kind = "none"
+    return {"type": kind, **{k: v for k, v in obj._options().items() if v is not None}}
+
+
+def _create_remote(storage, sampler, pruner, study_name, directions, load_if_exists,
+                   search_space=None, n_trials=None):
+    body: dict[str, Any] = {"name": study_name or f"study-{int(time.time() * 1000)}",
+                            "directions": [d.name.lower() for d in directions],
+                            "load_if_exists": load_if_exists}
+    if sampler is not None:
+        body["sampler"] = _remote_config(sampler)
+    if pruner is not None:
+        body["pruner"] = _remote_config(pruner)
+    record = _Api(storage).call("/create", body)["study"]
+    return RemoteStudy(storage, record, sampler, pruner)
