@@ -1,9 +1,13 @@
-"""Registers the quickstart's best run and its runner-up as versions of the `churn` model, with
-plain MLflow client calls, and prints `best=N runner_up=M` for scripts/demo.sh."""
+"""Registers the best run and the runner-up of the demo's study (experiment given as the first
+argument, "churn-xgb" by default) as versions of the `churn` model, with plain MLflow client
+calls, and prints `best=N runner_up=M` for scripts/demo.sh."""
+import sys
+
 import mlflow
 
-runs = mlflow.search_runs(experiment_names=["plinth-quickstart"],
-                          filter_string="params.model = 'gradient-boosted-trees' AND params.n_estimators = '60'",
+experiment = sys.argv[1] if len(sys.argv) > 1 else "churn-xgb"
+runs = mlflow.search_runs(experiment_names=[experiment],
+                          filter_string="tags.model_logged = 'true'",
                           order_by=["metrics.val_loss ASC"], max_results=50,
                           output_format="list")
 # The best two distinct settings (repeated demos log the same settings again).

@@ -50,13 +50,18 @@ PYTHONPATH=examples .venv/bin/python examples/make_churn_data.py plinth-data
   --format json | .venv/bin/python examples/drift_summary.py
 echo
 
-.venv/bin/python examples/quickstart.py
+# Training is a short study (plinth.tune, Optuna's API): 24 trials, TPE, median pruning; the study
+# lives on the server, each trial is a tracked run (experiment churn-xgb).
+echo "demo: tuning — a 24-trial study with pruning, every trial a tracked run"
+PYTHONPATH="build/python:examples" .venv/bin/python examples/tune_quickstart.py
 
 # Registry and serving: the best run becomes churn@production, `plinth serve` follows the alias,
 # a promotion of the runner-up swaps the served model, and a rollback swaps it back.
 echo
 echo "demo: registering the best run and the runner-up as versions of 'churn'"
-versions=$(.venv/bin/python examples/register_best.py | tee /dev/stderr | tail -1)
+registered=$(.venv/bin/python examples/register_best.py churn-xgb)
+sed '$d' <<<"$registered" | sed 's/^/  /'
+versions=$(tail -1 <<<"$registered")
 best=$(sed -n 's/^best=\([0-9]*\) .*/\1/p' <<<"$versions")
 runner_up=$(sed -n 's/.*runner_up=\([0-9]*\)$/\1/p' <<<"$versions")
 "$BIN" models promote churn "$best" --alias production
