@@ -54,10 +54,10 @@ Result<DatasetVersionRecord> AddVersion(SqlSession& s, const DatasetVersionRecor
                              .status());
   // A no-op update takes the name's row lock (PostgreSQL; SQLite has one writer): concurrent
   // adds of one name are serialized from here on.
-  PLINTH_ASSIGN_OR_RETURN(
-      SqlRows key, s.Run("UPDATE dataset_names SET next_version = next_version WHERE name=? "
-                         "RETURNING dataset_key, next_version",
-                         {record.name}));
+  PLINTH_ASSIGN_OR_RETURN(SqlRows key,
+                          s.Run("UPDATE dataset_names SET next_version = next_version WHERE name=? "
+                                "RETURNING dataset_key, next_version",
+                                {record.name}));
   if (key.empty()) return Internal("dataset '" + record.name + "' vanished while adding");
   const int64_t dataset_key = key.Int64(0, 0);
   const int64_t version = key.Int64(0, 1);

@@ -22,12 +22,12 @@ namespace plinth::store {
 
 struct DatasetVersionRecord {
   std::string name;
-  int64_t version = 0;         // chosen by the store
-  std::string digest;          // SHA-256 of the bytes, 64 lower-case hex digits
+  int64_t version = 0;  // chosen by the store
+  std::string digest;   // SHA-256 of the bytes, 64 lower-case hex digits
   int64_t size_bytes = 0;
-  std::string source;          // where the bytes came from (a path as the user gave it)
-  std::string storage_uri;     // where the bytes are kept (artifact store path)
-  std::string format;          // "csv", or "" for bytes the engine does not read
+  std::string source;       // where the bytes came from (a path as the user gave it)
+  std::string storage_uri;  // where the bytes are kept (artifact store path)
+  std::string format;       // "csv", or "" for bytes the engine does not read
   std::optional<int64_t> num_rows;
   std::optional<int64_t> num_columns;
   std::string schema_json;      // [{name, type}, …] or ""

@@ -17,10 +17,10 @@
 #include <vector>
 
 #include "core/result.h"
+#include "store/dataset_store.h"
 #include "store/query.h"
 #include "store/records.h"
 #include "store/registry_store.h"
-#include "store/dataset_store.h"
 #include "store/study_store.h"
 
 namespace plinth::store {
