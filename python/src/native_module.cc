@@ -69,6 +69,15 @@ tune::ParamValue FromPython(const py::handle& h) {
                        py::str(py::type::of(h).attr("__name__")).cast<std::string>());
 }
 
+// A final state named by Python (None: let tell decide).
+std::optional<tune::TrialState> ParseState(const std::optional<std::string>& state) {
+  if (!state) return std::nullopt;
+  if (*state == "COMPLETE") return tune::TrialState::kComplete;
+  if (*state == "PRUNED") return tune::TrialState::kPruned;
+  if (*state == "FAIL") return tune::TrialState::kFail;
+  throw py::value_error("state must be COMPLETE, PRUNED or FAIL, not " + *state);
+}
+
 // One in-memory study and its sampler (tune::Study is single-threaded; Python holds the GIL
 // around every call, which serialises ask/tell for n_jobs > 1).
 class NativeStudy {
@@ -104,34 +113,10 @@ class NativeStudy {
   }
   // state: None (COMPLETE, or FAIL for a missing/NaN value), "PRUNED" or "FAIL".
   void Tell(int number, std::optional<double> value, std::optional<std::string> state) {
-    std::optional<tune::TrialState> s;
-    if (state) {
-      if (*state == "COMPLETE") {
-        s = tune::TrialState::kComplete;
-      } else if (*state == "PRUNED") {
-        s = tune::TrialState::kPruned;
-      } else if (*state == "FAIL") {
-        s = tune::TrialState::kFail;
-      } else {
-        throw py::value_error("state must be COMPLETE, PRUNED or FAIL, not " + *state);
-      }
-    }
-    Check(study_.Tell(number, value, s));
+    Check(study_.Tell(number, value, ParseState(state)));
   }
   void TellValues(int number, std::vector<double> values, std::optional<std::string> state) {
-    std::optional<tune::TrialState> s;
-    if (state) {
-      if (*state == "COMPLETE") {
-        s = tune::TrialState::kComplete;
-      } else if (*state == "PRUNED") {
-        s = tune::TrialState::kPruned;
-      } else if (*state == "FAIL") {
-        s = tune::TrialState::kFail;
-      } else {
-        throw py::value_error("state must be COMPLETE, PRUNED or FAIL, not " + *state);
-      }
-    }
-    Check(study_.TellValues(number, std::move(values), s));
+    Check(study_.TellValues(number, std::move(values), ParseState(state)));
   }
   bool ShouldPrune(int number) { return Take(study_.ShouldPrune(number)); }
   void SetPruner(const std::string& kind, const py::dict& o);

@@ -7,55 +7,25 @@
 #include <iostream>
 #include <optional>
 
-#include "core/base64.h"
 #include "core/json.h"
 #include "http/http_client.h"
+#include "http/tracking_server.h"
 
 namespace plinth {
 namespace {
 
 constexpr const char* kRegistryPath = "/api/plinth/v1/registry";
 
-std::string Env(const char* name) {
-  const char* v = std::getenv(name);
-  return v != nullptr ? v : "";
-}
-
-// The server's base URL, or kInvalidArgument when it is not an http(s) URL.
-Result<std::string> ServerUrl(const ModelsCommandOptions& options) {
-  std::string url = options.tracking_uri;
-  if (url.empty()) url = Env("MLFLOW_TRACKING_URI");
-  if (url.empty()) url = "http://127.0.0.1:5000";
-  if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0) {
-    return InvalidArgument("the tracking URI must be a server's http:// or https:// URL, not '" +
-                           url + "'");
-  }
-  while (!url.empty() && url.back() == '/') url.pop_back();
-  return url;
-}
-
-std::vector<std::pair<std::string, std::string>> AuthHeaders() {
-  if (std::string token = Env("MLFLOW_TRACKING_TOKEN"); !token.empty()) {
-    return {{"Authorization", "Bearer " + token}};
-  }
-  std::string user = Env("MLFLOW_TRACKING_USERNAME");
-  if (!user.empty()) {
-    return {
-        {"Authorization", "Basic " + Base64Encode(user + ":" + Env("MLFLOW_TRACKING_PASSWORD"))}};
-  }
-  return {};
-}
-
 // Calls the registry route and parses its JSON answer; a non-200 answer becomes a Status with
 // the server's message.
 Result<JsonDocument> Call(const ModelsCommandOptions& options, const std::string& method,
                           const std::string& path_and_query, const std::string& body) {
-  PLINTH_ASSIGN_OR_RETURN(std::string base, ServerUrl(options));
+  PLINTH_ASSIGN_OR_RETURN(std::string base, http::TrackingServerUrl(options.tracking_uri));
   http::ClientRequest request;
   request.method = method;
   request.url = base + kRegistryPath + path_and_query;
   request.body = body;
-  request.headers = AuthHeaders();
+  request.headers = http::TrackingAuthHeaders();
   PLINTH_ASSIGN_OR_RETURN(http::ClientResponse response, http::SendHttpRequest(request));
   JsonDocument doc;
   Status parsed = ParseJson(response.body, &doc);
@@ -88,7 +58,8 @@ std::string BodyOf(const ModelsCommandOptions& options, bool with_version) {
   w.KeyString("name", options.name);
   w.KeyString("alias", options.alias);
   if (with_version) w.KeyString("version", options.version);
-  w.KeyString("user", options.user.empty() ? Env("USER") : options.user);
+  const char* env_user = std::getenv("USER");
+  w.KeyString("user", options.user.empty() ? (env_user != nullptr ? env_user : "") : options.user);
   w.EndObject();
   return w.Take();
 }

@@ -6,33 +6,17 @@
 #include <random>
 
 #include "artifacts/artifact_store.h"
-#include "core/base64.h"
 #include "core/json.h"
 #include "http/http_client.h"
+#include "http/tracking_server.h"
 
 namespace plinth::serving {
 namespace {
 
 namespace fs = std::filesystem;
 
-std::string Env(const char* name) {
-  const char* v = std::getenv(name);
-  return v != nullptr ? v : "";
-}
-
 bool AllDigits(std::string_view s) {
   return !s.empty() && s.find_first_not_of("0123456789") == std::string_view::npos;
-}
-
-std::vector<std::pair<std::string, std::string>> AuthHeaders() {
-  if (std::string token = Env("MLFLOW_TRACKING_TOKEN"); !token.empty()) {
-    return {{"Authorization", "Bearer " + token}};
-  }
-  if (std::string user = Env("MLFLOW_TRACKING_USERNAME"); !user.empty()) {
-    return {
-        {"Authorization", "Basic " + Base64Encode(user + ":" + Env("MLFLOW_TRACKING_PASSWORD"))}};
-  }
-  return {};
 }
 
 // A folder name safe on any filesystem, stable for the same text.
@@ -125,9 +109,9 @@ Result<ModelUri> ParseModelUri(std::string_view text) {
 
 ModelSource::ModelSource(std::string tracking_uri, fs::path cache_dir)
     : tracking_uri_(std::move(tracking_uri)), cache_dir_(std::move(cache_dir)) {
-  if (tracking_uri_.empty()) tracking_uri_ = Env("MLFLOW_TRACKING_URI");
-  if (tracking_uri_.empty()) tracking_uri_ = "http://127.0.0.1:5000";
-  while (!tracking_uri_.empty() && tracking_uri_.back() == '/') tracking_uri_.pop_back();
+  // An invalid URI is reported by Get when the server is first needed (local folders need none).
+  auto url = http::TrackingServerUrl(tracking_uri_);
+  if (url.ok()) tracking_uri_ = *url;
 }
 
 Result<std::string> ModelSource::Get(const std::string& path_and_query) {
@@ -137,7 +121,7 @@ Result<std::string> ModelSource::Get(const std::string& path_and_query) {
   }
   http::ClientRequest request;
   request.url = tracking_uri_ + path_and_query;
-  request.headers = AuthHeaders();
+  request.headers = http::TrackingAuthHeaders();
   request.timeout_seconds = 120;
   PLINTH_ASSIGN_OR_RETURN(http::ClientResponse response, http::SendHttpRequest(request));
   if (response.status == 200) return std::move(response.body);
