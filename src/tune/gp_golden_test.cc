@@ -273,9 +273,11 @@ TEST(GpGoldenTest, SeededStartupTrialsMatchOptunas) {
 
 // Runs last (tests run in definition order): what the tests above compared.
 TEST(GpGoldenTest, Summary) {
+  if (g_stats.compared == 0) {
+    GTEST_SKIP() << "no golden comparison ran in this process (ctest runs tests one by one)";
+  }
   std::printf("GP golden: %ld numbers, max abs diff %.2e (|x| <= 1), max rel diff %.2e\n",
               g_stats.compared, g_stats.max_abs, g_stats.max_rel);
-  EXPECT_GT(g_stats.compared, 0);
 }
 
 }  // namespace

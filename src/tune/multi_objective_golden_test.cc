@@ -250,9 +250,11 @@ TEST(MultiObjectiveGoldenTest, SeededTpeStudies) {
 
 // Runs last (tests run in definition order): what the tests above compared.
 TEST(MultiObjectiveGoldenTest, Summary) {
+  if (g_stats.compared == 0) {
+    GTEST_SKIP() << "no golden comparison ran in this process (ctest runs tests one by one)";
+  }
   std::printf("MO golden: %ld numbers, max abs diff %.2e (|x| <= 1), max rel diff %.2e\n",
               g_stats.compared, g_stats.max_abs, g_stats.max_rel);
-  EXPECT_GT(g_stats.compared, 0);
 }
 
 }  // namespace
