@@ -268,3 +268,215 @@ export async function rollback(name: string, alias: string, user: string) {
 export async function lineage(name: string, version: string) {
   return get<{ model_version: ModelVersion; run?: Run; run_missing?: string }>("lineage", { name, version }, REGISTRY);
 }
+
+// ------------------------------------------------------------------ studies (plinth tune)
+
+const STUDIES = "api/plinth/v1/studies/";
+const DATASETS = "api/plinth/v1/datasets/";
+const PLINTH = "api/plinth/v1/";
+
+export type ParamValue = number | string | boolean | null;
+export interface Distribution {
+  type?: string; // float, int, categorical (or Optuna's JSON form, name + attributes)
+  low?: number;
+  high?: number;
+  log?: boolean;
+  step?: number;
+  choices?: ParamValue[];
+  [k: string]: unknown;
+}
+export interface Study {
+  study_id: number;
+  name: string;
+  experiment_id: string;
+  directions: string[];
+  search_space?: Record<string, Distribution>;
+  sampler?: { type?: string; [k: string]: unknown };
+  pruner?: { type?: string; [k: string]: unknown };
+  n_trials?: number;
+  metric_names?: string[];
+  user_attrs?: Record<string, unknown>;
+  creation_time?: number;
+  trial_counts?: Record<string, number>;
+}
+export type TrialState = "RUNNING" | "COMPLETE" | "PRUNED" | "FAIL" | "WAITING";
+export interface Trial {
+  trial_id: number;
+  study_id: number;
+  number: number;
+  state: TrialState;
+  value?: number | string; // "NaN"/"Infinity" come as strings
+  values?: (number | string)[];
+  params: Record<string, ParamValue>;
+  distributions?: Record<string, Distribution>;
+  intermediate_values?: { step: number; value: number | string }[];
+  user_attrs?: Record<string, unknown>;
+  run_id?: string;
+  start_time?: number;
+  complete_time?: number;
+  heartbeat_time?: number;
+}
+
+// Every study, following page tokens.
+export async function listStudies(cap = 10000): Promise<Study[]> {
+  const out: Study[] = [];
+  let token: string | undefined;
+  do {
+    const r = await get<{ studies?: Study[]; next_page_token?: string }>("list", { max_results: 1000, page_token: token }, STUDIES);
+    out.push(...(r.studies ?? []));
+    token = r.next_page_token || undefined;
+  } while (token && out.length < cap);
+  return out;
+}
+
+export async function getStudy(name: string) {
+  return (await get<{ study: Study }>("get", { study_name: name }, STUDIES)).study;
+}
+
+// The best trial (one objective) or the Pareto front (several).
+export async function bestTrials(name: string) {
+  return (await get<{ best_trials?: Trial[] }>("best", { study_name: name }, STUDIES)).best_trials ?? [];
+}
+
+// Every trial of a study in number order (pages of 10,000, up to `cap`).
+export async function listTrials(studyId: number, cap = 100000): Promise<Trial[]> {
+  const out: Trial[] = [];
+  let token: string | undefined;
+  do {
+    const r = await get<{ trials?: Trial[]; next_page_token?: string }>(
+      "trials",
+      { study_id: studyId, max_results: 10000, page_token: token },
+      STUDIES,
+    );
+    out.push(...(r.trials ?? []));
+    token = r.next_page_token || undefined;
+  } while (token && out.length < cap);
+  return out;
+}
+
+// ------------------------------------------------------------------ datasets (plinth data)
+
+export interface DatasetSummary {
+  name: string;
+  latest_version: number;
+  versions: number;
+  creation_timestamp?: number;
+  last_updated_timestamp?: number;
+}
+export interface SchemaField {
+  name: string;
+  type: string;
+  nullable?: boolean;
+}
+export interface ColumnProfile {
+  name: string;
+  type: string;
+  count: number;
+  null_count: number;
+  distinct_estimate?: number;
+  min?: number | string | null;
+  max?: number | string | null;
+  mean?: number | null;
+  std?: number | null;
+  numeric_count?: number;
+  infinite_count?: number;
+  true_count?: number;
+  min_length?: number;
+  max_length?: number;
+  mean_length?: number | null;
+  quantiles?: Record<string, number>;
+  histogram?: { edges: number[]; counts: number[] };
+  top_values?: { value: string; count: number }[];
+  top_values_exact?: boolean;
+}
+export interface Profile {
+  row_count?: number;
+  column_count?: number;
+  columns?: ColumnProfile[];
+}
+export interface ExpectationResult {
+  success: boolean;
+  expectation_config?: { expectation_type: string; kwargs?: Record<string, unknown> };
+  result?: {
+    observed_value?: unknown;
+    element_count?: number;
+    missing_count?: number;
+    unexpected_count?: number;
+    unexpected_percent?: number;
+    partial_unexpected_list?: unknown[];
+    partial_unexpected_rows?: { row?: number; line?: number; value?: unknown }[];
+  };
+  exception_info?: { raised_exception?: boolean; exception_message?: string | null };
+}
+export interface Validation {
+  success?: boolean;
+  results?: ExpectationResult[];
+  schema?: { success?: boolean; violations?: { row?: number; line?: number; column?: string; message?: string; [k: string]: unknown }[] };
+  statistics?: { evaluated_expectations?: number; successful_expectations?: number; unsuccessful_expectations?: number; success_percent?: number };
+  meta?: Record<string, unknown>;
+}
+export interface DatasetVersion {
+  name: string;
+  version: number;
+  digest: string;
+  size_bytes: number;
+  source?: string;
+  storage_uri?: string;
+  format?: string;
+  num_rows?: number;
+  num_columns?: number;
+  schema?: SchemaField[];
+  profile?: Profile;
+  validation?: Validation;
+  validation_success?: boolean;
+  description?: string;
+  user_id?: string;
+  creation_timestamp?: number;
+}
+export interface ColumnDrift {
+  test: string;
+  statistic: number | null;
+  p_value: number | null;
+  score: number | null;
+  threshold: number;
+  drifted: boolean;
+  column_type: "num" | "cat";
+  default_test?: boolean;
+}
+export interface DriftReport {
+  dataset_drift: boolean;
+  drift_share: number;
+  drift_share_threshold: number;
+  number_of_columns: number;
+  number_of_drifted_columns: number;
+  reference_rows?: number;
+  current_rows?: number;
+  columns: Record<string, ColumnDrift>;
+  skipped?: string[];
+}
+
+export async function listDatasets() {
+  return (await get<{ datasets?: DatasetSummary[] }>("list", {}, DATASETS)).datasets ?? [];
+}
+
+// The versions of a dataset, newest first, without profiles and validation results.
+export async function datasetVersions(name: string) {
+  return (await get<{ dataset_versions?: DatasetVersion[] }>("versions", { name }, DATASETS)).dataset_versions ?? [];
+}
+
+// One version in full (profile, validation); the latest when `version` is omitted.
+export async function getDatasetVersion(name: string, version?: number) {
+  return (await get<{ dataset_version: DatasetVersion }>("get", { name, version }, DATASETS)).dataset_version;
+}
+
+// Drift between two stored versions ("name@v"), with the server's default tests.
+export async function driftBetween(reference: string, current: string) {
+  return post<DriftReport>("drift", { reference, current }, PLINTH);
+}
+
+// A missing route (an older plinth, or mlflow server) is a 404 with ENDPOINT_NOT_FOUND (or no
+// MLflow-shaped body at all).
+export function isMissingRoute(e: unknown): boolean {
+  return e instanceof ApiError && (e.status === 404 || e.status === 405 || e.status === 501) &&
+    (e.errorCode === "ENDPOINT_NOT_FOUND" || e.errorCode === "");
+}

@@ -60,3 +60,15 @@ export function errorBox(e: unknown): HTMLElement {
   const msg = e instanceof Error ? e.message : String(e);
   return h("div.error", { role: "alert" }, msg);
 }
+
+export function formatBytes(n?: number): string {
+  if (n === undefined || n === null || !Number.isFinite(n)) return "";
+  const units = ["B", "KB", "MB", "GB", "TB"];
+  let v = n;
+  let u = 0;
+  while (v >= 1000 && u < units.length - 1) {
+    v /= 1000;
+    u++;
+  }
+  return u === 0 ? `${v} B` : `${v.toFixed(v < 10 ? 2 : v < 100 ? 1 : 0)} ${units[u]}`;
+}

@@ -7,6 +7,11 @@ import { renderCompare } from "./pages/compare";
 import { renderModels } from "./pages/models";
 import { renderModel } from "./pages/model";
 import { renderVersion } from "./pages/version";
+import { renderStudies } from "./pages/studies";
+import { renderStudy } from "./pages/study";
+import { renderDatasets } from "./pages/datasets";
+import { renderDataset } from "./pages/dataset";
+import { renderDrift } from "./pages/drift";
 import { h } from "./dom";
 import { parseHash } from "./route";
 import "./style.css";
@@ -23,11 +28,21 @@ async function render() {
   };
   const [first, id, sub, version] = route.path;
   for (const a of document.querySelectorAll<HTMLAnchorElement>("header.top nav a")) {
-    const section = first === "models" ? "models" : "experiments";
+    const section = ["models", "studies", "datasets"].includes(first) ? first : "experiments";
     if (a.dataset.section === section) a.setAttribute("aria-current", "page");
     else a.removeAttribute("aria-current");
   }
-  if (first === "models" && id && sub === "versions" && version) {
+  if (first === "studies" && id) {
+    await renderStudy(view, id, route, attach);
+  } else if (first === "studies") {
+    await renderStudies(view, attach);
+  } else if (first === "datasets" && id && sub === "drift") {
+    await renderDrift(view, id, route, attach);
+  } else if (first === "datasets" && id) {
+    await renderDataset(view, id, route, attach);
+  } else if (first === "datasets") {
+    await renderDatasets(view, attach);
+  } else if (first === "models" && id && sub === "versions" && version) {
     await renderVersion(view, id, version, attach);
   } else if (first === "models" && id) {
     await renderModel(view, id, attach);

@@ -1,5 +1,7 @@
 // Hash routes: #/ (experiments), #/experiments/<id>?filter=…&order=…, #/runs/<id>,
-// #/compare?runs=a,b,c, #/models?q=…, #/models/<name>, #/models/<name>/versions/<v>.
+// #/compare?runs=a,b,c, #/models?q=…, #/models/<name>, #/models/<name>/versions/<v>,
+// #/studies, #/studies/<name>?sort=…, #/datasets, #/datasets/<name>?version=N,
+// #/datasets/<name>/drift?reference=vN&current=vM.
 // The hash carries all page state so links, reloads and the back button work.
 
 export interface Route {

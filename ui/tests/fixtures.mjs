@@ -1,6 +1,6 @@
 // Starts `plinth server` on a temporary SQLite store and seeds it through the public REST API.
-import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { execFile, spawn } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -50,6 +50,8 @@ export async function startServer() {
   }
   return {
     url,
+    bin,
+    dir,
     async stop() {
       proc.kill("SIGTERM");
       await new Promise((r) => (proc.exitCode !== null ? r() : proc.once("exit", r)));
@@ -137,6 +139,14 @@ export async function seed(url) {
   });
   const registry = await seedRegistry(url, exp, runs);
   return { experimentId: exp, runIds: runs, ...registry };
+}
+
+// Studies and datasets need the binary (plinth data add) and a scratch folder too.
+export async function seedPlinth(server) {
+  const study = await seedStudy(server.url);
+  const pareto = await seedParetoStudy(server.url);
+  const dataset = await seedDataset(server);
+  return { ...study, paretoStudy: pareto, ...dataset };
 }
 
 // A 24×16 RGB PNG (a red-to-blue gradient), built by hand so no image library is needed.
@@ -240,4 +250,150 @@ export async function seedLongRun(url, experimentId, n) {
     await Promise.all(batches.slice(i, i + 8).map((metrics) => api(url, "runs/log-batch", { run_id: id, metrics })));
   }
   return id;
+}
+
+// A small deterministic generator (mulberry32), so seeded data is the same on every run.
+function rng(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export const STUDY = "xgb-churn";
+export const STUDY_TRIALS = 30; // asked; all but the last two complete
+const studies = "api/plinth/v1/studies";
+
+// val_loss of a trial: lr matters most (best near 10^-1.5), depth some, subsample a little,
+// booster not at all.
+export const studyLoss = (p) =>
+  Number((0.25 + 0.12 * (Math.log10(p.lr) + 1.5) ** 2 + 0.004 * (p.depth - 6) ** 2 + 0.02 * (1 - p.subsample)).toFixed(6));
+
+// A TPE study asked and told through the REST API: 28 complete trials, one pruned, and one
+// left RUNNING (a long heartbeat grace keeps it so) for the live-update test to finish.
+async function seedStudy(url) {
+  const { study } = await api(url, "create", {
+    name: STUDY,
+    direction: "minimize",
+    metric_name: "val_loss",
+    search_space: {
+      lr: { type: "float", low: 0.0001, high: 0.3, log: true },
+      depth: { type: "int", low: 2, high: 10 },
+      subsample: { type: "float", low: 0.5, high: 1.0 },
+      booster: { type: "categorical", choices: ["gbtree", "dart"] },
+    },
+    sampler: { type: "tpe", seed: 7 },
+    pruner: { type: "median" },
+    n_trials: 40,
+    heartbeat_grace_seconds: 3600,
+  }, studies);
+  const told = [];
+  let running;
+  for (let i = 0; i < STUDY_TRIALS; i++) {
+    const { trial } = await api(url, "ask", { study_name: STUDY }, studies);
+    if (i === STUDY_TRIALS - 1) {
+      running = trial;
+      break;
+    }
+    if (i === 5) {
+      await api(url, "report", { trial_id: trial.trial_id, step: 0, value: 0.9 }, studies);
+      await api(url, "tell", { trial_id: trial.trial_id, state: "PRUNED" }, studies);
+      continue;
+    }
+    const value = studyLoss(trial.params);
+    await api(url, "tell", { trial_id: trial.trial_id, value }, studies);
+    told.push({ number: trial.number, value, runId: trial.run_id });
+  }
+  return { study: STUDY, studyId: study.study_id, studyValues: told, runningTrial: running };
+}
+
+// Finishes the running trial (the live-update test).
+export async function finishTrial(url, trial) {
+  return api(url, "tell", { trial_id: trial.trial_id, value: studyLoss(trial.params) }, studies);
+}
+
+export const PARETO_STUDY = "latency-vs-accuracy";
+
+// Two objectives (latency down, accuracy up), 16 random trials, every one complete.
+async function seedParetoStudy(url) {
+  await api(url, "create", {
+    name: PARETO_STUDY,
+    directions: ["minimize", "maximize"],
+    metric_names: ["latency_ms", "accuracy"],
+    search_space: {
+      layers: { type: "int", low: 1, high: 12 },
+      width: { type: "int", low: 16, high: 512, log: true },
+    },
+    sampler: { type: "random", seed: 3 },
+  }, studies);
+  for (let i = 0; i < 16; i++) {
+    const { trial } = await api(url, "ask", { study_name: PARETO_STUDY }, studies);
+    const { layers, width } = trial.params;
+    const latency = Number((2 + layers * Math.sqrt(width) * 0.4).toFixed(3));
+    const accuracy = Number((0.95 - 0.3 / (1 + layers * Math.log2(width) / 8)).toFixed(4));
+    await api(url, "tell", { trial_id: trial.trial_id, values: [latency, accuracy] }, studies);
+  }
+  return PARETO_STUDY;
+}
+
+export const DATASET = "churn-weekly";
+export const DATASET_ROWS = 400;
+// Week 2 moves age and income and adds a plan; score keeps its distribution.
+export const DRIFTED = ["age", "plan", "income"];
+
+function churnCsv(week) {
+  const r = rng(week * 7919);
+  const gauss = () => Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
+  const plans = week === 1 ? ["basic", "basic", "pro"] : ["basic", "pro", "pro", "team"];
+  const lines = ["customer_id,age,plan,income,score"];
+  for (let i = 0; i < DATASET_ROWS; i++) {
+    const age = week === 1 ? 18 + Math.floor(r() * 50) : 28 + Math.floor(r() * 52);
+    const income = (week === 1 ? 50000 + 8000 * gauss() : 58000 + 9000 * gauss()).toFixed(2);
+    const score = i % (week === 1 ? 40 : 9) === 0 ? "" : r().toFixed(3);
+    lines.push(`${1000 + i},${age},${plans[Math.floor(r() * plans.length)]},${income},${score}`);
+  }
+  return lines.join("\n") + "\n";
+}
+
+const SUITE = `name: churn-weekly
+primary_key: [customer_id]
+columns:
+  - {name: customer_id, type: int, nullable: false}
+  - {name: age, type: int}
+  - {name: plan, type: string}
+expectations:
+  - expect_table_row_count_to_be_between: {min_value: 100}
+  - expect_column_values_to_be_between: {column: age, min_value: 18, max_value: 75}
+  - expect_column_values_to_be_in_set: {column: plan, value_set: [basic, pro]}
+  - expect_column_values_to_not_be_null: {column: score, mostly: 0.95}
+  - expect_column_mean_to_be_between: {column: score, min_value: 0.3, max_value: 0.7}
+`;
+
+function run(bin, args, env) {
+  return new Promise((ok, fail) =>
+    execFile(bin, args, { env: { ...process.env, ...env } }, (err, stdout, stderr) =>
+      // data add exits 1 when the suite fails; the version is stored all the same.
+      err && err.code !== 1 ? fail(new Error(`${args.join(" ")}: ${stderr}`)) : ok(stdout),
+    ),
+  );
+}
+
+// Two versions of one dataset through the CLI, each validated with the same suite (week 1
+// passes, week 2 does not).
+async function seedDataset(server) {
+  const files = [1, 2].map((week) => {
+    const path = join(server.dir, `churn-week${week}.csv`);
+    writeFileSync(path, churnCsv(week));
+    return path;
+  });
+  const suite = join(server.dir, "suite.yaml");
+  writeFileSync(suite, SUITE);
+  for (const [i, file] of files.entries()) {
+    await run(server.bin, ["data", "add", file, "--name", DATASET, "--suite", suite, "--description", `week ${i + 1}`, "--tracking-uri", server.url]);
+  }
+  return { dataset: DATASET };
 }

@@ -13,10 +13,18 @@ import {
   MODEL,
   RUN_COUNT,
   RUNS_ABOVE_HALF,
+  DATASET,
+  DATASET_ROWS,
+  DRIFTED,
+  PARETO_STUDY,
+  STUDY,
+  STUDY_TRIALS,
   aliasVersion,
   finalAcc,
+  finishTrial,
   seed,
   seedLongRun,
+  seedPlinth,
   startServer,
 } from "./fixtures.mjs";
 
@@ -70,6 +78,7 @@ before(async () => {
   mkdirSync(shots, { recursive: true });
   server = await startServer();
   fixture = await seed(server.url);
+  Object.assign(fixture, await seedPlinth(server));
   browser = await chromium.launch({
     executablePath: process.env.PLINTH_CHROMIUM ?? "/usr/bin/chromium",
     headless: true,
@@ -510,6 +519,184 @@ describe("web UI", () => {
     await page.waitForSelector("#artifact-preview tbody tr");
     await noSideways("narrow-run-preview");
     await page.setViewportSize(WIDE);
+  });
+
+  it("lists the studies", async () => {
+    await page.goto(`${server.url}/#/studies`);
+    await page.waitForSelector("#studies.loaded");
+    assert.equal(await page.getAttribute("header.top nav a[data-section='studies']", "aria-current"), "page");
+    const row = page.locator(`#studies tr[data-study='${STUDY}']`);
+    const cells = await row.locator("td").allTextContents();
+    assert.equal(cells[1], "minimize val_loss");
+    assert.equal(cells[2], "tpe (seed 7)");
+    assert.match(cells[3], /28 complete/);
+    assert.match(cells[3], /1 pruned/);
+    assert.match(cells[3], /1 running/);
+    const best = fixture.studyValues.reduce((a, b) => (b.value < a.value ? b : a));
+    assert.equal(cells[4], `${best.value} (trial ${best.number})`);
+    const pareto = await page.locator(`#studies tr[data-study='${PARETO_STUDY}'] td`).allTextContents();
+    assert.equal(pareto[1], "minimize latency_ms, maximize accuracy");
+    assert.match(pareto[4], /on the Pareto front/);
+    await screenshot("studies");
+  });
+
+  it("opens a study: history, importance, parallel coordinates, trials sorted by value", async () => {
+    await page.click(`#studies a:text-is('${STUDY}')`);
+    await page.waitForSelector("#history.drawn canvas");
+    assert.ok((await inked("#history canvas")) > 500, "the history is drawn");
+    assert.equal(await page.getAttribute("#history .chart-box", "data-points"), "28");
+    // Importance: every param, shares summing to 100%, lr (the one the loss depends on most) first.
+    const imp = await page.$$eval("#importance tbody tr", (trs) => trs.map((tr) => [tr.dataset.param, parseFloat(tr.querySelector(".bar-value").textContent)]));
+    assert.deepEqual(imp.map(([p]) => p).sort(), ["booster", "depth", "lr", "subsample"]);
+    assert.equal(imp[0][0], "lr");
+    assert.ok(Math.abs(imp.reduce((a, [, v]) => a + v, 0) - 100) < 0.5, JSON.stringify(imp));
+    assert.equal(await page.getAttribute("#study-parcoords", "data-lines"), "28");
+    assert.equal(await page.locator("#trials tbody tr").count(), STUDY_TRIALS);
+    // Sort by value from the keyboard: Tab reaches the header buttons, Enter sorts.
+    await page.focus("#trials th[data-key='value:0'] button");
+    await page.keyboard.press("Enter");
+    await page.waitForSelector("#trials th[data-key='value:0'][aria-sort='ascending']");
+    const values = await page.$$eval("#trials tbody tr[data-state='COMPLETE'] td:nth-child(3)", (tds) => tds.map((td) => Number(td.textContent)));
+    assert.deepEqual(values, fixture.studyValues.map((v) => v.value).sort((a, b) => a - b));
+    // The running trial (no value) sorts last; the first row links to its run.
+    assert.equal(await page.getAttribute("#trials tbody tr:last-child", "data-state"), "RUNNING");
+    const best = fixture.studyValues.reduce((a, b) => (b.value < a.value ? b : a));
+    assert.equal(await page.getAttribute("#trials tbody tr:first-child a", "href"), `#/runs/${best.runId}`);
+    assert.match(await page.evaluate(() => location.hash), /sort=value%3A0|sort=value:0/);
+    await screenshot("study");
+    await page.click("#trials th[data-key='value:0'] button");
+    await page.waitForSelector("#trials th[data-key='value:0'][aria-sort='descending']");
+    const desc = await page.$$eval("#trials tbody tr[data-state='COMPLETE'] td:nth-child(3)", (tds) => tds.map((td) => Number(td.textContent)));
+    assert.deepEqual(desc, fixture.studyValues.map((v) => v.value).sort((a, b) => b - a));
+  });
+
+  it("follows a running study live, and stops polling when left", async () => {
+    await page.goto(`${server.url}/#/studies/${STUDY}`);
+    await page.waitForSelector("#history.drawn canvas");
+    assert.match(await page.textContent(".live"), /live/);
+    // Leave: no more trial requests.
+    const polls = [];
+    const onRequest = (req) => req.url().includes("/studies/trials") && polls.push(req.url());
+    await page.goto(`${server.url}/#/datasets`);
+    await page.waitForSelector("#datasets tbody tr");
+    page.on("request", onRequest);
+    await page.waitForTimeout(2600);
+    page.off("request", onRequest);
+    assert.deepEqual(polls, []);
+    // Back, then the running trial completes: the page picks it up within a poll or two.
+    await page.goto(`${server.url}/#/studies/${STUDY}`);
+    await page.waitForSelector(".page[data-complete='28'] #history.drawn");
+    await finishTrial(server.url, fixture.runningTrial);
+    await page.waitForSelector(".page[data-complete='29'] #history.drawn", { timeout: 10000 });
+    assert.equal(await page.getAttribute("#history .chart-box", "data-points"), "29");
+    assert.equal(await page.textContent(".live"), "");
+  });
+
+  it("shows the Pareto front of a two-objective study", async () => {
+    await page.goto(`${server.url}/#/studies/${PARETO_STUDY}`);
+    await page.waitForSelector("#history.drawn canvas");
+    assert.equal(await page.getAttribute("#history .chart-box", "data-points"), "16");
+    const front = Number(await page.getAttribute("#history .chart-box", "data-front"));
+    assert.ok(front >= 1 && front < 16, `front of ${front}`);
+    assert.ok((await inked("#history canvas")) > 200);
+    const heads = await page.$$eval("#trials thead th", (ths) => ths.map((th) => th.textContent.replace(/[▲▼]/g, "").trim()));
+    assert.ok(heads.includes("latency_ms") && heads.includes("accuracy"), heads.join());
+    await screenshot("study-pareto");
+  });
+
+  it("lists the datasets", async () => {
+    await page.goto(`${server.url}/#/datasets`);
+    await page.waitForSelector("#datasets.loaded");
+    assert.equal(await page.getAttribute("header.top nav a[data-section='datasets']", "aria-current"), "page");
+    const cells = await page.locator(`#datasets tr[data-dataset='${DATASET}'] td`).allTextContents();
+    assert.deepEqual(cells.slice(0, 5), [DATASET, "v2", "2", String(DATASET_ROWS), "5"]);
+    assert.match(cells[5], /KB/);
+    assert.equal(cells[6], "failed");
+    await screenshot("datasets");
+  });
+
+  it("opens a dataset: versions, schema, profile, validation", async () => {
+    await page.click(`#datasets a:text-is('${DATASET}')`);
+    await page.waitForSelector("#profile figure.column-profile");
+    assert.equal(await page.locator("#versions tbody tr").count(), 2);
+    assert.equal(await page.getAttribute("#versions tr[aria-current]", "data-version"), "2");
+    assert.deepEqual(await page.$$eval("#schema tbody td:first-child", (tds) => tds.map((td) => td.textContent)), ["customer_id", "age", "plan", "income", "score"]);
+    await page.waitForFunction(() => document.querySelectorAll("#profile figure.drawn").length === 5);
+    assert.ok((await inked("#profile figure[data-column='age'] canvas")) > 200, "age histogram drawn");
+    assert.equal(await page.locator("#profile figure[data-column='plan'] table.top-values tr").count(), 3);
+    // Week 2's validation: the plan set and the null share fail.
+    const results = await page.$$eval("#expectations tbody tr", (trs) => trs.map((tr) => [tr.children[0].textContent, tr.dataset.success, tr.children[5].textContent]));
+    assert.equal(results.length, 5);
+    const inSet = results.find(([t]) => t === "expect_column_values_to_be_in_set");
+    assert.equal(inSet[1], "false");
+    assert.ok(Number(inSet[2]) > 0);
+    assert.equal(results.find(([t]) => t === "expect_table_row_count_to_be_between")[1], "true");
+    await screenshot("dataset");
+    await page.click("#versions a:text-is('v1')");
+    await page.waitForSelector("#version-head:text-is('Version 1')");
+    assert.match(await page.textContent("#validation p"), /passed/);
+  });
+
+  it("opens the drift view between two versions", async () => {
+    await page.click("#versions tr[data-version='2'] a:text-is('vs v1')");
+    await page.waitForSelector("#drift tbody tr");
+    assert.deepEqual(await page.evaluate(() => decodeURIComponent(location.hash)), `#/datasets/${DATASET}/drift?reference=v1&current=v2`);
+    const rows = await page.$$eval("#drift tbody tr", (trs) => trs.map((tr) => ({ column: tr.dataset.column, drifted: tr.dataset.drifted === "true", test: tr.children[2].textContent, p: tr.children[4].textContent })));
+    assert.equal(rows.length, 5);
+    assert.deepEqual(rows.filter((r) => r.drifted).map((r) => r.column).sort(), [...DRIFTED].sort());
+    const score = rows.find((r) => r.column === "score");
+    assert.equal(score.test, "ks");
+    assert.ok(Number(score.p) > 0.05, score.p);
+    assert.match(await page.textContent("#drift-summary"), /3 of 5 columns drifted/);
+    await page.waitForFunction(() => document.querySelectorAll("#drift-plots figure.drawn").length === 5);
+    assert.ok((await inked("#drift-plots figure[data-column='income'] canvas")) > 200);
+    await screenshot("drift");
+    // The version pickers re-run it the other way round.
+    await page.selectOption("#reference", "2");
+    await page.selectOption("#current", "1");
+    await page.click("form.controls button[type='submit']");
+    await page.waitForFunction(() => location.hash.includes("reference=v2"));
+    await page.waitForSelector("#drift tbody tr");
+  });
+
+  it("renders studies and datasets sensibly on a narrow window", async () => {
+    await page.setViewportSize(NARROW);
+    for (const [name, hash, ready] of [
+      ["narrow-studies", "#/studies", "#studies.loaded"],
+      ["narrow-study", `#/studies/${STUDY}`, "#history.drawn canvas"],
+      ["narrow-datasets", "#/datasets", "#datasets.loaded"],
+      ["narrow-dataset", `#/datasets/${DATASET}`, "#profile figure.drawn"],
+      ["narrow-drift", `#/datasets/${DATASET}/drift?reference=v1&current=v2`, "#drift-plots figure.drawn"],
+    ]) {
+      await page.goto(`${server.url}/${hash}`);
+      await page.waitForSelector(ready);
+      await noSideways(name);
+      await screenshot(name);
+    }
+    await page.setViewportSize(WIDE);
+  });
+
+  it("says so when the server has no studies or datasets routes", async () => {
+    // A separate page: Chromium logs the 404s as console errors, and they are expected here.
+    const other = await browser.newPage({ viewport: WIDE });
+    const errors = [];
+    other.on("pageerror", (err) => errors.push(err.message));
+    await other.route("**/api/plinth/v1/**", (route) =>
+      route.fulfill({ status: 404, contentType: "application/json", body: JSON.stringify({ error_code: "ENDPOINT_NOT_FOUND", message: "No such endpoint" }) }),
+    );
+    for (const [hash, what] of [
+      ["#/studies", /hyperparameter studies/],
+      [`#/studies/${STUDY}`, /hyperparameter studies/],
+      ["#/datasets", /datasets/],
+      [`#/datasets/${DATASET}`, /datasets/],
+      [`#/datasets/${DATASET}/drift?reference=v1&current=v2`, /datasets/],
+    ]) {
+      await other.goto(`${server.url}/${hash}`);
+      await other.waitForSelector(".notice-box");
+      assert.match(await other.textContent(".notice-box"), what);
+    }
+    assert.deepEqual(errors, []);
+    await other.close();
   });
 
   it("shows the server's message for a bad filter", async () => {
