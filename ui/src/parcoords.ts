@@ -51,7 +51,7 @@ function buildAxis(name: string, rows: PcRow[], top: number, bottom: number): Ax
       if (v === undefined || v === "" || !Number.isFinite(Number(v))) return null;
       return bottom - ((f(Number(v)) - flo) / (fhi - flo)) * (bottom - top);
     };
-    const ticks = (lo === hi ? [lo] : [lo, hi]).map((x) => ({ y: toY(String(x))!, label: formatNumber(x) }));
+    const ticks = (lo === hi ? [lo] : [lo, hi]).map((x) => ({ y: toY(String(x))!, label: formatNumber(Number(x.toPrecision(4))) }));
     if (lo !== hi && !log) {
       const mid = (lo + hi) / 2;
       ticks.push({ y: toY(String(mid))!, label: formatNumber(Number(mid.toPrecision(3))) });

@@ -41,8 +41,10 @@ let page;
 const consoleErrors = [];
 let allowedErrors = 0; // failed requests a test provokes on purpose
 
-async function screenshot(name) {
-  await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
+async function screenshot(name, height) {
+  // `height`: only the top of the page (the part worth a picture in the docs).
+  const clip = height ? { x: 0, y: 0, width: page.viewportSize().width, height } : undefined;
+  await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true, clip });
 }
 
 // Non-transparent pixels on a canvas (is anything drawn?).
@@ -564,6 +566,7 @@ describe("web UI", () => {
     assert.equal(await page.getAttribute("#trials tbody tr:first-child a", "href"), `#/runs/${best.runId}`);
     assert.match(await page.evaluate(() => location.hash), /sort=value%3A0|sort=value:0/);
     await screenshot("study");
+    await screenshot("study-top", 1180);
     await page.click("#trials th[data-key='value:0'] button");
     await page.waitForSelector("#trials th[data-key='value:0'][aria-sort='descending']");
     const desc = await page.$$eval("#trials tbody tr[data-state='COMPLETE'] td:nth-child(3)", (tds) => tds.map((td) => Number(td.textContent)));
