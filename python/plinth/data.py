@@ -6,9 +6,9 @@
     drift["dataset_drift"], drift["columns"]["age"]["p_value"]
 
 Both return the structure `plinth data validate|drift --format json` prints. DataFrames are
-handed to C++ column by column through numpy's buffer protocol (numeric columns are read in
-place, not as Python objects; the engine keeps its own columnar copy, which the drift tests sort
-anyway). numpy 2-D arrays are accepted too (columns named column_1, column_2, …).
+handed to C++ column by column through numpy's buffer protocol: numeric columns are read in
+place (no copy), string columns from the array of object pointers (each distinct str object
+converted once). numpy 2-D arrays are accepted too (columns named column_1, column_2, …).
 """
 
 from __future__ import annotations
@@ -54,21 +54,31 @@ def _columns(data) -> list[tuple[str, str, Any, Any]]:
     out = []
     for name in data.columns:
         s = data[name]
-        mask = s.isna().to_numpy() if s.hasnans else None
-        kind = s.dtype.kind
-        # Nullable (extension) dtypes carry pd.NA: their nulls travel as the mask.
+        dtype = s.dtype
+        kind = dtype.kind
+        # numpy-backed columns hold no null but NaN (floats): they go over as they are, read
+        # in place. Nullable (extension) dtypes carry pd.NA: their nulls travel as a mask.
+        numpy_backed = isinstance(dtype, np.dtype)
+        mask = None
+        if (kind == "M" or (not numpy_backed and kind in "biu")) and s.hasnans:
+            mask = s.isna().to_numpy()
         if kind == "b":
-            out.append((str(name), "bool", s.to_numpy(dtype=bool, na_value=False), mask))
+            values = s.to_numpy() if numpy_backed else s.to_numpy(dtype=bool, na_value=False)
+            out.append((str(name), "bool", values, mask))
         elif kind in "iu":
-            out.append((str(name), "int", s.to_numpy(dtype=np.int64, na_value=0), mask))
+            values = (s.to_numpy() if numpy_backed and dtype == np.int64
+                      else s.to_numpy(dtype=np.int64, na_value=0))
+            out.append((str(name), "int", values, mask))
         elif kind == "f":
-            out.append((str(name), "float", s.to_numpy(dtype=np.float64, na_value=np.nan), None))
+            values = (s.to_numpy() if numpy_backed and dtype == np.float64
+                      else s.to_numpy(dtype=np.float64, na_value=np.nan))
+            out.append((str(name), "float", values, None))
         elif kind == "M":
             micros = s.to_numpy(dtype="datetime64[us]").astype(np.int64)
             out.append((str(name), "timestamp", micros, mask))
         else:
-            out.append((str(name), "string", s.astype(object).where(s.notna(), None).tolist(),
-                        None))
+            # Objects (str, None, NaN, pd.NA) are read by C++ from the array of pointers.
+            out.append((str(name), "string", s.to_numpy(dtype=object), None))
     return out
 
 

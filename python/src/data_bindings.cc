@@ -7,6 +7,9 @@
 #include <pybind11/stl.h>
 
 #include <cmath>
+#include <cstring>
+#include <type_traits>
+#include <vector>
 #include <memory>
 #include <string>
 
@@ -36,96 +39,187 @@ T TakeData(Result<T> r) {
   return std::move(r).value();
 }
 
-// One column from Python. kind: "float", "int", "bool", "timestamp" (int64 microseconds),
-// "string"; `mask` (optional, bool array) marks nulls for the numeric kinds, and NaN is null for
-// floats (pandas' missing value).
-data::Column ColumnFromPython(const std::string& name, const std::string& kind,
-                              const py::handle& values, const py::handle& mask) {
-  auto type = TakeData(data::DataTypeFromName(kind));
-  data::Column column(name, type);
-  py::array_t<bool, py::array::c_style | py::array::forcecast> nulls;
-  const bool* null_at = nullptr;
-  if (!mask.is_none()) {
-    nulls = py::array_t<bool, py::array::c_style | py::array::forcecast>::ensure(mask);
-    null_at = nulls.data();
+// A table built from Python columns. Numeric columns borrow the numpy buffers (Column::Borrow:
+// no copy), so `keep` holds those arrays for as long as the table is used.
+struct PyTable {
+  data::Table table;
+  std::vector<py::object> keep;
+};
+
+// Validity bits (1: valid) from an optional null mask and, for floats, NaN; empty when every
+// value is valid.
+template <typename T>
+std::vector<uint64_t> ValidityOf(const T* v, size_t n, const bool* null_at) {
+  std::vector<uint64_t> bits((n + 63) / 64, ~uint64_t{0});
+  bool any_null = false;
+  for (size_t i = 0; i < n; ++i) {
+    bool null = null_at != nullptr && null_at[i];
+    if constexpr (std::is_floating_point_v<T>) {
+      null = null || std::isnan(v[i]);
+    }
+    if (null) {
+      bits[i >> 6] &= ~(uint64_t{1} << (i & 63));
+      any_null = true;
+    }
   }
-  switch (type) {
-    case data::DataType::kFloat64: {
-      auto a = py::array_t<double, py::array::c_style | py::array::forcecast>::ensure(values);
-      if (!a) throw py::type_error("column " + name + ": expected a numeric array");
-      const double* v = a.data();
-      column.Reserve(static_cast<size_t>(a.size()));
-      for (py::ssize_t i = 0; i < a.size(); ++i) {
-        if ((null_at && null_at[i]) || std::isnan(v[i])) {
-          column.AppendNull();
-        } else {
-          column.AppendFloat(v[i]);
+  if (!any_null) {
+    bits.clear();
+  }
+  return bits;
+}
+
+// Whether a Python object stands for a missing value: None, a float NaN, pandas' NA or NaT.
+bool IsMissingObject(PyObject* item) {
+  if (item == Py_None) {
+    return true;
+  }
+  if (PyFloat_Check(item)) {
+    return std::isnan(PyFloat_AS_DOUBLE(item));
+  }
+  const char* type = Py_TYPE(item)->tp_name;
+  return std::strcmp(type, "NAType") == 0 || std::strcmp(type, "NaTType") == 0;
+}
+
+// A string column from a sequence of Python objects (an object ndarray is read through its
+// buffer of pointers). A category column repeats the same few str objects, so each distinct
+// object is converted to UTF-8 once, found again by its address.
+data::Column StringsFromPython(const std::string& name, const py::handle& values) {
+  PyObject* const* items = nullptr;
+  size_t n = 0;
+  py::object fast;
+  if (py::isinstance<py::array>(values) &&
+      py::reinterpret_borrow<py::array>(values).dtype().kind() == 'O' &&
+      py::reinterpret_borrow<py::array>(values).ndim() == 1 &&
+      (py::reinterpret_borrow<py::array>(values).flags() & py::array::c_style)) {
+    auto a = py::reinterpret_borrow<py::array>(values);
+    items = static_cast<PyObject* const*>(a.data());
+    n = static_cast<size_t>(a.size());
+  } else {
+    fast = py::reinterpret_steal<py::object>(
+        PySequence_Fast(values.ptr(), ("column " + name + ": expected a sequence").c_str()));
+    if (!fast) throw py::error_already_set();
+    items = PySequence_Fast_ITEMS(fast.ptr());
+    n = static_cast<size_t>(PySequence_Fast_GET_SIZE(fast.ptr()));
+  }
+  struct Slot {
+    PyObject* key = nullptr;
+    int64_t offset = -1;  // into `bytes`; -1: missing
+    size_t len = 0;
+  };
+  std::vector<Slot> slots(1024);
+  size_t used = 0;
+  std::string bytes;
+  std::vector<py::object> converted;  // str() of non-str objects, alive while cached
+  data::Column column(name, data::DataType::kString);
+  column.Reserve(n, n * 8);
+  for (size_t i = 0; i < n; ++i) {
+    PyObject* item = items[i];
+    const size_t mask = slots.size() - 1;
+    size_t k = (reinterpret_cast<uintptr_t>(item) >> 4) * 0x9E3779B97F4A7C15ULL >> 20 & mask;
+    while (slots[k].key != nullptr && slots[k].key != item) k = (k + 1) & mask;
+    if (slots[k].key == nullptr) {
+      Slot slot{item, -1, 0};
+      if (!IsMissingObject(item)) {
+        PyObject* text = item;
+        if (!PyUnicode_Check(item)) {
+          converted.push_back(py::str(item));
+          text = converted.back().ptr();
         }
+        Py_ssize_t len = 0;
+        const char* utf8 = PyUnicode_AsUTF8AndSize(text, &len);
+        if (utf8 == nullptr) throw py::error_already_set();
+        slot.offset = static_cast<int64_t>(bytes.size());
+        slot.len = static_cast<size_t>(len);
+        bytes.append(utf8, static_cast<size_t>(len));
       }
-      break;
+      slots[k] = slot;
+      if (2 * ++used > slots.size()) {  // grow: rehash by address
+        std::vector<Slot> old(slots.size() * 2);
+        old.swap(slots);
+        for (const Slot& s : old) {
+          if (s.key == nullptr) continue;
+          size_t j = (reinterpret_cast<uintptr_t>(s.key) >> 4) * 0x9E3779B97F4A7C15ULL >> 20 &
+                     (slots.size() - 1);
+          while (slots[j].key != nullptr) j = (j + 1) & (slots.size() - 1);
+          slots[j] = s;
+        }
+        k = 0;
+        while (slots[k].key != item) ++k;
+      }
     }
-    case data::DataType::kInt64:
-    case data::DataType::kTimestamp: {
-      auto a = py::array_t<int64_t, py::array::c_style | py::array::forcecast>::ensure(values);
-      if (!a) throw py::type_error("column " + name + ": expected an integer array");
-      const int64_t* v = a.data();
-      column.Reserve(static_cast<size_t>(a.size()));
-      for (py::ssize_t i = 0; i < a.size(); ++i) {
-        if (null_at && null_at[i]) {
-          column.AppendNull();
-        } else {
-          column.AppendInt(v[i]);
-        }
-      }
-      break;
-    }
-    case data::DataType::kBool: {
-      auto a = py::array_t<bool, py::array::c_style | py::array::forcecast>::ensure(values);
-      if (!a) throw py::type_error("column " + name + ": expected a boolean array");
-      const bool* v = a.data();
-      column.Reserve(static_cast<size_t>(a.size()));
-      for (py::ssize_t i = 0; i < a.size(); ++i) {
-        if (null_at && null_at[i]) {
-          column.AppendNull();
-        } else {
-          column.AppendBool(v[i]);
-        }
-      }
-      break;
-    }
-    case data::DataType::kString: {
-      py::sequence seq = py::reinterpret_borrow<py::sequence>(values);
-      column.Reserve(static_cast<size_t>(py::len(seq)));
-      for (const py::handle& item : seq) {
-        if (item.is_none() ||
-            (py::isinstance<py::float_>(item) && std::isnan(item.cast<double>()))) {
-          column.AppendNull();
-        } else {
-          column.AppendString(py::str(item).cast<std::string>());
-        }
-      }
-      break;
+    const Slot& slot = slots[k];
+    if (slot.offset < 0) {
+      column.AppendNull();
+    } else {
+      column.AppendString(std::string_view(bytes).substr(static_cast<size_t>(slot.offset), slot.len));
     }
   }
   return column;
 }
 
+// One column from Python. kind: "float", "int", "bool", "timestamp" (int64 microseconds),
+// "string"; `mask` (optional, bool array) marks nulls, and NaN is null for floats (pandas'
+// missing value). Numeric arrays are borrowed: `keep` takes them.
+data::Column ColumnFromPython(const std::string& name, const std::string& kind,
+                              const py::handle& values, const py::handle& mask,
+                              std::vector<py::object>* keep) {
+  auto type = TakeData(data::DataTypeFromName(kind));
+  if (type == data::DataType::kString) {
+    return StringsFromPython(name, values);
+  }
+  py::array_t<bool, py::array::c_style | py::array::forcecast> nulls;
+  const bool* null_at = nullptr;
+  if (!mask.is_none()) {
+    nulls = py::array_t<bool, py::array::c_style | py::array::forcecast>::ensure(mask);
+    if (!nulls) throw py::type_error("column " + name + ": the null mask must be a bool array");
+    null_at = nulls.data();
+  }
+  auto borrow = [&](auto array, const char* what) {
+    if (!array) throw py::type_error("column " + name + ": expected " + what);
+    if (array.ndim() != 1) throw py::value_error("column " + name + ": expected one dimension");
+    const size_t n = static_cast<size_t>(array.size());
+    if (null_at != nullptr && static_cast<size_t>(nulls.size()) != n) {
+      throw py::value_error("column " + name + ": the null mask and the values differ in length");
+    }
+    auto validity = ValidityOf(array.data(), n, null_at);
+    data::Column column = data::Column::Borrow(name, type, array.data(), n, std::move(validity));
+    keep->push_back(std::move(array));
+    return column;
+  };
+  switch (type) {
+    case data::DataType::kFloat64:
+      return borrow(py::array_t<double, py::array::c_style | py::array::forcecast>::ensure(values),
+                    "a numeric array");
+    case data::DataType::kInt64:
+    case data::DataType::kTimestamp:
+      return borrow(py::array_t<int64_t, py::array::c_style | py::array::forcecast>::ensure(values),
+                    "an integer array");
+    case data::DataType::kBool:
+      // numpy's bool is one byte holding 0 or 1: the layout Column keeps for kBool.
+      return borrow(py::array_t<bool, py::array::c_style | py::array::forcecast>::ensure(values),
+                    "a boolean array");
+    case data::DataType::kString:
+      break;
+  }
+  throw py::type_error("column " + name + ": unknown kind " + kind);
+}
+
 // columns: a list of (name, kind, values, mask) tuples of equal length.
-data::Table TableFromPython(const py::list& columns) {
-  data::Table table;
+PyTable TableFromPython(const py::list& columns) {
+  PyTable out;
   size_t rows = 0;
   for (const py::handle& c : columns) {
     auto t = c.cast<py::tuple>();
-    data::Column column =
-        ColumnFromPython(t[0].cast<std::string>(), t[1].cast<std::string>(), t[2], t[3]);
-    if (!table.columns.empty() && column.size() != rows) {
+    data::Column column = ColumnFromPython(t[0].cast<std::string>(), t[1].cast<std::string>(),
+                                           t[2], t[3], &out.keep);
+    if (!out.table.columns.empty() && column.size() != rows) {
       throw py::value_error("column " + column.name() + " has " + std::to_string(column.size()) +
                             " values, the others " + std::to_string(rows));
     }
     rows = column.size();
-    table.columns.push_back(std::move(column));
+    out.table.columns.push_back(std::move(column));
   }
-  return table;
+  return out;
 }
 
 std::shared_ptr<const data::Suite> SuiteFrom(const std::string& text, bool is_path) {
@@ -136,8 +230,9 @@ std::shared_ptr<const data::Suite> SuiteFrom(const std::string& text, bool is_pa
 std::string ValidateTable(const py::list& columns, const std::string& suite_text, bool is_path,
                           const std::string& source) {
   auto suite = SuiteFrom(suite_text, is_path);
+  PyTable table = TableFromPython(columns);
   data::CsvReadResult data;
-  data.table = TableFromPython(columns);
+  data.table = std::move(table.table);
   data::ValidationReport report;
   {
     py::gil_scoped_release release;
@@ -190,10 +285,10 @@ drift::DriftOptions DriftOptionsFrom(const py::dict& o) {
 std::string DriftTables(const py::list& reference, const py::list& current, const py::dict& options,
                         bool html) {
   drift::DriftOptions o = DriftOptionsFrom(options);
-  data::Table ref = TableFromPython(reference);
-  data::Table cur = TableFromPython(current);
+  PyTable ref = TableFromPython(reference);
+  PyTable cur = TableFromPython(current);
   py::gil_scoped_release release;
-  auto drift = TakeData(data::ComputeTableDrift(ref, cur, o));
+  auto drift = TakeData(data::ComputeTableDrift(ref.table, cur.table, o, html));
   return html ? data::DriftToHtml(drift, "reference", "current") : data::DriftToJson(drift);
 }
 
@@ -204,7 +299,7 @@ std::string DriftFiles(const std::string& reference, const std::string& current,
   data::CsvOptions csv;
   auto ref = TakeData(data::ReadCsvFile(reference, csv));
   auto cur = TakeData(data::ReadCsvFile(current, csv));
-  auto drift = TakeData(data::ComputeTableDrift(ref.table, cur.table, o));
+  auto drift = TakeData(data::ComputeTableDrift(ref.table, cur.table, o, html));
   return html ? data::DriftToHtml(drift, reference, current) : data::DriftToJson(drift);
 }
 

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <optional>
 
 #include "data/csv.h"
 #include "data/drift_report.h"
@@ -49,6 +50,39 @@ bool ReadOptions(const DataCommandOptions& options, data::CsvOptions* csv, std::
     return false;
   }
   return true;
+}
+
+// A stored drift reference at `path`, null when the file is something else (a CSV file), or
+// nullopt after an error written to `err` (unreadable file, damaged reference).
+std::optional<std::unique_ptr<data::DriftReference>> ReadDriftReference(const std::string& path,
+                                                                        std::ostream& err) {
+  std::ifstream file(path, std::ios::binary);
+  if (!file) {
+    err << "error: cannot open " << path << "\n";
+    return std::nullopt;
+  }
+  std::string bytes(64, '\0');
+  file.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  bytes.resize(static_cast<size_t>(file.gcount()));
+  if (!data::IsDriftReference(bytes)) {
+    return std::unique_ptr<data::DriftReference>();
+  }
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(path, ec);
+  bytes.resize(ec ? 0 : static_cast<size_t>(size));
+  file.clear();
+  file.seekg(0);
+  file.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  if (ec || static_cast<size_t>(file.gcount()) != bytes.size()) {
+    err << "error: cannot read " << path << "\n";
+    return std::nullopt;
+  }
+  auto decoded = data::DecodeDriftReference(bytes);
+  if (!decoded.ok()) {
+    err << "error: " << path << ": " << decoded.status().message() << "\n";
+    return std::nullopt;
+  }
+  return std::make_unique<data::DriftReference>(std::move(*decoded));
 }
 
 bool CheckFormat(const std::string& format, bool html_allowed, std::ostream& err) {
@@ -164,6 +198,31 @@ int RunDataProfile(const DataCommandOptions& options, std::ostream& out, std::os
   return Emit(options, data::ProfileToJson(profile) + "\n", out, err) ? kOk : kUsage;
 }
 
+int RunDataReference(const DataCommandOptions& options, std::ostream& out, std::ostream& err) {
+  if (options.output.empty() || options.output == "-") {
+    err << "error: -o FILE is required (a drift reference is binary)\n";
+    return kUsage;
+  }
+  data::CsvOptions csv;
+  if (!ReadOptions(options, &csv, err)) {
+    return kUsage;
+  }
+  auto read = data::ReadCsvFile(options.file, csv);
+  if (!read.ok()) {
+    err << "error: " << read.status().message() << "\n";
+    return kUsage;
+  }
+  const data::DriftReference reference = data::BuildDriftReference(read->table, options.threads);
+  const std::string bytes = data::EncodeDriftReference(reference);
+  if (!Emit(options, bytes, out, err)) {
+    return kUsage;
+  }
+  out << "{\"reference\": \"" << options.output << "\", \"rows\": " << reference.rows
+      << ", \"columns\": " << reference.columns.size() << ", \"bytes\": " << bytes.size()
+      << "}\n";
+  return kOk;
+}
+
 int RunDataDrift(const DataCommandOptions& options, std::ostream& out, std::ostream& err) {
   if (!CheckFormat(options.format, true, err)) {
     return kUsage;
@@ -218,17 +277,29 @@ int RunDataDrift(const DataCommandOptions& options, std::ostream& out, std::ostr
   if (!ReadOptions(options, &csv, err)) {
     return kUsage;
   }
-  auto reference = data::ReadCsvFile(options.reference, csv);
-  if (!reference.ok()) {
-    err << "error: " << reference.status().message() << "\n";
+  // The reference is a CSV file or a stored drift reference (`plinth data reference`).
+  auto stored = ReadDriftReference(options.reference, err);
+  if (!stored.has_value()) {
     return kUsage;
+  }
+  std::optional<data::CsvReadResult> reference;
+  if (!*stored) {
+    auto read = data::ReadCsvFile(options.reference, csv);
+    if (!read.ok()) {
+      err << "error: " << read.status().message() << "\n";
+      return kUsage;
+    }
+    reference = std::move(*read);
   }
   auto current = data::ReadCsvFile(options.current, csv);
   if (!current.ok()) {
     err << "error: " << current.status().message() << "\n";
     return kUsage;
   }
-  auto drift = data::ComputeTableDrift(reference->table, current->table, drift_options);
+  const bool html = options.format == "html";
+  auto drift = *stored ? data::ComputeTableDrift(**stored, current->table, drift_options, html)
+                       : data::ComputeTableDrift(reference->table, current->table,
+                                                 drift_options, html);
   if (!drift.ok()) {
     err << "error: " << drift.status().message() << "\n";
     return kUsage;
@@ -274,9 +345,19 @@ DataCli::DataCli(CLI::App& app) {
   profile_->add_option("--format", options_.format, "json")->default_str("json");
   common(profile_);
 
+  reference_ = data_->add_subcommand(
+      "reference",
+      "Store what drift needs of a reference CSV (exact samples, no rows): "
+      "`plinth data drift --reference OUT` then never reads the CSV again.");
+  reference_->add_option("file", options_.file, "Reference CSV")->required();
+  common(reference_);
+
   drift_ = data_->add_subcommand(
       "drift", "Compare a current CSV file with a reference one, column by column.");
-  drift_->add_option("--reference", options_.reference, "Reference CSV")->required();
+  drift_
+      ->add_option("--reference", options_.reference,
+                   "Reference CSV, or a drift reference from `plinth data reference`")
+      ->required();
   drift_->add_option("--current", options_.current, "Current CSV")->required();
   drift_->add_option("--format", options_.format, "json or html")->default_str("json");
   drift_->add_option("--method", options_.method,
@@ -312,6 +393,9 @@ int DataCli::Run() {
   }
   if (drift_->parsed()) {
     return RunDataDrift(options_, std::cout, std::cerr);
+  }
+  if (reference_->parsed()) {
+    return RunDataReference(options_, std::cout, std::cerr);
   }
   return kUsage;
 }

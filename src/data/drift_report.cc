@@ -1,6 +1,7 @@
 #include "data/drift_report.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -20,9 +21,19 @@ constexpr size_t kMaxCategories = 20;
 enum class Plan { kNumeric, kStrings, kBoolCodes, kText };
 
 std::shared_ptr<const drift::NumericSample> NumericOf(const Column& col) {
+  // Nulls (a 0 validity bit, or NaN in a float column) count as missing and are dropped.
+  const std::span<const uint64_t> validity =
+      col.null_count() == 0 ? std::span<const uint64_t>() : col.validity();
+  if (col.type() == DataType::kFloat64) {
+    return std::make_shared<const drift::NumericSample>(
+        drift::NumericSample::FromValues(col.floats(), validity));
+  }
+  if (col.type() == DataType::kInt64) {
+    return std::make_shared<const drift::NumericSample>(
+        drift::NumericSample::FromInts(col.ints(), validity));
+  }
   std::vector<double> values(col.size());
   for (size_t i = 0; i < col.size(); ++i) {
-    // Nulls become NaN, which samples count as missing and drop.
     values[i] = col.IsValid(i) ? col.AsDouble(i) : std::nan("");
   }
   return std::make_shared<const drift::NumericSample>(drift::NumericSample::FromValues(values));
@@ -265,8 +276,82 @@ std::string Svg(const ColumnDistribution& d) {
 
 }  // namespace
 
+namespace {
+
+bool IsNumericType(DataType t) { return t == DataType::kInt64 || t == DataType::kFloat64; }
+
+// How a column pair is sampled: numeric when both sides are numbers, as strings or bool codes
+// when both sides are, else as the text of each value on both sides.
+Plan PlanFor(DataType a, DataType b) {
+  if (IsNumericType(a) && IsNumericType(b)) {
+    return Plan::kNumeric;
+  }
+  if (a == DataType::kString && b == DataType::kString) {
+    return Plan::kStrings;
+  }
+  if (a == DataType::kBool && b == DataType::kBool) {
+    return Plan::kBoolCodes;
+  }
+  return Plan::kText;
+}
+
+// Runs the tests on sampled columns and, when asked, draws their distributions.
+Status Finish(std::vector<drift::DriftColumn>& columns, const std::vector<Plan>& plans,
+              const drift::DriftOptions& options, bool distributions, TableDrift* out) {
+  PLINTH_ASSIGN_OR_RETURN(out->result, drift::ComputeDrift(columns, options));
+  if (!distributions) {
+    return Status::Ok();
+  }
+  out->distributions.resize(columns.size());
+  ParallelFor(columns.size(), options.threads, [&](size_t i) {
+    const drift::DriftColumn& c = columns[i];
+    out->distributions[i] =
+        c.kind == drift::ColumnKind::kNumerical
+            ? NumericDistribution(*c.numeric_reference, *c.numeric_current)
+            : CategoricalDistribution(*c.categorical_reference, *c.categorical_current,
+                                      plans[i] == Plan::kBoolCodes);
+  });
+  return Status::Ok();
+}
+
+// A reference column's categories as the text of its values, for a current column of another
+// type (the kText plan): what ToText gives for the same values.
+std::shared_ptr<const drift::CategoricalSample> TextOf(const DriftReferenceColumn& ref) {
+  std::vector<std::string> labels;
+  std::vector<uint64_t> counts;
+  uint64_t missing = 0;
+  if (ref.numeric) {
+    const drift::NumericSample& s = *ref.numeric;
+    missing = s.missing();
+    for (size_t i = 0; i < s.distinct(); ++i) {
+      if (ref.type == DataType::kInt64) {
+        labels.push_back(std::to_string(static_cast<int64_t>(s.values()[i])));
+      } else {
+        char buf[32];
+        auto res = std::to_chars(buf, buf + sizeof(buf), s.values()[i]);
+        labels.emplace_back(buf, res.ptr);
+      }
+      counts.push_back(s.counts()[i]);
+    }
+  } else {
+    const drift::CategoricalSample& s = *ref.categorical;
+    if (s.key_kind() == drift::CategoricalSample::KeyKind::kString) {
+      return ref.categorical;
+    }
+    missing = s.missing();
+    for (size_t i = 0; i < s.distinct(); ++i) {
+      labels.push_back(s.codes()[i] != 0 ? "true" : "false");
+      counts.push_back(s.counts()[i]);
+    }
+  }
+  auto sample = drift::CategoricalSample::FromCounts(std::move(labels), std::move(counts), missing);
+  return std::make_shared<const drift::CategoricalSample>(std::move(*sample));
+}
+
+}  // namespace
+
 Result<TableDrift> ComputeTableDrift(const Table& reference, const Table& current,
-                                     const drift::DriftOptions& options) {
+                                     const drift::DriftOptions& options, bool distributions) {
   PLINTH_RETURN_IF_ERROR(options.Validate());
   TableDrift out;
   out.drift_share_threshold = options.drift_share;
@@ -285,23 +370,11 @@ Result<TableDrift> ComputeTableDrift(const Table& reference, const Table& curren
       continue;
     }
     const Column& cur = current.columns[static_cast<size_t>(index)];
-    const DataType a = ref.type(), b = cur.type();
-    if (a == DataType::kTimestamp || b == DataType::kTimestamp) {
+    if (ref.type() == DataType::kTimestamp || cur.type() == DataType::kTimestamp) {
       out.skipped.push_back(ref.name() + ": timestamp columns are not tested");
       continue;
     }
-    auto numeric = [](DataType t) { return t == DataType::kInt64 || t == DataType::kFloat64; };
-    Plan plan;
-    if (numeric(a) && numeric(b)) {
-      plan = Plan::kNumeric;
-    } else if (a == DataType::kString && b == DataType::kString) {
-      plan = Plan::kStrings;
-    } else if (a == DataType::kBool && b == DataType::kBool) {
-      plan = Plan::kBoolCodes;
-    } else {
-      plan = Plan::kText;
-    }
-    pairs.push_back({&ref, &cur, plan});
+    pairs.push_back({&ref, &cur, PlanFor(ref.type(), cur.type())});
   }
   for (const Column& cur : current.columns) {
     if (reference.FindColumn(cur.name()) < 0) {
@@ -313,6 +386,7 @@ Result<TableDrift> ComputeTableDrift(const Table& reference, const Table& curren
   }
 
   std::vector<drift::DriftColumn> columns(pairs.size());
+  std::vector<Plan> plans(pairs.size());
   ParallelFor(pairs.size() * 2, options.threads, [&](size_t task) {
     const Pair& pair = pairs[task / 2];
     const Column& col = task % 2 == 0 ? *pair.ref : *pair.cur;
@@ -330,17 +404,226 @@ Result<TableDrift> ComputeTableDrift(const Table& reference, const Table& curren
     columns[i].name = pairs[i].ref->name();
     columns[i].kind = pairs[i].plan == Plan::kNumeric ? drift::ColumnKind::kNumerical
                                                       : drift::ColumnKind::kCategorical;
+    plans[i] = pairs[i].plan;
   }
-  PLINTH_ASSIGN_OR_RETURN(out.result, drift::ComputeDrift(columns, options));
-  out.distributions.resize(pairs.size());
-  ParallelFor(pairs.size(), options.threads, [&](size_t i) {
-    const drift::DriftColumn& c = columns[i];
-    out.distributions[i] =
-        c.kind == drift::ColumnKind::kNumerical
-            ? NumericDistribution(*c.numeric_reference, *c.numeric_current)
-            : CategoricalDistribution(*c.categorical_reference, *c.categorical_current,
-                                      pairs[i].plan == Plan::kBoolCodes);
+  PLINTH_RETURN_IF_ERROR(Finish(columns, plans, options, distributions, &out));
+  return out;
+}
+
+DriftReference BuildDriftReference(const Table& table, int threads) {
+  DriftReference ref;
+  ref.rows = table.num_rows();
+  std::vector<const Column*> kept;
+  for (const Column& col : table.columns) {
+    if (col.type() == DataType::kTimestamp) {
+      ref.skipped.push_back(col.name() + ": timestamp columns are not tested");
+      continue;
+    }
+    kept.push_back(&col);
+  }
+  ref.columns.resize(kept.size());
+  ParallelFor(kept.size(), threads, [&](size_t i) {
+    const Column& col = *kept[i];
+    DriftReferenceColumn& out = ref.columns[i];
+    out.name = col.name();
+    out.type = col.type();
+    if (IsNumericType(col.type())) {
+      out.numeric = NumericOf(col);
+    } else {
+      out.categorical =
+          CategoricalOf(col, col.type() == DataType::kBool ? Plan::kBoolCodes : Plan::kStrings);
+    }
   });
+  return ref;
+}
+
+namespace {
+
+constexpr std::string_view kReferenceMagic = "PLINTH-DRIFT-REFERENCE 1\n";
+
+void PutU64(std::string& out, uint64_t v) {
+  for (int i = 0; i < 8; ++i) {
+    out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+  }
+}
+
+void PutBytes(std::string& out, std::string_view bytes) {
+  PutU64(out, bytes.size());
+  out.append(bytes);
+}
+
+bool GetU64(std::string_view& in, uint64_t* v) {
+  if (in.size() < 8) {
+    return false;
+  }
+  *v = 0;
+  for (int i = 0; i < 8; ++i) {
+    *v |= static_cast<uint64_t>(static_cast<uint8_t>(in[static_cast<size_t>(i)])) << (8 * i);
+  }
+  in.remove_prefix(8);
+  return true;
+}
+
+bool GetBytes(std::string_view& in, std::string_view* bytes) {
+  uint64_t n = 0;
+  if (!GetU64(in, &n) || in.size() < n) {
+    return false;
+  }
+  *bytes = in.substr(0, n);
+  in.remove_prefix(n);
+  return true;
+}
+
+}  // namespace
+
+std::string EncodeDriftReference(const DriftReference& reference) {
+  std::string out(kReferenceMagic);
+  PutU64(out, reference.rows);
+  PutU64(out, reference.skipped.size());
+  for (const std::string& s : reference.skipped) {
+    PutBytes(out, s);
+  }
+  PutU64(out, reference.columns.size());
+  for (const DriftReferenceColumn& c : reference.columns) {
+    PutBytes(out, c.name);
+    out.push_back(static_cast<char>(c.type));
+    PutBytes(out, c.numeric ? c.numeric->Encode() : c.categorical->Encode());
+  }
+  return out;
+}
+
+bool IsDriftReference(std::string_view head) {
+  return head.substr(0, kReferenceMagic.size()) == kReferenceMagic;
+}
+
+Result<DriftReference> DecodeDriftReference(std::string_view bytes) {
+  if (!IsDriftReference(bytes)) {
+    return InvalidArgument("not a plinth drift reference (it starts with another header)");
+  }
+  std::string_view in = bytes.substr(kReferenceMagic.size());
+  const Status bad = InvalidArgument("drift reference is truncated or damaged");
+  DriftReference ref;
+  uint64_t skipped = 0, columns = 0;
+  if (!GetU64(in, &ref.rows) || !GetU64(in, &skipped) || skipped > in.size() / 8) {
+    return bad;
+  }
+  for (uint64_t i = 0; i < skipped; ++i) {
+    std::string_view s;
+    if (!GetBytes(in, &s)) {
+      return bad;
+    }
+    ref.skipped.emplace_back(s);
+  }
+  if (!GetU64(in, &columns) || columns > in.size() / 17) {
+    return bad;
+  }
+  ref.columns.resize(columns);
+  std::vector<std::string_view> samples(columns);
+  for (uint64_t i = 0; i < columns; ++i) {
+    std::string_view name;
+    if (!GetBytes(in, &name) || in.empty()) {
+      return bad;
+    }
+    ref.columns[i].name = std::string(name);
+    const auto type = static_cast<uint8_t>(in.front());
+    in.remove_prefix(1);
+    if (type > static_cast<uint8_t>(DataType::kTimestamp) ||
+        type == static_cast<uint8_t>(DataType::kTimestamp) || !GetBytes(in, &samples[i])) {
+      return bad;
+    }
+    ref.columns[i].type = static_cast<DataType>(type);
+  }
+  if (!in.empty()) {
+    return bad;
+  }
+  // Samples decode in parallel: a wide reference is mostly sorted numeric values.
+  std::vector<Status> errors(columns, Status::Ok());
+  ParallelFor(columns, 0, [&](size_t i) {
+    DriftReferenceColumn& c = ref.columns[i];
+    if (IsNumericType(c.type)) {
+      auto s = drift::NumericSample::Decode(samples[i]);
+      if (s.ok()) {
+        c.numeric = std::make_shared<const drift::NumericSample>(std::move(*s));
+      } else {
+        errors[i] = s.status();
+      }
+    } else {
+      auto s = drift::CategoricalSample::Decode(samples[i]);
+      if (s.ok()) {
+        c.categorical = std::make_shared<const drift::CategoricalSample>(std::move(*s));
+      } else {
+        errors[i] = s.status();
+      }
+    }
+  });
+  for (size_t i = 0; i < columns; ++i) {
+    if (!errors[i].ok()) {
+      return InvalidArgument("drift reference column '" + ref.columns[i].name +
+                             "': " + errors[i].message());
+    }
+  }
+  return ref;
+}
+
+Result<TableDrift> ComputeTableDrift(const DriftReference& reference, const Table& current,
+                                     const drift::DriftOptions& options, bool distributions) {
+  PLINTH_RETURN_IF_ERROR(options.Validate());
+  TableDrift out;
+  out.drift_share_threshold = options.drift_share;
+  out.reference_rows = reference.rows;
+  out.current_rows = current.num_rows();
+  out.skipped = reference.skipped;
+  struct Pair {
+    const DriftReferenceColumn* ref;
+    const Column* cur;
+    Plan plan;
+  };
+  std::vector<Pair> pairs;
+  for (const DriftReferenceColumn& ref : reference.columns) {
+    const int index = current.FindColumn(ref.name);
+    if (index < 0) {
+      out.skipped.push_back(ref.name + ": not in the current data");
+      continue;
+    }
+    const Column& cur = current.columns[static_cast<size_t>(index)];
+    if (cur.type() == DataType::kTimestamp) {
+      out.skipped.push_back(ref.name + ": timestamp columns are not tested");
+      continue;
+    }
+    pairs.push_back({&ref, &cur, PlanFor(ref.type, cur.type())});
+  }
+  for (const Column& cur : current.columns) {
+    const bool known =
+        std::any_of(reference.columns.begin(), reference.columns.end(),
+                    [&](const DriftReferenceColumn& r) { return r.name == cur.name(); }) ||
+        std::any_of(reference.skipped.begin(), reference.skipped.end(),
+                    [&](const std::string& s) { return s.starts_with(cur.name() + ": "); });
+    if (!known) {
+      out.skipped.push_back(cur.name() + ": not in the reference data");
+    }
+  }
+  if (pairs.empty()) {
+    return InvalidArgument("the reference and current data share no column to compare");
+  }
+  std::vector<drift::DriftColumn> columns(pairs.size());
+  std::vector<Plan> plans(pairs.size());
+  ParallelFor(pairs.size(), options.threads, [&](size_t i) {
+    const Pair& pair = pairs[i];
+    drift::DriftColumn& column = columns[i];
+    column.name = pair.ref->name;
+    plans[i] = pair.plan;
+    if (pair.plan == Plan::kNumeric) {
+      column.kind = drift::ColumnKind::kNumerical;
+      column.numeric_reference = pair.ref->numeric;
+      column.numeric_current = NumericOf(*pair.cur);
+      return;
+    }
+    column.kind = drift::ColumnKind::kCategorical;
+    column.categorical_reference = pair.plan == Plan::kText ? TextOf(*pair.ref)
+                                                            : pair.ref->categorical;
+    column.categorical_current = CategoricalOf(*pair.cur, pair.plan);
+  });
+  PLINTH_RETURN_IF_ERROR(Finish(columns, plans, options, distributions, &out));
   return out;
 }
 

@@ -12,12 +12,15 @@
 #ifndef PLINTH_DATA_DRIFT_REPORT_H_
 #define PLINTH_DATA_DRIFT_REPORT_H_
 
+#include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/result.h"
 #include "data/table.h"
 #include "drift/report.h"
+#include "drift/sample.h"
 
 namespace plinth::data {
 
@@ -41,9 +44,42 @@ struct TableDrift {
 };
 
 // Failure: the options' Validate() error, no column to compare, or ComputeDrift's error
-// (an empty column, a refused test) naming the column.
+// (an empty column, a refused test) naming the column. `distributions` false leaves
+// TableDrift::distributions empty (what the JSON does not show is not computed).
 Result<TableDrift> ComputeTableDrift(const Table& reference, const Table& current,
-                                     const drift::DriftOptions& options);
+                                     const drift::DriftOptions& options,
+                                     bool distributions = true);
+
+// A stored reference: what a report needs of the reference data and nothing more, so drift
+// against training data never reads that data again. Per column its name, type and drift
+// sample (numeric: the sorted distinct values with counts, exact, so every test gives what it
+// gives on the raw rows; categorical: the count per category). Timestamp columns are left out
+// (listed in `skipped`).
+struct DriftReferenceColumn {
+  std::string name;
+  DataType type = DataType::kFloat64;
+  std::shared_ptr<const drift::NumericSample> numeric;          // int and float columns
+  std::shared_ptr<const drift::CategoricalSample> categorical;  // string and bool columns
+};
+struct DriftReference {
+  uint64_t rows = 0;
+  std::vector<DriftReferenceColumn> columns;
+  std::vector<std::string> skipped;
+};
+
+DriftReference BuildDriftReference(const Table& table, int threads = 0);
+// Bytes: a text header line ("PLINTH-DRIFT-REFERENCE 1"), then little-endian fields and each
+// column's sample encoding. About 6 bytes per distinct numeric value; a few bytes per category.
+std::string EncodeDriftReference(const DriftReference& reference);
+// Whether `head` (the first bytes of a file) starts like EncodeDriftReference's output.
+bool IsDriftReference(std::string_view head);
+// Failure: kInvalidArgument for anything EncodeDriftReference did not write.
+Result<DriftReference> DecodeDriftReference(std::string_view bytes);
+// Drift of `current` against a stored reference: the same report ComputeTableDrift gives on
+// the reference's rows (same tests, statistics and p-values).
+Result<TableDrift> ComputeTableDrift(const DriftReference& reference, const Table& current,
+                                     const drift::DriftOptions& options,
+                                     bool distributions = true);
 
 // {"dataset_drift", "drift_share" (share of drifted columns), "drift_share_threshold",
 //  "number_of_columns", "number_of_drifted_columns", "columns": {name: {"test", "statistic",

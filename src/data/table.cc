@@ -1,6 +1,9 @@
 #include "data/table.h"
 
+#include <bit>
 #include <charconv>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 namespace plinth::data {
@@ -84,15 +87,48 @@ std::string FormatTimestamp(int64_t micros) {
   return out;
 }
 
+Column Column::Borrow(std::string name, DataType type, const void* data, size_t size,
+                      std::vector<uint64_t> validity) {
+  Column column(std::move(name), type);
+  if (type == DataType::kString) {
+    std::fprintf(stderr, "plinth: Column::Borrow does not take strings\n");
+    std::abort();
+  }
+  column.borrowed_ = data;
+  column.size_ = size;
+  const size_t words = (size + 63) / 64;
+  if (validity.empty()) {
+    validity.assign(words, ~uint64_t{0});
+  }
+  validity.resize(words);
+  if (size % 64 != 0) {
+    validity.back() &= (uint64_t{1} << (size % 64)) - 1;
+  }
+  size_t valid = 0;
+  for (uint64_t w : validity) {
+    valid += static_cast<size_t>(std::popcount(w));
+  }
+  column.null_count_ = size - valid;
+  column.validity_ = std::move(validity);
+  return column;
+}
+
+void Column::CheckOwned() const {
+  if (borrowed_ != nullptr) {
+    std::fprintf(stderr, "plinth: appending to borrowed column '%s'\n", name_.c_str());
+    std::abort();
+  }
+}
+
 double Column::AsDouble(size_t i) const {
   switch (type_) {
     case DataType::kInt64:
     case DataType::kTimestamp:
-      return static_cast<double>(ints_[i]);
+      return static_cast<double>(Int(i));
     case DataType::kFloat64:
-      return floats_[i];
+      return Float(i);
     case DataType::kBool:
-      return bools_[i] ? 1.0 : 0.0;
+      return Bool(i) ? 1.0 : 0.0;
     case DataType::kString:
       return 0.0;
   }
@@ -105,35 +141,24 @@ std::string Column::ToText(size_t i) const {
   }
   switch (type_) {
     case DataType::kInt64:
-      return std::to_string(ints_[i]);
+      return std::to_string(Int(i));
     case DataType::kFloat64: {
       char buf[32];
-      auto res = std::to_chars(buf, buf + sizeof(buf), floats_[i]);
+      auto res = std::to_chars(buf, buf + sizeof(buf), Float(i));
       return std::string(buf, res.ptr);
     }
     case DataType::kBool:
-      return bools_[i] ? "true" : "false";
+      return Bool(i) ? "true" : "false";
     case DataType::kString:
       return std::string(String(i));
     case DataType::kTimestamp:
-      return FormatTimestamp(ints_[i]);
+      return FormatTimestamp(Int(i));
   }
   return "";
 }
 
-void Column::PushValidity(bool valid) {
-  if ((size_ & 63) == 0) {
-    validity_.push_back(0);
-  }
-  if (valid) {
-    validity_.back() |= uint64_t{1} << (size_ & 63);
-  } else {
-    ++null_count_;
-  }
-  ++size_;
-}
-
 void Column::AppendNull() {
+  CheckOwned();
   switch (type_) {
     case DataType::kInt64:
     case DataType::kTimestamp:
@@ -152,22 +177,8 @@ void Column::AppendNull() {
   PushValidity(false);
 }
 
-void Column::AppendInt(int64_t v) {
-  ints_.push_back(v);
-  PushValidity(true);
-}
-
-void Column::AppendFloat(double v) {
-  floats_.push_back(v);
-  PushValidity(true);
-}
-
-void Column::AppendBool(bool v) {
-  bools_.push_back(v ? 1 : 0);
-  PushValidity(true);
-}
-
 void Column::AppendString(std::string_view v) {
+  CheckOwned();
   arena_.insert(arena_.end(), v.begin(), v.end());
   offsets_.push_back(static_cast<int64_t>(arena_.size()));
   PushValidity(true);
@@ -182,6 +193,7 @@ char* Column::AppendStringUninitialized(size_t n) {
 }
 
 void Column::Reserve(size_t rows, size_t string_bytes) {
+  CheckOwned();
   validity_.reserve((rows + 63) / 64);
   switch (type_) {
     case DataType::kInt64:
@@ -206,16 +218,17 @@ void Column::AppendColumn(const Column& other) {
   if (n == 0) {
     return;
   }
+  CheckOwned();
   switch (type_) {
     case DataType::kInt64:
     case DataType::kTimestamp:
-      ints_.insert(ints_.end(), other.ints_.begin(), other.ints_.end());
+      ints_.insert(ints_.end(), other.ints().begin(), other.ints().end());
       break;
     case DataType::kFloat64:
-      floats_.insert(floats_.end(), other.floats_.begin(), other.floats_.end());
+      floats_.insert(floats_.end(), other.floats().begin(), other.floats().end());
       break;
     case DataType::kBool:
-      bools_.insert(bools_.end(), other.bools_.begin(), other.bools_.end());
+      bools_.insert(bools_.end(), other.bools().begin(), other.bools().end());
       break;
     case DataType::kString: {
       const int64_t base = static_cast<int64_t>(arena_.size());

@@ -45,11 +45,19 @@ class Column {
   size_t size() const { return size_; }
   size_t null_count() const { return null_count_; }
 
+  // A numeric column read in place from values the caller owns: int64 for kInt64 and
+  // kTimestamp, double for kFloat64, one byte per value for kBool. `validity` holds one bit per
+  // value (bit set: valid); empty means every value is valid. Nothing is copied, so the caller
+  // keeps `data` alive and unchanged while this column or any copy of it lives (the Python
+  // bindings hand numpy buffers over this way). Appending to a borrowed column aborts.
+  static Column Borrow(std::string name, DataType type, const void* data, size_t size,
+                       std::vector<uint64_t> validity = {});
+
   bool IsValid(size_t i) const { return (validity_[i >> 6] >> (i & 63)) & 1; }
   // Typed access; the caller checks type() first. Null slots read as 0 / false / "".
-  int64_t Int(size_t i) const { return ints_[i]; }
-  double Float(size_t i) const { return floats_[i]; }
-  bool Bool(size_t i) const { return bools_[i] != 0; }
+  int64_t Int(size_t i) const { return IntData()[i]; }
+  double Float(size_t i) const { return FloatData()[i]; }
+  bool Bool(size_t i) const { return BoolData()[i] != 0; }
   std::string_view String(size_t i) const {
     return {arena_.data() + offsets_[i], static_cast<size_t>(offsets_[i + 1] - offsets_[i])};
   }
@@ -59,17 +67,37 @@ class Column {
   // "true"/"false", timestamps in ISO 8601; "null" for a null.
   std::string ToText(size_t i) const;
 
-  std::span<const int64_t> ints() const { return ints_; }
-  std::span<const double> floats() const { return floats_; }
-  std::span<const uint8_t> bools() const { return bools_; }
+  std::span<const int64_t> ints() const { return {IntData(), IsIntLike() ? size_ : 0}; }
+  std::span<const double> floats() const {
+    return {FloatData(), type_ == DataType::kFloat64 ? size_ : 0};
+  }
+  std::span<const uint8_t> bools() const { return {BoolData(), type_ == DataType::kBool ? size_ : 0}; }
   std::span<const uint64_t> validity() const { return validity_; }
   size_t string_bytes() const { return arena_.size(); }
 
   // Appends; each keeps the bitmap and the per-type array in step.
   void AppendNull();
-  void AppendInt(int64_t v);
-  void AppendFloat(double v);
-  void AppendBool(bool v);
+  void AppendInt(int64_t v) {
+    if (borrowed_ != nullptr) [[unlikely]] {
+      CheckOwned();
+    }
+    ints_.push_back(v);
+    PushValidity(true);
+  }
+  void AppendFloat(double v) {
+    if (borrowed_ != nullptr) [[unlikely]] {
+      CheckOwned();
+    }
+    floats_.push_back(v);
+    PushValidity(true);
+  }
+  void AppendBool(bool v) {
+    if (borrowed_ != nullptr) [[unlikely]] {
+      CheckOwned();
+    }
+    bools_.push_back(v ? 1 : 0);
+    PushValidity(true);
+  }
   void AppendString(std::string_view v);
   // Appends a string whose bytes the caller writes into the returned buffer (length n).
   char* AppendStringUninitialized(size_t n);
@@ -78,7 +106,29 @@ class Column {
   void AppendColumn(const Column& other);
 
  private:
-  void PushValidity(bool valid);
+  // Inline: the CSV reader calls it once per value.
+  void PushValidity(bool valid) {
+    if ((size_ & 63) == 0) {
+      validity_.push_back(0);
+    }
+    if (valid) {
+      validity_.back() |= uint64_t{1} << (size_ & 63);
+    } else {
+      ++null_count_;
+    }
+    ++size_;
+  }
+  void CheckOwned() const;
+  bool IsIntLike() const { return type_ == DataType::kInt64 || type_ == DataType::kTimestamp; }
+  const int64_t* IntData() const {
+    return borrowed_ ? static_cast<const int64_t*>(borrowed_) : ints_.data();
+  }
+  const double* FloatData() const {
+    return borrowed_ ? static_cast<const double*>(borrowed_) : floats_.data();
+  }
+  const uint8_t* BoolData() const {
+    return borrowed_ ? static_cast<const uint8_t*>(borrowed_) : bools_.data();
+  }
 
   std::string name_;
   DataType type_;
@@ -90,6 +140,7 @@ class Column {
   std::vector<uint8_t> bools_;    // kBool
   std::vector<int64_t> offsets_;  // kString: size()+1 entries
   std::vector<char> arena_;       // kString bytes
+  const void* borrowed_ = nullptr;  // Borrow(): the values, instead of the vectors above
 };
 
 // A set of equally long columns with unique names. `source_lines` (when not empty) gives for

@@ -28,8 +28,12 @@ Result<TestResult> RunColumn(const DriftColumn& column, const DriftOptions& opti
     if (ref.size() == 0 || cur.size() == 0) {
       return InvalidArgument(ref.size() == 0 ? "empty reference column" : "empty current column");
     }
+    // The default rule only asks whether the union holds more than 5 (or 2) values: a side
+    // with more answers that without a merge walk over both.
+    const uint64_t lower = std::max<uint64_t>(ref.distinct(), cur.distinct());
+    const uint64_t distinct = lower > 5 ? lower : UnionDistinct(ref, cur);
     PLINTH_ASSIGN_OR_RETURN(ResolvedTest test, ResolveTest(options, column.name, column.kind,
-                                                           ref.size(), UnionDistinct(ref, cur)));
+                                                           ref.size(), distinct));
     *default_method = test.default_method;
     return RunNumericTest(test.method, ref, cur, test.threshold);
   }

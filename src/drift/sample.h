@@ -29,6 +29,14 @@ class NumericSample {
 
   // Drops NaN and ±infinity (counted in missing()), sorts the rest. -0.0 counts as 0.0.
   static NumericSample FromValues(std::span<const double> values);
+  // The same, also dropping (as missing) every value whose bit in `validity` (one bit per
+  // value, LSB first; empty: all valid) is 0.
+  static NumericSample FromValues(std::span<const double> values,
+                                  std::span<const uint64_t> validity);
+  // From integers, missing where `validity` says so. A narrow range of values (most integer
+  // columns: codes, counts, ids) is counted in one pass instead of sorted.
+  static NumericSample FromInts(std::span<const int64_t> values,
+                                std::span<const uint64_t> validity = {});
   // From distinct values (strictly ascending, finite) and their counts (each > 0).
   // Failure: kInvalidArgument naming what is wrong.
   static Result<NumericSample> FromDistinct(std::vector<double> values,

@@ -60,6 +60,40 @@ TEST(NumericSample, DropsMissingAndRunLengthEncodes) {
   EXPECT_NEAR(std::sqrt(174.0 / 216.0), s.StdDev(), 1e-15);
 }
 
+// Counting (a narrow range) and the sorted path give the same sample as FromValues on the
+// same numbers as doubles, nulls from the validity bits.
+TEST(NumericSample, FromIntsMatchesFromValues) {
+  std::mt19937_64 rng(11);
+  for (int64_t span : {int64_t{5}, int64_t{2000}, int64_t{1} << 40}) {
+    std::vector<int64_t> ints(3000);
+    std::vector<uint64_t> validity((ints.size() + 63) / 64, ~uint64_t{0});
+    std::vector<double> doubles(ints.size());
+    for (size_t i = 0; i < ints.size(); ++i) {
+      ints[i] = static_cast<int64_t>(rng() % static_cast<uint64_t>(span)) - span / 2;
+      doubles[i] = static_cast<double>(ints[i]);
+      if (i % 13 == 0) {
+        validity[i / 64] &= ~(uint64_t{1} << (i % 64));
+        doubles[i] = std::nan("");
+      }
+    }
+    const NumericSample a = NumericSample::FromInts(ints, validity);
+    const NumericSample b = NumericSample::FromValues(doubles);
+    const NumericSample c = NumericSample::FromValues(std::vector<double>(ints.begin(), ints.end()),
+                                                      validity);
+    for (const NumericSample* other : {&b, &c}) {
+      EXPECT_EQ(a.missing(), other->missing()) << span;
+      EXPECT_TRUE(std::equal(a.values().begin(), a.values().end(), other->values().begin(),
+                             other->values().end()))
+          << span;
+      EXPECT_TRUE(std::equal(a.counts().begin(), a.counts().end(), other->counts().begin(),
+                             other->counts().end()))
+          << span;
+    }
+  }
+  const std::vector<int64_t> huge = {INT64_MAX, INT64_MIN, 0};
+  EXPECT_EQ(3u, NumericSample::FromInts(huge).distinct());
+}
+
 TEST(NumericSample, ProfileRoundTripsExactly) {
   const std::vector<double> raw = {0.1, -3.5, 0.1, 1e300, 7.0, std::nan("")};
   const NumericSample s = NumericSample::FromValues(raw);
@@ -76,6 +110,13 @@ TEST(NumericSample, ProfileRoundTripsExactly) {
 TEST(NumericSample, DecodeRejectsWhatEncodeDidNotWrite) {
   EXPECT_FALSE(NumericSample::Decode("").ok());
   EXPECT_FALSE(NumericSample::Decode("PLDN1").ok());
+  EXPECT_FALSE(NumericSample::Decode("PLDN2").ok());
+  // A value gap of zero (a repeated value) is not what Encode writes.
+  std::string repeated =
+      NumericSample::FromValues(std::vector<double>{1.0, std::nextafter(1.0, 2.0)}).Encode();
+  ASSERT_EQ(repeated[repeated.size() - 2], 1);  // the second value's gap: one key step
+  repeated[repeated.size() - 2] = 0;
+  EXPECT_FALSE(NumericSample::Decode(repeated).ok());
   std::string bytes = NumericSample::FromValues(std::vector<double>{1.0, 2.0}).Encode();
   EXPECT_FALSE(NumericSample::Decode(bytes.substr(0, bytes.size() - 1)).ok());
   EXPECT_FALSE(NumericSample::Decode(bytes + "x").ok());
