@@ -13,6 +13,8 @@
 #include "data/suite.h"
 #include "data/validate.h"
 #include "drift/report.h"
+#include "http/http_client.h"
+#include "http/tracking_server.h"
 
 namespace plinth {
 namespace {
@@ -52,10 +54,60 @@ bool ReadOptions(const DataCommandOptions& options, data::CsvOptions* csv, std::
   return true;
 }
 
-// A stored drift reference at `path`, null when the file is something else (a CSV file), or
-// nullopt after an error written to `err` (unreadable file, damaged reference).
-std::optional<std::unique_ptr<data::DriftReference>> ReadDriftReference(const std::string& path,
-                                                                        std::ostream& err) {
+// A stored drift reference at `path` (or, when no such file exists, of the dataset version
+// NAME[@VERSION] on the tracking server), null when the file is something else (a CSV file),
+// or nullopt after an error written to `err` (unreadable file, damaged reference, unknown
+// dataset).
+std::optional<std::unique_ptr<data::DriftReference>> DecodeReference(const std::string& what,
+                                                                     const std::string& bytes,
+                                                                     std::ostream& err) {
+  auto decoded = data::DecodeDriftReference(bytes);
+  if (!decoded.ok()) {
+    err << "error: " << what << ": " << decoded.status().message() << "\n";
+    return std::nullopt;
+  }
+  return std::make_unique<data::DriftReference>(std::move(*decoded));
+}
+
+// NAME[@VERSION] of a dataset on the tracking server: its drift reference, downloaded (the
+// server builds it once from the stored CSV), so the reference rows never travel.
+std::optional<std::unique_ptr<data::DriftReference>> FetchDriftReference(
+    const std::string& ref, const std::string& tracking_uri, std::ostream& err) {
+  auto base = http::TrackingServerUrl(tracking_uri);
+  if (!base.ok()) {
+    err << "error: no file named " << ref << " (" << base.status().message() << ")\n";
+    return std::nullopt;
+  }
+  const size_t at = ref.rfind('@');
+  std::string query = "?name=" + http::UrlEncode(ref.substr(0, at));
+  if (at != std::string::npos) {
+    query += "&version=" + http::UrlEncode(ref.substr(at + 1));
+  }
+  http::ClientRequest request;
+  request.method = "GET";
+  request.url = *base + "/api/plinth/v1/datasets/drift-reference" + query;
+  request.headers = http::TrackingAuthHeaders();
+  auto response = http::SendHttpRequest(request);
+  if (!response.ok()) {
+    err << "error: no file named " << ref << ", and the tracking server " << *base
+        << " could not be asked for a dataset of that name: " << response.status().message()
+        << "\n";
+    return std::nullopt;
+  }
+  if (response->status != 200) {
+    err << "error: no file named " << ref << ", and the tracking server " << *base
+        << " answered " << response->status << ": " << response->body.substr(0, 300) << "\n";
+    return std::nullopt;
+  }
+  return DecodeReference("dataset " + ref, response->body, err);
+}
+
+std::optional<std::unique_ptr<data::DriftReference>> ReadDriftReference(
+    const std::string& path, const std::string& tracking_uri, std::ostream& err) {
+  std::error_code exists_ec;
+  if (!std::filesystem::exists(path, exists_ec)) {
+    return FetchDriftReference(path, tracking_uri, err);
+  }
   std::ifstream file(path, std::ios::binary);
   if (!file) {
     err << "error: cannot open " << path << "\n";
@@ -77,12 +129,7 @@ std::optional<std::unique_ptr<data::DriftReference>> ReadDriftReference(const st
     err << "error: cannot read " << path << "\n";
     return std::nullopt;
   }
-  auto decoded = data::DecodeDriftReference(bytes);
-  if (!decoded.ok()) {
-    err << "error: " << path << ": " << decoded.status().message() << "\n";
-    return std::nullopt;
-  }
-  return std::make_unique<data::DriftReference>(std::move(*decoded));
+  return DecodeReference(path, bytes, err);
 }
 
 bool CheckFormat(const std::string& format, bool html_allowed, std::ostream& err) {
@@ -278,7 +325,7 @@ int RunDataDrift(const DataCommandOptions& options, std::ostream& out, std::ostr
     return kUsage;
   }
   // The reference is a CSV file or a stored drift reference (`plinth data reference`).
-  auto stored = ReadDriftReference(options.reference, err);
+  auto stored = ReadDriftReference(options.reference, options.tracking_uri, err);
   if (!stored.has_value()) {
     return kUsage;
   }
@@ -356,8 +403,11 @@ DataCli::DataCli(CLI::App& app) {
       "drift", "Compare a current CSV file with a reference one, column by column.");
   drift_
       ->add_option("--reference", options_.reference,
-                   "Reference CSV, or a drift reference from `plinth data reference`")
+                   "Reference CSV, a drift reference from `plinth data reference`, or "
+                   "NAME[@VERSION] of a dataset on the tracking server")
       ->required();
+  drift_->add_option("--tracking-uri", options_.tracking_uri,
+                     "Server for a NAME[@VERSION] reference (default: MLFLOW_TRACKING_URI)");
   drift_->add_option("--current", options_.current, "Current CSV")->required();
   drift_->add_option("--format", options_.format, "json or html")->default_str("json");
   drift_->add_option("--method", options_.method,

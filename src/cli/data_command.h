@@ -27,7 +27,8 @@ struct DataCommandOptions {
   int threads = 0;
   size_t max_unexpected = 20;  // validate: unexpected values listed per expectation
   // drift
-  std::string reference;
+  std::string reference;     // a CSV, a drift reference file, or NAME[@VERSION] on a server
+  std::string tracking_uri;  // drift: the server for NAME[@VERSION]
   std::string current;
   std::string method;
   std::string numerical_method;

@@ -1,6 +1,8 @@
 #include "data/dataset_service.h"
 
+#include <algorithm>
 #include <condition_variable>
+#include <cstring>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -279,6 +281,99 @@ Result<store::DatasetVersionRecord> DatasetService::AddVersion(store::DatasetVer
   }
   record.storage_uri = DatasetBlobPath(record.digest);
   return store_->AddDatasetVersion(record, now, created);
+}
+
+namespace {
+
+constexpr size_t kCachedReferences = 4;
+
+std::string DriftReferencePath(const std::string& digest) {
+  return "datasets/drift-references/" + digest;
+}
+
+// Bytes held in memory as a ByteSource, for ArtifactStore::Put.
+class StringSource final : public ByteSource {
+ public:
+  explicit StringSource(std::string_view bytes) : rest_(bytes), size_(bytes.size()) {}
+  Result<size_t> Read(char* buf, size_t n) override {
+    const size_t k = std::min(n, rest_.size());
+    std::memcpy(buf, rest_.data(), k);
+    rest_.remove_prefix(k);
+    return k;
+  }
+  std::optional<uint64_t> Size() const override { return size_; }
+
+ private:
+  std::string_view rest_;
+  uint64_t size_;
+};
+
+Result<std::string> ReadAll(ByteSource& source) {
+  std::string out;
+  if (auto size = source.Size()) {
+    out.reserve(static_cast<size_t>(*size));
+  }
+  std::vector<char> buf(1 << 20);
+  while (true) {
+    PLINTH_ASSIGN_OR_RETURN(size_t n, source.Read(buf.data(), buf.size()));
+    if (n == 0) break;
+    out.append(buf.data(), n);
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<std::string> DatasetService::LoadOrBuildReference(const store::DatasetVersionRecord& v) {
+  if (blobs_ == nullptr) {
+    return FailedPrecondition("this server keeps no dataset bytes (no artifact store)");
+  }
+  if (v.format != "csv") {
+    return InvalidArgument("dataset " + v.name + "@" + std::to_string(v.version) +
+                           " is not a CSV dataset: drift needs a table");
+  }
+  auto stored = blobs_->Get(DriftReferencePath(v.digest));
+  if (stored.ok()) {
+    PLINTH_ASSIGN_OR_RETURN(std::string bytes, ReadAll(**stored));
+    if (IsDriftReference(bytes)) {
+      return bytes;
+    }
+    // Anything else at that path is rebuilt below and overwritten.
+  }
+  PLINTH_ASSIGN_OR_RETURN(CsvReadResult read, ReadVersion(v.name, v.version));
+  std::string bytes = EncodeDriftReference(BuildDriftReference(read.table));
+  StringSource source(bytes);
+  // Not stored is not fatal: the reference is rebuilt next time.
+  (void)blobs_->Put(DriftReferencePath(v.digest), source);
+  return bytes;
+}
+
+Result<std::shared_ptr<const DriftReference>> DatasetService::DriftReferenceOf(
+    const std::string& name, std::optional<int64_t> version) {
+  PLINTH_ASSIGN_OR_RETURN(store::DatasetVersionRecord v, store_->GetDatasetVersion(name, version));
+  {
+    std::lock_guard<std::mutex> lock(cache_mu_);
+    for (auto& [digest, reference] : cache_) {
+      if (digest == v.digest) {
+        return reference;
+      }
+    }
+  }
+  PLINTH_ASSIGN_OR_RETURN(std::string bytes, LoadOrBuildReference(v));
+  PLINTH_ASSIGN_OR_RETURN(DriftReference decoded, DecodeDriftReference(bytes));
+  auto reference = std::make_shared<const DriftReference>(std::move(decoded));
+  std::lock_guard<std::mutex> lock(cache_mu_);
+  cache_.emplace(cache_.begin(), v.digest, reference);
+  if (cache_.size() > kCachedReferences) {
+    cache_.pop_back();
+  }
+  return reference;
+}
+
+Result<std::string> DatasetService::DriftReferenceBytes(const std::string& name,
+                                                        std::optional<int64_t> version) {
+  PLINTH_ASSIGN_OR_RETURN(store::DatasetVersionRecord v, store_->GetDatasetVersion(name, version));
+  return LoadOrBuildReference(v);
 }
 
 Result<CsvReadResult> DatasetService::ReadVersion(const std::string& name,

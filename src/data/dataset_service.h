@@ -14,13 +14,17 @@
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "core/io.h"
 #include "core/result.h"
 #include "data/csv.h"
+#include "data/drift_report.h"
 #include "data/profile.h"
 #include "store/dataset_store.h"
 
@@ -82,9 +86,25 @@ class DatasetService {
   Result<CsvReadResult> ReadVersion(const std::string& name, std::optional<int64_t> version,
                                     const CsvOptions& options = {});
 
+  // What a drift report needs of a CSV version (drift_report.h's DriftReference): built from
+  // its bytes the first time it is asked for and stored beside them
+  // (datasets/drift-references/<digest>), so later reports against that version never parse
+  // its CSV again; the last few are also kept decoded in memory. Failure: kNotFound,
+  // kInvalidArgument for a version that is not CSV, or the reader's error.
+  Result<std::shared_ptr<const DriftReference>> DriftReferenceOf(const std::string& name,
+                                                                 std::optional<int64_t> version);
+  // The same reference as bytes (EncodeDriftReference), for a client that tests its own data.
+  Result<std::string> DriftReferenceBytes(const std::string& name,
+                                          std::optional<int64_t> version);
+
  private:
+  // The stored reference bytes of `v`, built and stored when missing.
+  Result<std::string> LoadOrBuildReference(const store::DatasetVersionRecord& v);
+
   store::DatasetStore* store_;
   artifacts::ArtifactStore* blobs_;
+  std::mutex cache_mu_;
+  std::vector<std::pair<std::string, std::shared_ptr<const DriftReference>>> cache_;  // by digest
 };
 
 }  // namespace plinth::data

@@ -122,6 +122,32 @@ def test_same_bytes_once_changed_file_new_version_and_round_trip(server, tmp_pat
                         timeout=60)
     assert bad.status_code == 400 and "current" in bad.json()["message"]
 
+    # The reference's drift reference was built once and stored beside its bytes; a client
+    # downloads it (not the rows) and tests its own file against it: the same report.
+    digest1 = hashlib.sha256(a.read_bytes()).hexdigest()
+    stored = server["work"] / "artifacts" / "datasets" / "drift-references" / digest1
+    assert stored.is_file() and stored.read_bytes().startswith(b"PLINTH-DRIFT-REFERENCE 1\n")
+    again = requests.post(server["url"] + "/api/plinth/v1/drift",
+                          json={"reference": "churn@1", "current": "churn@2"}, timeout=60)
+    assert again.json() == drift.json()
+    via_cli = json.loads(plinth(server, "drift", "--reference", "churn@1", "--current",
+                                str(b)).stdout)
+    local = json.loads(plinth(server, "drift", "--reference", str(a), "--current", str(b)).stdout)
+    assert via_cli["columns"] == local["columns"] == cols
+    saved = tmp_path / "churn1.pdr"
+    summary = json.loads(plinth(server, "reference", str(a), "-o", str(saved)).stdout)
+    assert summary["rows"] == 5000 and summary["columns"] == 4
+    from_file = json.loads(plinth(server, "drift", "--reference", str(saved), "--current",
+                                  str(b)).stdout)
+    assert from_file["columns"] == cols
+    r = requests.get(server["url"] + "/api/plinth/v1/datasets/drift-reference",
+                     params={"name": "nope"}, timeout=30)
+    assert r.status_code == 404
+    r = requests.get(server["url"] + "/api/plinth/v1/datasets/drift-reference", timeout=30)
+    assert r.status_code == 400 and "name" in r.json()["message"]
+    missing = plinth(server, "drift", "--reference", "nope@1", "--current", str(b), check=False)
+    assert missing.returncode == 2 and "nope@1" in missing.stderr
+
 
 def test_corrupt_upload_and_unknown_bytes_are_refused(server):
     digest = "ab" * 32
