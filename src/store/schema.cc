@@ -635,6 +635,24 @@ CREATE TABLE trial_system_attrs (
   PRIMARY KEY (trial_id, key)
 );
 )SQL"},
+    {6,
+     "tuning: a per-study change counter, bumped with every trial write, and each trial's last "
+     "change",
+     R"SQL(
+-- `version` counts the study's trial writes (asks, enqueues, params, reports, tells, system
+-- attributes, heartbeat failures; not heartbeats or user attributes). It is bumped under the
+-- study's row lock in the writing transaction, so versions are handed out in commit order: a
+-- server caching a study reads it to know whether the study moved, and loads only the trials
+-- whose `version` is newer than the one it holds.
+ALTER TABLE studies ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE trials ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX trials_by_version ON trials (study_id, version);
+)SQL",
+     R"SQL(
+ALTER TABLE studies ADD COLUMN version BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE trials ADD COLUMN version BIGINT NOT NULL DEFAULT 0;
+CREATE INDEX trials_by_version ON trials (study_id, version);
+)SQL"},
 };
 
 constexpr TableSpec kTables[] = {
@@ -686,16 +704,16 @@ constexpr TableSpec kTables[] = {
      "event_id", "event_id"},
     {"studies",
      "study_id,name,experiment_id,directions,search_space,sampler,pruner,options,creation_time,"
-     "next_number",
+     "next_number,version",
      "itittttt"
-     "ii",
+     "iii",
      "study_id", "study_id"},
     {"study_user_attrs", "study_id,key,value", "itt", "study_id,key", nullptr},
     {"trials",
      "trial_id,study_id,number,state,run_id,fixed_params,retry_of,start_time,complete_time,"
-     "heartbeat_time",
+     "heartbeat_time,version",
      "iiittt"
-     "iiii",
+     "iiiii",
      "trial_id", "trial_id"},
     {"trial_values", "trial_id,objective,value", "iid", "trial_id,objective", nullptr},
     {"trial_params", "trial_id,name,seq,value,external,distribution", "itidtt", "trial_id,name",

@@ -1775,6 +1775,14 @@ class SqliteStore final : public MetadataStore,
     return RegistryRead<std::vector<TrialRecord>>(
         [&](SqlSession& s) { return study_sql::LoadTrials(s, study_id); });
   }
+  Result<int64_t> StudyVersion(int64_t study_id) override {
+    return RegistryRead<int64_t>(
+        [&](SqlSession& s) { return study_sql::StudyVersion(s, study_id); });
+  }
+  Result<TrialChanges> LoadTrialsSince(int64_t study_id, int64_t since) override {
+    return RegistryRead<TrialChanges>(
+        [&](SqlSession& s) { return study_sql::LoadTrialsSince(s, study_id, since); });
+  }
   Result<TrialPage> ListTrials(const TrialListRequest& request) override {
     return RegistryRead<TrialPage>(
         [&](SqlSession& s) { return study_sql::ListTrials(s, request); });

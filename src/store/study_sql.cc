@@ -198,6 +198,27 @@ Result<int64_t> TakeNumber(SqlSession& s, int64_t study_id) {
   return r.Int64(0, 0) - 1;
 }
 
+// Bumps the study's change counter (study_store.h, StudyVersion) and marks `trial_id` changed
+// at the new version. Called first in a trial write so the study's row is locked before any
+// trial row, as everywhere else. Failure: kNotFound.
+Status BumpVersion(SqlSession& s, int64_t study_id, int64_t trial_id) {
+  PLINTH_ASSIGN_OR_RETURN(
+      SqlRows r,
+      s.Run("UPDATE studies SET version=version+1 WHERE study_id=? RETURNING version", {study_id}));
+  if (r.empty()) return StudyNotFound(study_id);
+  return s.Run("UPDATE trials SET version=? WHERE trial_id=?", {r.Int64(0, 0), trial_id}).status();
+}
+
+// The same for a trial known by id only. Failure: kNotFound for the trial.
+Status BumpTrialVersion(SqlSession& s, int64_t trial_id) {
+  PLINTH_ASSIGN_OR_RETURN(SqlRows r, s.Run("UPDATE studies SET version=version+1 WHERE "
+                                           "study_id=(SELECT study_id FROM trials WHERE "
+                                           "trial_id=?) RETURNING version",
+                                           {trial_id}));
+  if (r.empty()) return TrialNotFound(trial_id);
+  return s.Run("UPDATE trials SET version=? WHERE trial_id=?", {r.Int64(0, 0), trial_id}).status();
+}
+
 // The trial's state, or kNotFound.
 Result<StoredTrialState> StateOf(SqlSession& s, int64_t trial_id) {
   PLINTH_ASSIGN_OR_RETURN(SqlRows r,
@@ -357,6 +378,7 @@ Result<AskResult> AskTrial(SqlSession& s, int64_t study_id, std::optional<int64_
               {study_id, number, Name(StoredTrialState::kRunning), now, now}));
     trial_id = r.Int64(0, 0);
   }
+  PLINTH_RETURN_IF_ERROR(BumpVersion(s, study_id, trial_id));
   PLINTH_ASSIGN_OR_RETURN(TrialRecord trial, LoadTrial(s, trial_id));
   out.trial = std::move(trial);
   return out;
@@ -374,6 +396,7 @@ Result<TrialRecord> EnqueueTrial(SqlSession& s, int64_t study_id,
                        {study_id, number, Name(StoredTrialState::kWaiting),
                         fixed_params_json.empty() ? std::string("{}") : fixed_params_json,
                         OptionalInt(retry_of)}));
+  PLINTH_RETURN_IF_ERROR(BumpVersion(s, study_id, r.Int64(0, 0)));
   return LoadTrial(s, r.Int64(0, 0));
 }
 
@@ -402,6 +425,32 @@ Result<std::vector<TrialRecord>> LoadTrials(SqlSession& s, int64_t study_id) {
   for (size_t i = 0; i < r.size(); ++i) trials.push_back(TrialFromRow(r, i));
   PLINTH_RETURN_IF_ERROR(LoadChildren(s, "t.study_id=?", {study_id}, false, &trials));
   return trials;
+}
+
+Result<int64_t> StudyVersion(SqlSession& s, int64_t study_id) {
+  PLINTH_ASSIGN_OR_RETURN(SqlRows r,
+                          s.Run("SELECT version FROM studies WHERE study_id=?", {study_id}));
+  if (r.empty()) return StudyNotFound(study_id);
+  return r.Int64(0, 0);
+}
+
+Result<TrialChanges> LoadTrialsSince(SqlSession& s, int64_t study_id, int64_t since) {
+  // The version first: on PostgreSQL each statement may see later commits, and a trial read in
+  // a newer state than `version` is only loaded again next time, while every change up to
+  // `version` was committed before it could be read (versions are taken under a row lock).
+  TrialChanges out;
+  PLINTH_ASSIGN_OR_RETURN(out.version, StudyVersion(s, study_id));
+  if (since > 0 && out.version <= since) return out;
+  // From 0: every trial, those written before the counter existed (version 0) too.
+  const std::string where = since > 0 ? "t.study_id=? AND t.version>?" : "t.study_id=?";
+  std::vector<SqlArg> args{study_id};
+  if (since > 0) args.emplace_back(since);
+  PLINTH_ASSIGN_OR_RETURN(
+      SqlRows r, s.Run(std::string(kTrialSelect) + " t WHERE " + where + " ORDER BY number", args));
+  out.trials.reserve(r.size());
+  for (size_t i = 0; i < r.size(); ++i) out.trials.push_back(TrialFromRow(r, i));
+  PLINTH_RETURN_IF_ERROR(LoadChildren(s, where, args, false, &out.trials));
+  return out;
 }
 
 Result<TrialPage> ListTrials(SqlSession& s, const TrialListRequest& request) {
@@ -441,6 +490,7 @@ Result<TrialPage> ListTrials(SqlSession& s, const TrialListRequest& request) {
 
 Status SetTrialParams(SqlSession& s, int64_t trial_id, const std::vector<TrialParamRecord>& params,
                       const std::string& run_id, int64_t now) {
+  PLINTH_RETURN_IF_ERROR(BumpTrialVersion(s, trial_id));
   PLINTH_RETURN_IF_ERROR(CheckRunning(s, trial_id));
   PLINTH_ASSIGN_OR_RETURN(SqlRows seq,
                           s.Run("SELECT COUNT(*) FROM trial_params WHERE trial_id=?", {trial_id}));
@@ -462,6 +512,7 @@ Status SetTrialParams(SqlSession& s, int64_t trial_id, const std::vector<TrialPa
 
 Status ReportIntermediate(SqlSession& s, int64_t trial_id, int64_t step, double value,
                           int64_t now) {
+  PLINTH_RETURN_IF_ERROR(BumpTrialVersion(s, trial_id));
   PLINTH_RETURN_IF_ERROR(CheckRunning(s, trial_id));
   // NaN is stored as NULL on both backends (SQLite cannot store it).
   SqlArg stored = std::isnan(value) ? SqlArg() : SqlArg(value);
@@ -481,6 +532,7 @@ Status Heartbeat(SqlSession& s, int64_t trial_id, int64_t now) {
 }
 
 Status FinishTrial(SqlSession& s, int64_t trial_id, const TrialFinish& finish, bool retry) {
+  PLINTH_RETURN_IF_ERROR(BumpTrialVersion(s, trial_id));
   PLINTH_ASSIGN_OR_RETURN(
       SqlRows r,
       s.Run("UPDATE trials SET state=?, complete_time=?, heartbeat_time=? WHERE trial_id=? AND "
@@ -513,7 +565,7 @@ Status SetTrialUserAttr(SqlSession& s, int64_t trial_id, const KeyValue& attr) {
 }
 
 Status SetTrialSystemAttr(SqlSession& s, int64_t trial_id, const KeyValue& attr) {
-  PLINTH_RETURN_IF_ERROR(StateOf(s, trial_id).status());
+  PLINTH_RETURN_IF_ERROR(BumpTrialVersion(s, trial_id));
   return s
       .Run(
           "INSERT INTO trial_system_attrs (trial_id, key, value) VALUES (?, ?, ?) "
@@ -534,6 +586,7 @@ Result<std::vector<TrialRecord>> FailStaleTrials(SqlSession& s, int64_t study_id
              heartbeat_before}));
   std::vector<TrialRecord> failed;
   for (size_t i = 0; i < stale.size(); ++i) {
+    PLINTH_RETURN_IF_ERROR(BumpVersion(s, study_id, stale.Int64(i, 0)));
     PLINTH_ASSIGN_OR_RETURN(TrialRecord t, LoadTrial(s, stale.Int64(i, 0)));
     failed.push_back(std::move(t));
   }

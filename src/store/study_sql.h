@@ -36,6 +36,8 @@ Result<TrialRecord> EnqueueTrial(SqlSession& s, int64_t study_id,
 Result<TrialRecord> GetTrial(SqlSession& s, int64_t trial_id);
 Result<TrialRecord> GetTrialByNumber(SqlSession& s, int64_t study_id, int64_t number);
 Result<std::vector<TrialRecord>> LoadTrials(SqlSession& s, int64_t study_id);
+Result<int64_t> StudyVersion(SqlSession& s, int64_t study_id);
+Result<TrialChanges> LoadTrialsSince(SqlSession& s, int64_t study_id, int64_t since);
 Result<TrialPage> ListTrials(SqlSession& s, const TrialListRequest& request);
 
 Status SetTrialParams(SqlSession& s, int64_t trial_id, const std::vector<TrialParamRecord>& params,

@@ -91,6 +91,14 @@ struct TrialPage {
   std::vector<TrialRecord> trials;
 };
 
+// The trials of a study that changed after a version (StudyStore::LoadTrialsSince).
+struct TrialChanges {
+  // The study's version when read: every change up to it is in `trials` (or was before
+  // `since`); a trial changed later may be in `trials` too, in its newer state.
+  int64_t version = 0;
+  std::vector<TrialRecord> trials;  // in number order, loaded as LoadTrials loads them
+};
+
 // How a trial finishes: its state, values (COMPLETE: one per objective; PRUNED: none or the
 // last intermediate value) and time.
 struct TrialFinish {
@@ -135,6 +143,16 @@ class StudyStore {
   // system attributes (user attributes left out: samplers and pruners do not read them).
   // Failure: kNotFound.
   virtual Result<std::vector<TrialRecord>> LoadTrials(int64_t study_id) = 0;
+  // The study's change counter: bumped, in the writing transaction and under the study's row
+  // lock, by every trial write a sampler or pruner reads (asks, enqueues, params, intermediate
+  // values, tells, system attributes, heartbeat failures) — not by heartbeats or user
+  // attributes. A cache of the study is current while the counter has not moved.
+  // Failure: kNotFound.
+  virtual Result<int64_t> StudyVersion(int64_t study_id) = 0;
+  // The trials written after `since` (a version read before), with what LoadTrials loads, and
+  // the version they bring the reader to. LoadTrialsSince(id, 0) loads every trial.
+  // Failure: kNotFound.
+  virtual Result<TrialChanges> LoadTrialsSince(int64_t study_id, int64_t since) = 0;
   virtual Result<TrialPage> ListTrials(const TrialListRequest& request) = 0;
 
   // Sets parameters of a RUNNING trial (a name already set keeps its first value, as

@@ -304,6 +304,73 @@ TEST_P(StudyStoreTest, StaleTrialsFailOnceAndAreRetriedWithTheirParams) {
   EXPECT_FALSE(page->has_more);
 }
 
+// The change counter moves with every write a sampler reads and not with heartbeats or user
+// attributes; LoadTrialsSince returns exactly the trials written after a version.
+TEST_P(StudyStoreTest, TheVersionMovesWithTrialWritesAndLoadsOnlyChangedTrials) {
+  int64_t id = CreateStudy("s");
+  int64_t other = CreateStudy("other");
+  auto v0 = st().StudyVersion(id);
+  ASSERT_TRUE(IsOk(v0));
+  EXPECT_EQ(st().StudyVersion(999).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(st().LoadTrialsSince(999, 0).status().code(), StatusCode::kNotFound);
+  TrialRecord a = Ask(id);
+  TrialRecord b = Ask(id);
+  Ask(other);
+  auto all = st().LoadTrialsSince(id, 0);
+  ASSERT_TRUE(IsOk(all));
+  ASSERT_EQ(all->trials.size(), 2u);
+  EXPECT_GT(all->version, *v0);
+  const int64_t v1 = all->version;
+
+  // Nothing moved: nothing to load.
+  ASSERT_TRUE(IsOk(st().Heartbeat(a.trial_id, kNow + 1)));
+  ASSERT_TRUE(IsOk(st().SetTrialUserAttr(a.trial_id, {"k", "1"})));
+  EXPECT_EQ(*st().StudyVersion(id), v1);
+  auto none = st().LoadTrialsSince(id, v1);
+  ASSERT_TRUE(IsOk(none));
+  EXPECT_TRUE(none->trials.empty());
+  EXPECT_EQ(none->version, v1);
+
+  // Each kind of write moves it, and only the written trial comes back.
+  auto expect_changed = [&](int64_t since, const TrialRecord& t) -> int64_t {
+    auto changed = st().LoadTrialsSince(id, since);
+    EXPECT_TRUE(IsOk(changed));
+    if (!changed.ok()) return since;
+    EXPECT_GT(changed->version, since);
+    EXPECT_EQ(changed->trials.size(), 1u);
+    if (changed->trials.size() == 1) {
+      EXPECT_EQ(changed->trials[0].trial_id, t.trial_id);
+    }
+    return changed->version;
+  };
+  ASSERT_TRUE(IsOk(st().SetTrialParams(b.trial_id, {Param("x", 0.25, "0.25")}, "", kNow)));
+  int64_t v = expect_changed(v1, b);
+  ASSERT_TRUE(IsOk(st().ReportIntermediate(a.trial_id, 0, 1.5, kNow)));
+  v = expect_changed(v, a);
+  ASSERT_TRUE(IsOk(st().SetTrialSystemAttr(a.trial_id, {"completed_rungs", "[1.5]"})));
+  v = expect_changed(v, a);
+  ASSERT_TRUE(IsOk(st().FinishTrial(b.trial_id, {StoredTrialState::kComplete, {0.5}, kNow})));
+  auto changed = st().LoadTrialsSince(id, v);
+  ASSERT_TRUE(IsOk(changed));
+  ASSERT_EQ(changed->trials.size(), 1u);
+  EXPECT_EQ(changed->trials[0].state, StoredTrialState::kComplete);
+  EXPECT_THAT(changed->trials[0].values, ElementsAre(0.5));
+  EXPECT_EQ(changed->trials[0].params.size(), 1u);
+  v = changed->version;
+  // The sweep's failure and its retry (a new WAITING trial) both show.
+  ASSERT_TRUE(IsOk(st().FailStaleTrials(id, kNow + 10, kNow + 20, /*retry=*/true)));
+  changed = st().LoadTrialsSince(id, v);
+  ASSERT_TRUE(IsOk(changed));
+  ASSERT_EQ(changed->trials.size(), 2u);
+  EXPECT_EQ(changed->trials[0].state, StoredTrialState::kFail);
+  EXPECT_EQ(changed->trials[1].state, StoredTrialState::kWaiting);
+  EXPECT_EQ(*st().StudyVersion(id), changed->version);
+  // Another store instance (a replica) sees the same counter.
+  auto replica = Open();
+  ASSERT_NE(replica, nullptr);
+  EXPECT_EQ(*replica->studies().StudyVersion(id), changed->version);
+}
+
 // Several store instances (replicas on PostgreSQL; threads sharing the one writer on SQLite)
 // ask at once: every number is handed out exactly once and the budget is never overshot.
 TEST_P(StudyStoreTest, ConcurrentAsksNeverShareANumber) {
