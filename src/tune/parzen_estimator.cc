@@ -9,6 +9,9 @@ namespace {
 
 constexpr double kEps = 1e-12;
 constexpr double kNegInf = -std::numeric_limits<double>::infinity();
+// A kernel whose log density is this far below the largest one's adds less than e^-40 ≈ 4e-18
+// of the mixture's density; LogPdf leaves it out (relative change < n_kernels · 4e-18).
+constexpr double kNegligible = -40.0;
 
 }  // namespace
 
@@ -44,6 +47,36 @@ void ParzenEstimator::Build(std::span<const Distribution* const> dims,
       BuildNumerical(&dim, obs, order, n_obs, params);
     }
   }
+
+  continuous_dims_.clear();
+  categorical_dims_.clear();
+  discrete_dims_.clear();
+  kernel_offset_ = log_weights_;
+  const size_t n_kernels = weights_.size();
+  for (size_t d = 0; d < dims_.size(); ++d) {
+    Dim& dim = dims_[d];
+    if (dim.categorical) {
+      categorical_dims_.push_back(d);
+      continue;
+    }
+    if (dim.step != 0.0) {
+      discrete_dims_.push_back(d);
+      dim.inv_sigma.resize(n_kernels);
+      dim.min_sigma = std::numeric_limits<double>::infinity();
+      for (size_t k = 0; k < n_kernels; ++k) {
+        kernel_offset_[k] -= dim.log_mass[k];
+        dim.inv_sigma[k] = 1.0 / dim.sigma[k];
+        dim.min_sigma = std::min(dim.min_sigma, dim.sigma[k]);
+      }
+      continue;
+    }
+    continuous_dims_.push_back(d);
+    dim.inv_sigma.resize(n_kernels);
+    for (size_t k = 0; k < n_kernels; ++k) {
+      dim.inv_sigma[k] = 1.0 / dim.sigma[k];
+      kernel_offset_[k] -= (truncnorm::kLogSqrt2Pi + dim.log_mass[k]) + dim.log_sigma[k];
+    }
+  }
 }
 
 void ParzenEstimator::BuildCategorical(Dim* dim, const double* obs, size_t n_obs,
@@ -54,30 +87,41 @@ void ParzenEstimator::BuildCategorical(Dim* dim, const double* obs, size_t n_obs
   dim->cat_weights.resize(n_kernels * n_choices);
   if (n_obs == 0) {
     std::fill(dim->cat_weights.begin(), dim->cat_weights.end(), 1.0 / n_choices);
-  } else {
-    // Each observation's row: the prior spread over all choices, plus one on the observed
-    // choice; the smoothing shrinks as observations accumulate.
-    std::fill(dim->cat_weights.begin(), dim->cat_weights.end(),
-              params.prior_weight / static_cast<double>(n_kernels));
-    for (size_t i = 0; i < n_obs; ++i) {
-      dim->cat_weights[i * n_choices + static_cast<size_t>(obs[i])] += 1;
+    dim->log_cat_weights.resize(n_choices);
+    for (size_t c = 0; c < n_choices; ++c) {
+      dim->log_cat_weights[c] = std::log(dim->cat_weights[c]);
     }
-    for (size_t k = 0; k < n_kernels; ++k) {
-      double* row = dim->cat_weights.data() + k * n_choices;
-      double sum = PairwiseSum(row, n_choices);
-      if (sum == 0) {
-        sum = 1;
-      }
-      for (size_t c = 0; c < n_choices; ++c) {
-        row[c] /= sum;
-      }
+    return;
+  }
+  // Each observation's row: the prior spread over all choices, plus one on the observed
+  // choice; the smoothing shrinks as observations accumulate. Rows differ only by the observed
+  // choice, so the n_choices distinct ones (and the prior's, row n_choices) are normalised and
+  // logged once, then copied.
+  const double prior = params.prior_weight / static_cast<double>(n_kernels);
+  std::vector<double>& rows = cat_rows_;
+  std::vector<double>& log_rows = cat_log_rows_;
+  rows.assign((n_choices + 1) * n_choices, prior);
+  log_rows.resize(rows.size());
+  for (size_t r = 0; r <= n_choices; ++r) {
+    double* row = rows.data() + r * n_choices;
+    if (r < n_choices) {
+      row[r] += 1;
+    }
+    double sum = PairwiseSum(row, n_choices);
+    if (sum == 0) {
+      sum = 1;
+    }
+    for (size_t c = 0; c < n_choices; ++c) {
+      row[c] /= sum;
+      log_rows[r * n_choices + c] = std::log(row[c]);
     }
   }
-  const size_t rows = n_obs == 0 ? 1 : n_kernels;
-  dim->log_cat_weights.resize(rows * n_choices);
-  for (size_t k = 0; k < rows; ++k) {
+  dim->log_cat_weights.resize(n_kernels * n_choices);
+  for (size_t k = 0; k < n_kernels; ++k) {
+    const size_t r = k < n_obs ? static_cast<size_t>(obs[k]) : n_choices;
+    std::copy_n(rows.data() + r * n_choices, n_choices, dim->cat_weights.data() + k * n_choices);
     for (size_t c = 0; c < n_choices; ++c) {
-      dim->log_cat_weights[c * rows + k] = std::log(dim->cat_weights[k * n_choices + c]);
+      dim->log_cat_weights[c * n_kernels + k] = log_rows[r * n_choices + c];
     }
   }
 }
@@ -170,10 +214,12 @@ void ParzenEstimator::BuildNumerical(Dim* dim, const double* obs, const uint32_t
   dim->log_mass.resize(n_kernels);
   if (dim->step == 0.0) {
     dim->log_sigma.resize(n_kernels);
+    // Past ~100 observations most bandwidths are the clipped minimum: log it once.
+    const double log_min_sigma = std::log(min_sigma);
     for (size_t k = 0; k < n_kernels; ++k) {
       dim->log_mass[k] =
           truncnorm::LogGaussMass((low - mu[k]) / sigma[k], (high - mu[k]) / sigma[k]);
-      dim->log_sigma[k] = std::log(sigma[k]);
+      dim->log_sigma[k] = sigma[k] == min_sigma ? log_min_sigma : std::log(sigma[k]);
     }
     return;
   }
@@ -283,115 +329,165 @@ void ParzenEstimator::Sample(RandomState* rng, size_t n, Candidates* out) {
   }
 }
 
+double ParzenEstimator::CellLogMass(size_t dd, size_t ux, size_t u) {
+  const Dim& dim = dims_[discrete_dims_[dd]];
+  const size_t n_unique = dim.unique_mu.size();
+  double& memo = cell_memo_[dd][ux * n_unique + u];
+  if (std::isnan(memo)) {
+    const double x = unique_x_[dd][ux];
+    double left = x - dim.step / 2;
+    double right = x + dim.step / 2;
+    if (dim.log) {
+      left = std::log(left);
+      right = std::log(right);
+    }
+    const double m = dim.unique_mu[u], sg = dim.unique_sigma[u];
+    memo = truncnorm::LogGaussMass((left - m) / sg, (right - m) / sg);
+  }
+  return memo;
+}
+
 void ParzenEstimator::LogPdf(const Candidates& points, std::span<double> out) {
   const size_t n = points.n;
   const size_t K = weights_.size();
-  acc_.assign(n * K, 0.0);
+  row_buf_.resize(K);
+  exp_buf_.resize(K);
+  bound_buf_.resize(K);
 
-  // Categorical and discrete terms first, in dimension order, then the continuous ones summed
-  // over dimensions, then the mixture weights: Optuna's order of additions.
-  bool any_continuous = false;
-  for (size_t d = 0; d < dims_.size(); ++d) {
-    const Dim& dim = dims_[d];
-    const double* x = points.values.data() + d * n;
-    if (dim.categorical) {
-      for (size_t i = 0; i < n; ++i) {
-        const double* lw = dim.log_cat_weights.data() + static_cast<size_t>(x[i]) * K;
-        double* row = acc_.data() + i * K;
-        for (size_t k = 0; k < K; ++k) {
-          row[k] += lw[k];
-        }
-      }
-      continue;
-    }
-    if (dim.step == 0.0) {
-      any_continuous = true;
-      continue;
-    }
-    // Discrete: the mass of each kernel on the point's cell [x - step/2, x + step/2].
-    const size_t n_unique = dim.unique_mu.size();
-    unique_x_.assign(x, x + n);
-    std::sort(unique_x_.begin(), unique_x_.end());
-    unique_x_.erase(std::unique(unique_x_.begin(), unique_x_.end()), unique_x_.end());
-    cell_mass_.resize(unique_x_.size() * n_unique);
-    for (size_t ux = 0; ux < unique_x_.size(); ++ux) {
-      double left = unique_x_[ux] - dim.step / 2;
-      double right = unique_x_[ux] + dim.step / 2;
-      if (dim.log) {
-        left = std::log(left);
-        right = std::log(right);
-      }
-      for (size_t u = 0; u < n_unique; ++u) {
-        double m = dim.unique_mu[u], sg = dim.unique_sigma[u];
-        cell_mass_[ux * n_unique + u] = truncnorm::LogGaussMass((left - m) / sg, (right - m) / sg);
-      }
-    }
+  // Discrete dimensions: each point's cell, and a memo of the cell masses filled on demand.
+  const size_t n_discrete = discrete_dims_.size();
+  unique_x_.resize(n_discrete);
+  cell_memo_.resize(n_discrete);
+  point_cell_.resize(n_discrete * n);
+  // The discrete terms are log(mass on the cell / mass on the range) <= 0 when every point lies
+  // within its range, so the other terms bound a kernel's density from above (see below).
+  bool discrete_bounded = true;
+  for (size_t dd = 0; dd < n_discrete; ++dd) {
+    const Dim& dim = dims_[discrete_dims_[dd]];
+    const double* x = points.values.data() + discrete_dims_[dd] * n;
+    std::vector<double>& ux = unique_x_[dd];
+    ux.assign(x, x + n);
+    std::sort(ux.begin(), ux.end());
+    ux.erase(std::unique(ux.begin(), ux.end()), ux.end());
+    cell_memo_[dd].assign(ux.size() * dim.unique_mu.size(),
+                          std::numeric_limits<double>::quiet_NaN());
     for (size_t i = 0; i < n; ++i) {
-      size_t ux = static_cast<size_t>(std::lower_bound(unique_x_.begin(), unique_x_.end(), x[i]) -
-                                      unique_x_.begin());
-      const double* mass = cell_mass_.data() + ux * n_unique;
-      double* row = acc_.data() + i * K;
-      for (size_t k = 0; k < K; ++k) {
-        row[k] += mass[dim.unique_of_kernel[k]];
-      }
-      for (size_t k = 0; k < K; ++k) {
-        row[k] -= dim.log_mass[k];
+      point_cell_[dd * n + i] =
+          static_cast<size_t>(std::lower_bound(ux.begin(), ux.end(), x[i]) - ux.begin());
+      if (!(x[i] >= dim.dist->low() && x[i] <= dim.dist->high())) {
+        discrete_bounded = false;
       }
     }
   }
 
-  if (any_continuous) {
-    row_buf_.resize(K);
-    for (size_t i = 0; i < n; ++i) {
-      std::fill(row_buf_.begin(), row_buf_.end(), 0.0);
-      bool outside = false;
-      for (size_t d = 0; d < dims_.size(); ++d) {
-        const Dim& dim = dims_[d];
-        if (dim.categorical || dim.step != 0.0) {
+  double* row = row_buf_.data();
+  for (size_t i = 0; i < n; ++i) {
+    // Every term that is cheap for all kernels: the offset, the continuous kernels' squared
+    // distances, the categorical rows.
+    std::copy(kernel_offset_.begin(), kernel_offset_.end(), row);
+    bool outside = false;
+    for (size_t d : continuous_dims_) {
+      const Dim& dim = dims_[d];
+      double x = points.values[d * n + i];
+      if (dim.log) {
+        x = std::log(x);
+      }
+      if (x < dim.low || x > dim.high) {
+        outside = true;
+      }
+      const double* mu = dim.mu.data();
+      const double* inv_sigma = dim.inv_sigma.data();
+      for (size_t k = 0; k < K; ++k) {
+        const double z = (x - mu[k]) * inv_sigma[k];
+        row[k] -= 0.5 * (z * z);
+      }
+    }
+    if (outside) {
+      out[i] = kNegInf;  // a density of 0 under every kernel
+      continue;
+    }
+    for (size_t d : categorical_dims_) {
+      const Dim& dim = dims_[d];
+      const double* lw =
+          dim.log_cat_weights.data() + static_cast<size_t>(points.values[d * n + i]) * K;
+      for (size_t k = 0; k < K; ++k) {
+        row[k] += lw[k];
+      }
+    }
+
+    double max = kNegInf;
+    if (n_discrete == 0) {
+      for (size_t k = 0; k < K; ++k) {
+        max = std::max(max, row[k]);
+      }
+    } else {
+      // Cell masses cost an erfc each, so only kernels that can matter get them. A kernel's
+      // mass on a cell is at most 1, and at most the cell's width times the normal density at
+      // the cell's nearest point (over the smallest bandwidth): with those bounds added, a
+      // kernel that falls -kNegligible below some kernel's complete density contributes less
+      // than e^kNegligible of the sum and is left out.
+      auto complete = [&](size_t k) {
+        double v = row[k];
+        for (size_t dd = 0; dd < n_discrete; ++dd) {
+          const Dim& dim = dims_[discrete_dims_[dd]];
+          v += CellLogMass(dd, point_cell_[dd * n + i], dim.unique_of_kernel[k]);
+        }
+        return v;
+      };
+      double cutoff = kNegInf;
+      double* bound = bound_buf_.data();
+      if (discrete_bounded) {
+        std::copy(row, row + K, bound);
+        for (size_t dd = 0; dd < n_discrete; ++dd) {
+          const Dim& dim = dims_[discrete_dims_[dd]];
+          const double x = points.values[discrete_dims_[dd] * n + i];
+          double left = x - dim.step / 2;
+          double right = x + dim.step / 2;
+          if (dim.log) {
+            left = std::log(left);
+            right = std::log(right);
+          }
+          // log of width / (sqrt(2π) · smallest sigma), and a margin for rounding.
+          const double peak =
+              std::log((right - left) / dim.min_sigma) - truncnorm::kLogSqrt2Pi + 1e-6;
+          const double* mu = dim.mu.data();
+          const double* inv_sigma = dim.inv_sigma.data();
+          for (size_t k = 0; k < K; ++k) {
+            const double gap = std::max(std::max(left - mu[k], mu[k] - right), 0.0);
+            const double z = gap * inv_sigma[k];
+            bound[k] += std::min(peak - 0.5 * (z * z), 0.0);
+          }
+        }
+        size_t top = 0;
+        for (size_t k = 1; k < K; ++k) {
+          if (bound[k] > bound[top]) {
+            top = k;
+          }
+        }
+        cutoff = complete(top) + kNegligible;
+      } else {
+        std::fill(bound, bound + K, 0.0);
+      }
+      for (size_t k = 0; k < K; ++k) {
+        if (bound[k] < cutoff) {
+          row[k] = kNegInf;
           continue;
         }
-        double x = points.values[d * n + i];
-        if (dim.log) {
-          x = std::log(x);
-        }
-        if (x < dim.low || x > dim.high) {
-          outside = true;
-        }
-        const double* mu = dim.mu.data();
-        const double* sigma = dim.sigma.data();
-        const double* log_mass = dim.log_mass.data();
-        const double* log_sigma = dim.log_sigma.data();
-        double* sum = row_buf_.data();
-        for (size_t k = 0; k < K; ++k) {
-          double z = (x - mu[k]) / sigma[k];
-          sum[k] += ((-(z * z) / 2.0 - truncnorm::kLogSqrt2Pi) - log_mass[k]) - log_sigma[k];
-        }
+        row[k] = complete(k);
+        max = std::max(max, row[k]);
+        cutoff = std::max(cutoff, row[k] + kNegligible);
       }
-      double* row = acc_.data() + i * K;
-      for (size_t k = 0; k < K; ++k) {
-        row[k] += outside ? kNegInf : row_buf_[k];
-      }
-    }
-  }
-
-  row_buf_.resize(K);
-  for (size_t i = 0; i < n; ++i) {
-    double* row = acc_.data() + i * K;
-    double max = kNegInf;
-    for (size_t k = 0; k < K; ++k) {
-      row[k] += log_weights_[k];
-      max = std::max(max, row[k]);
     }
     if (std::isinf(max) && max < 0) {
       max = 0;  // every kernel gives 0: log 0 = -inf, not NaN
     }
-    // exp underflows to exactly 0 below about -745; skipping those calls changes no bit of the
-    // sum, and in a long history most kernels of g are that far from any one point.
+    // Kernels more than -kNegligible below the largest change the sum by less than e^-40 of
+    // itself each; skipping their exp is most of LogPdf's saving in a long history.
     for (size_t k = 0; k < K; ++k) {
-      double d = row[k] - max;
-      row_buf_[k] = d < -746.0 ? 0.0 : std::exp(d);
+      const double d = row[k] - max;
+      exp_buf_[k] = d < kNegligible ? 0.0 : std::exp(d);
     }
-    out[i] = std::log(PairwiseSum(row_buf_.data(), K)) + max;
+    out[i] = std::log(PairwiseSum(exp_buf_.data(), K)) + max;
   }
 }
 

@@ -91,6 +91,8 @@ class ParzenEstimator {
     // Continuous: log of the kernel's mass on [low, high] and log sigma (the density's
     // normaliser). Discrete: the mass on [low, high] only.
     std::vector<double> log_mass, log_sigma;
+    std::vector<double> inv_sigma;  // numerical: 1 / sigma, for LogPdf's inner loops
+    double min_sigma = 0.0;         // discrete: the smallest sigma
     // Discrete: kernels with equal (mu, sigma) share their cell masses; kernel -> pair.
     std::vector<size_t> unique_of_kernel;
     std::vector<double> unique_mu, unique_sigma;
@@ -104,18 +106,29 @@ class ParzenEstimator {
                       const ParzenEstimatorParameters& params);
   void BuildCategorical(Dim* dim, const double* obs, size_t n_obs,
                         const ParzenEstimatorParameters& params);
+  // The log mass of unique kernel `u` of discrete dimension `dd` on the cell of that
+  // dimension's unique point `ux`, computed on first use (LogPdf's memo).
+  double CellLogMass(size_t dd, size_t ux, size_t u);
 
   std::vector<Dim> dims_;
   std::vector<double> weights_;
   std::vector<double> log_weights_;
+  // The part of each kernel's log density that does not depend on the point: its log weight
+  // minus every continuous dimension's normaliser and every discrete dimension's mass.
+  std::vector<double> kernel_offset_;
+  std::vector<size_t> continuous_dims_, categorical_dims_, discrete_dims_;
 
   // Scratch, reused.
   std::vector<std::pair<double, size_t>> sort_buf_;
   std::vector<double> sorted_buf_;
   std::vector<size_t> active_;
   std::vector<double> quantiles_, a_buf_, b_buf_, ppf_out_;
-  std::vector<double> acc_, row_buf_, cell_mass_;
-  std::vector<double> unique_x_;
+  std::vector<double> row_buf_, exp_buf_, bound_buf_, cell_mass_;
+  // LogPdf, per discrete dimension: the points' distinct values, and the memo of cell masses
+  // (distinct value-major, NaN until computed).
+  std::vector<std::vector<double>> unique_x_, cell_memo_;
+  std::vector<size_t> point_cell_;
+  std::vector<double> cat_rows_, cat_log_rows_;
   truncnorm::PpfWorkspace ppf_ws_;
 };
 

@@ -23,6 +23,10 @@ double NdtrSingle(double a) {
   return 1.0 - 0.5 * std::erfc(x);
 }
 
+// Beyond this many sigmas erf(a / sqrt 2) is ±1 in double (erfc < 2^-60 past 8.5 sigmas): a
+// kernel this deep inside its range has all its mass there.
+constexpr double kWholeMass = 12.0;
+
 // Φ(a) as Optuna's vectorised _ndtr: always through erf (used in the central mass only).
 double NdtrErf(double a) { return 0.5 + 0.5 * std::erf(a / kSqrt2); }
 
@@ -125,6 +129,9 @@ double LogGaussMass(double a, double b) {
     return LogDiff(LogNdtr(-a), LogNdtr(-b));
   }
   // Straddling zero: 1 − Φ(a) − Φ(−b) avoids cancellation as the mass nears 1.
+  if (a < -kWholeMass && b > kWholeMass) {
+    return -0.0;  // both erf terms round to ∓1, so log1p(−0 − 0), without the three calls
+  }
   return std::log1p(-NdtrErf(a) - NdtrErf(-b));
 }
 
