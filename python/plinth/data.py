@@ -3,6 +3,7 @@
     import plinth.data
     report = plinth.data.validate(df, "suite.yaml")          # or a CSV path, or suite YAML text
     drift = plinth.data.drift(reference_df, current_df)       # or two CSV paths
+    plinth.data.save_reference(train_df, "train.pdr")         # then drift("train.pdr", df)
     drift["dataset_drift"], drift["columns"]["age"]["p_value"]
 
 Both return the structure `plinth data validate|drift --format json` prints. DataFrames are
@@ -19,7 +20,7 @@ from typing import Any
 
 from . import _native
 
-__all__ = ["validate", "drift", "validate_html", "drift_html"]
+__all__ = ["validate", "drift", "validate_html", "drift_html", "save_reference"]
 
 
 def _suite_arg(suite) -> tuple[str, bool]:
@@ -110,19 +111,23 @@ def _drift_options(method, threshold, drift_share, column_methods, column_thresh
             "per_column_threshold": dict(column_thresholds or {})}
 
 
+def _drift_side(data):
+    return os.fspath(data) if _is_path(data) else _columns(data)
+
+
 def drift(reference, current, *, method: str | None = None, threshold: float | None = None,
           drift_share: float = 0.5, column_methods: dict | None = None,
           column_thresholds: dict | None = None, numerical_method: str | None = None,
           categorical_method: str | None = None) -> dict:
-    """Column drift between two datasets (CSV paths, DataFrames or 2-D numpy arrays) with
-    Evidently's default test selection unless told otherwise. Returns {"dataset_drift",
+    """Column drift between two datasets with Evidently's default test selection unless told
+    otherwise. Each side is a DataFrame, a 2-D numpy array or a CSV path; the reference may
+    also be a stored drift reference (`save_reference` or `plinth data reference`), which
+    gives the same report without the reference rows. Returns {"dataset_drift",
     "drift_share", "columns": {name: {"test", "statistic", "p_value", "threshold", "drifted",
     …}}, …} as `plinth data drift --format json` prints it."""
     options = _drift_options(method, threshold, drift_share, column_methods, column_thresholds,
                              numerical_method, categorical_method)
-    if _is_path(reference) and _is_path(current):
-        return json.loads(_native.drift_files(os.fspath(reference), os.fspath(current), options))
-    return json.loads(_native.drift_tables(_columns(reference), _columns(current), options))
+    return json.loads(_native.drift(_drift_side(reference), _drift_side(current), options))
 
 
 def drift_html(reference, current, **kwargs) -> str:
@@ -131,6 +136,13 @@ def drift_html(reference, current, **kwargs) -> str:
                              kwargs.get("drift_share", 0.5), kwargs.get("column_methods"),
                              kwargs.get("column_thresholds"), kwargs.get("numerical_method"),
                              kwargs.get("categorical_method"))
-    if _is_path(reference) and _is_path(current):
-        return _native.drift_files(os.fspath(reference), os.fspath(current), options, True)
-    return _native.drift_tables(_columns(reference), _columns(current), options, True)
+    return _native.drift(_drift_side(reference), _drift_side(current), options, True)
+
+
+def save_reference(data, path) -> dict:
+    """Stores what drift needs of `data` (a DataFrame, numpy array or CSV path) at `path`: exact
+    per-column samples (sorted distinct values with counts, category counts), no rows. Later
+    `drift(path, current)` gives the report the rows would give. Returns {"rows", "columns",
+    "bytes"}."""
+    rows, columns, size = _native.save_reference(_drift_side(data), os.fspath(path))
+    return {"rows": rows, "columns": columns, "bytes": size}

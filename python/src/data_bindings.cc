@@ -8,10 +8,13 @@
 
 #include <cmath>
 #include <cstring>
+#include <fstream>
+#include <memory>
+#include <optional>
+#include <sstream>
+#include <string>
 #include <type_traits>
 #include <vector>
-#include <memory>
-#include <string>
 
 #include "data/csv.h"
 #include "data/drift_report.h"
@@ -151,7 +154,8 @@ data::Column StringsFromPython(const std::string& name, const py::handle& values
     if (slot.offset < 0) {
       column.AppendNull();
     } else {
-      column.AppendString(std::string_view(bytes).substr(static_cast<size_t>(slot.offset), slot.len));
+      column.AppendString(
+          std::string_view(bytes).substr(static_cast<size_t>(slot.offset), slot.len));
     }
   }
   return column;
@@ -210,8 +214,8 @@ PyTable TableFromPython(const py::list& columns) {
   size_t rows = 0;
   for (const py::handle& c : columns) {
     auto t = c.cast<py::tuple>();
-    data::Column column = ColumnFromPython(t[0].cast<std::string>(), t[1].cast<std::string>(),
-                                           t[2], t[3], &out.keep);
+    data::Column column =
+        ColumnFromPython(t[0].cast<std::string>(), t[1].cast<std::string>(), t[2], t[3], &out.keep);
     if (!out.table.columns.empty() && column.size() != rows) {
       throw py::value_error("column " + column.name() + " has " + std::to_string(column.size()) +
                             " values, the others " + std::to_string(rows));
@@ -282,25 +286,82 @@ drift::DriftOptions DriftOptionsFrom(const py::dict& o) {
   return options;
 }
 
-std::string DriftTables(const py::list& reference, const py::list& current, const py::dict& options,
-                        bool html) {
-  drift::DriftOptions o = DriftOptionsFrom(options);
-  PyTable ref = TableFromPython(reference);
-  PyTable cur = TableFromPython(current);
-  py::gil_scoped_release release;
-  auto drift = TakeData(data::ComputeTableDrift(ref.table, cur.table, o, html));
-  return html ? data::DriftToHtml(drift, "reference", "current") : data::DriftToJson(drift);
+// The bytes of a file when it is a stored drift reference, else nullopt (a CSV file).
+std::optional<std::string> ReadIfReference(const std::string& path) {
+  std::ifstream file(path, std::ios::binary);
+  if (!file) throw py::value_error("cannot open " + path);
+  std::string head(64, '\0');
+  file.read(head.data(), static_cast<std::streamsize>(head.size()));
+  head.resize(static_cast<size_t>(file.gcount()));
+  if (!data::IsDriftReference(head)) return std::nullopt;
+  std::ostringstream all;
+  file.clear();
+  file.seekg(0);
+  all << file.rdbuf();
+  return std::move(all).str();
 }
 
-std::string DriftFiles(const std::string& reference, const std::string& current,
-                       const py::dict& options, bool html) {
+// One side of a drift report: Python columns (a list of tuples), a CSV path, or (reference
+// only) the path of a stored drift reference.
+struct DriftSide {
+  std::optional<PyTable> columns;
+  std::optional<data::CsvReadResult> csv;
+  std::optional<data::DriftReference> stored;
+  std::string name;
+  const data::Table& table() const { return columns ? columns->table : csv->table; }
+};
+
+DriftSide SideFrom(const py::object& value, bool reference) {
+  DriftSide side;
+  if (py::isinstance<py::str>(value)) {
+    side.name = value.cast<std::string>();
+    std::optional<std::string> bytes = ReadIfReference(side.name);
+    py::gil_scoped_release release;
+    if (bytes) {
+      if (!reference) {
+        throw py::value_error(side.name + " is a drift reference: pass it as the reference");
+      }
+      side.stored = TakeData(data::DecodeDriftReference(*bytes));
+    } else {
+      side.csv = TakeData(data::ReadCsvFile(side.name, data::CsvOptions{}));
+    }
+    return side;
+  }
+  side.name = reference ? "reference" : "current";
+  side.columns = TableFromPython(value.cast<py::list>());
+  return side;
+}
+
+std::string Drift(const py::object& reference, const py::object& current, const py::dict& options,
+                  bool html) {
   drift::DriftOptions o = DriftOptionsFrom(options);
+  DriftSide ref = SideFrom(reference, true);
+  DriftSide cur = SideFrom(current, false);
   py::gil_scoped_release release;
-  data::CsvOptions csv;
-  auto ref = TakeData(data::ReadCsvFile(reference, csv));
-  auto cur = TakeData(data::ReadCsvFile(current, csv));
-  auto drift = TakeData(data::ComputeTableDrift(ref.table, cur.table, o, html));
-  return html ? data::DriftToHtml(drift, reference, current) : data::DriftToJson(drift);
+  auto drift = TakeData(ref.stored ? data::ComputeTableDrift(*ref.stored, cur.table(), o, html)
+                                   : data::ComputeTableDrift(ref.table(), cur.table(), o, html));
+  return html ? data::DriftToHtml(drift, ref.name, cur.name) : data::DriftToJson(drift);
+}
+
+// Writes the drift reference of `data` (columns or a CSV path) to `path`; returns
+// (rows, columns, bytes).
+py::tuple SaveReference(const py::object& data, const std::string& path) {
+  DriftSide side = SideFrom(data, false);
+  std::string bytes;
+  uint64_t rows = 0;
+  size_t columns = 0;
+  {
+    py::gil_scoped_release release;
+    const data::DriftReference reference = data::BuildDriftReference(side.table());
+    rows = reference.rows;
+    columns = reference.columns.size();
+    bytes = data::EncodeDriftReference(reference);
+  }
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  out.close();
+  if (!out) throw py::value_error("cannot write " + path);
+  return py::make_tuple(rows, columns, bytes.size());
 }
 
 }  // namespace
@@ -310,10 +371,9 @@ void RegisterDataBindings(py::module_& m) {
         py::arg("suite_is_path"), py::arg("source"));
   m.def("validate_file", &ValidateFile, py::arg("path"), py::arg("suite"), py::arg("suite_is_path"),
         py::arg("html") = false);
-  m.def("drift_tables", &DriftTables, py::arg("reference"), py::arg("current"), py::arg("options"),
+  m.def("drift", &Drift, py::arg("reference"), py::arg("current"), py::arg("options"),
         py::arg("html") = false);
-  m.def("drift_files", &DriftFiles, py::arg("reference"), py::arg("current"), py::arg("options"),
-        py::arg("html") = false);
+  m.def("save_reference", &SaveReference, py::arg("data"), py::arg("path"));
 }
 
 }  // namespace plinth::python

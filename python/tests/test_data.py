@@ -109,3 +109,49 @@ def test_bad_input_raises_clear_errors():
         pdata.validate(frame(), "expectations: [{expect_nothing_real: {}}]\n")
     with pytest.raises(TypeError):
         pdata.validate(42, SUITE)
+
+
+def test_stored_reference_and_missing_values_read_in_place(tmp_path):
+    """save_reference keeps what drift needs (no rows): drift from it equals drift from the
+    data. Missing values of every kind (NaN, None, pd.NA in nullable dtypes and strings) are
+    nulls, whether the columns are read in place (numpy-backed) or through a mask."""
+    rng = np.random.default_rng(3)
+    n = 4000
+
+    def frame(shift):
+        plan = rng.choice(["a", "b", "c"], n).astype(object)
+        plan[::97] = None
+        plan[5::101] = np.nan
+        plan[7::103] = pd.NA
+        x = rng.normal(shift, 1, n)
+        x[::50] = np.nan
+        return pd.DataFrame({
+            "x": x,
+            "n": pd.Series(rng.integers(0, 30, n), dtype="Int64").where(rng.random(n) > 0.05),
+            "k": rng.integers(0, 1_000_000, n),
+            "flag": pd.Series(rng.random(n) < 0.4 + shift, dtype="boolean").where(
+                rng.random(n) > 0.02),
+            "plan": plan,
+        })
+
+    ref, cur = frame(0.0), frame(0.2)
+    direct = pdata.drift(ref, cur)
+    info = pdata.save_reference(ref, tmp_path / "ref.pdr")
+    assert info["rows"] == n and info["columns"] == 5 and info["bytes"] > 0
+    assert pdata.drift(str(tmp_path / "ref.pdr"), cur)["columns"] == direct["columns"]
+    csv = tmp_path / "ref.csv"
+    ref.to_csv(csv, index=False)
+    pdata.save_reference(str(csv), tmp_path / "ref2.pdr")
+    from_csv = pdata.drift(str(csv), cur)
+    assert pdata.drift(str(tmp_path / "ref2.pdr"), cur)["columns"] == from_csv["columns"]
+    # Nulls are dropped before the tests: the same as handing over only the valid values.
+    x = direct["columns"]["x"]
+    assert x["test"] == "wasserstein"
+    valid = pd.DataFrame({"x": ref.x.dropna()}), pd.DataFrame({"x": cur.x.dropna()})
+    assert pdata.drift(*valid)["columns"]["x"]["statistic"] == pytest.approx(x["statistic"],
+                                                                                rel=1e-12)
+    plan = pdata.drift(pd.DataFrame({"plan": ref.plan.dropna().astype(str)}),
+                       pd.DataFrame({"plan": cur.plan.dropna().astype(str)}))["columns"]["plan"]
+    assert plan["statistic"] == pytest.approx(direct["columns"]["plan"]["statistic"], rel=1e-12)
+    with pytest.raises(ValueError, match="reference"):
+        pdata.drift(cur, str(tmp_path / "ref.pdr"))

@@ -95,8 +95,8 @@ std::optional<std::unique_ptr<data::DriftReference>> FetchDriftReference(
     return std::nullopt;
   }
   if (response->status != 200) {
-    err << "error: no file named " << ref << ", and the tracking server " << *base
-        << " answered " << response->status << ": " << response->body.substr(0, 300) << "\n";
+    err << "error: no file named " << ref << ", and the tracking server " << *base << " answered "
+        << response->status << ": " << response->body.substr(0, 300) << "\n";
     return std::nullopt;
   }
   return DecodeReference("dataset " + ref, response->body, err);
@@ -265,8 +265,7 @@ int RunDataReference(const DataCommandOptions& options, std::ostream& out, std::
     return kUsage;
   }
   out << "{\"reference\": \"" << options.output << "\", \"rows\": " << reference.rows
-      << ", \"columns\": " << reference.columns.size() << ", \"bytes\": " << bytes.size()
-      << "}\n";
+      << ", \"columns\": " << reference.columns.size() << ", \"bytes\": " << bytes.size() << "}\n";
   return kOk;
 }
 
@@ -344,9 +343,9 @@ int RunDataDrift(const DataCommandOptions& options, std::ostream& out, std::ostr
     return kUsage;
   }
   const bool html = options.format == "html";
-  auto drift = *stored ? data::ComputeTableDrift(**stored, current->table, drift_options, html)
-                       : data::ComputeTableDrift(reference->table, current->table,
-                                                 drift_options, html);
+  auto drift = *stored
+                   ? data::ComputeTableDrift(**stored, current->table, drift_options, html)
+                   : data::ComputeTableDrift(reference->table, current->table, drift_options, html);
   if (!drift.ok()) {
     err << "error: " << drift.status().message() << "\n";
     return kUsage;
@@ -392,10 +391,10 @@ DataCli::DataCli(CLI::App& app) {
   profile_->add_option("--format", options_.format, "json")->default_str("json");
   common(profile_);
 
-  reference_ = data_->add_subcommand(
-      "reference",
-      "Store what drift needs of a reference CSV (exact samples, no rows): "
-      "`plinth data drift --reference OUT` then never reads the CSV again.");
+  reference_ =
+      data_->add_subcommand("reference",
+                            "Store what drift needs of a reference CSV (exact samples, no rows): "
+                            "`plinth data drift --reference OUT` then never reads the CSV again.");
   reference_->add_option("file", options_.file, "Reference CSV")->required();
   common(reference_);
 

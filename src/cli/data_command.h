@@ -1,9 +1,9 @@
-// `plinth data validate|infer-suite|profile|drift|reference`: the data engine (src/data) on CSV files.
-// validate runs a suite and exits 1 when an expectation or the schema fails; infer-suite drafts
-// a suite from a file's profile; profile prints a mergeable profile as JSON; drift compares a
-// reference and a current file column by column (src/drift's tests, Evidently's default
-// choice) as JSON or a self-contained HTML report, against a reference CSV or a stored drift
-// reference (`reference` writes one: exact samples, so the report is the same). Usage and I/O errors exit 2.
+// `plinth data validate|infer-suite|profile|drift|reference`: the data engine (src/data) on CSV
+// files. validate runs a suite and exits 1 when an expectation or the schema fails; infer-suite
+// drafts a suite from a file's profile; profile prints a mergeable profile as JSON; drift compares
+// a reference and a current file column by column (src/drift's tests, Evidently's default choice)
+// as JSON or a self-contained HTML report, against a reference CSV or a stored drift reference
+// (`reference` writes one: exact samples, so the report is the same). Usage and I/O errors exit 2.
 #ifndef PLINTH_CLI_DATA_COMMAND_H_
 #define PLINTH_CLI_DATA_COMMAND_H_
 

@@ -709,6 +709,24 @@ Result<CsvReadResult> ParseCsv(std::string_view input, const CsvOptions& options
       forced[c] = it->second;
     }
   }
+  // Columns to type and keep, and each one's index in the table.
+  std::vector<uint8_t> wanted(ncols, 1);
+  if (!options.only_columns.empty()) {
+    bool any = false;
+    for (size_t c = 0; c < ncols; ++c) {
+      wanted[c] = std::find(options.only_columns.begin(), options.only_columns.end(), names[c]) !=
+                  options.only_columns.end();
+      any = any || wanted[c];
+    }
+    wanted[0] = wanted[0] || !any;
+  }
+  std::vector<int> table_index(ncols, -1);
+  int kept = 0;
+  for (size_t c = 0; c < ncols; ++c) {
+    if (wanted[c]) {
+      table_index[c] = kept++;
+    }
+  }
   for (size_t i = 0; i < nchunks; ++i) {
     if (static_cast<size_t>(cuts[i + 1] - cuts[i]) >= kMaxChunk) {
       return InvalidArgument("a CSV record longer than 2 GiB (an unclosed quote?) near line " +
@@ -728,7 +746,9 @@ Result<CsvReadResult> ParseCsv(std::string_view input, const CsvOptions& options
     }
     chunk.columns.resize(ncols);
     for (size_t c = 0; c < ncols; ++c) {
-      ConvertChunkColumn(chunk, c, ncols, options.quote, forced[c], &chunk.columns[c]);
+      if (wanted[c]) {
+        ConvertChunkColumn(chunk, c, ncols, options.quote, forced[c], &chunk.columns[c]);
+      }
     }
     // The field index is as large as the typed columns; drop it now and tokenize again in the
     // rare case a column's final type turns out to be string after all.
@@ -761,6 +781,9 @@ Result<CsvReadResult> ParseCsv(std::string_view input, const CsvOptions& options
   std::vector<std::once_flag> retokenized(nchunks);
   std::vector<std::optional<Column>> columns(ncols);
   ParallelFor(ncols, options.threads, [&](size_t c) {
+    if (!wanted[c]) {
+      return;
+    }
     const Kind kind = kinds[c];
     Column column(names[c], TypeOf(kind));
     size_t bytes = 0;
@@ -796,10 +819,13 @@ Result<CsvReadResult> ParseCsv(std::string_view input, const CsvOptions& options
     }
     columns[c] = std::move(column);
   });
-  result.table.columns.reserve(ncols);
+  result.table.columns.reserve(static_cast<size_t>(kept));
   for (auto& column : columns) {
-    result.table.columns.push_back(std::move(*column));
+    if (column) {
+      result.table.columns.push_back(std::move(*column));
+    }
   }
+  result.file_columns = names;
   result.table.source_lines.reserve(total_rows);
   for (size_t i = 0; i < nchunks; ++i) {
     const Chunk& chunk = chunks[i];
@@ -808,6 +834,7 @@ Result<CsvReadResult> ParseCsv(std::string_view input, const CsvOptions& options
     for (const ChunkColumn& part : chunk.columns) {
       for (CellTypeError error : part.errors) {
         error.row += row_offset[i];
+        error.column = table_index[static_cast<size_t>(error.column)];
         result.type_errors.push_back(std::move(error));
       }
     }

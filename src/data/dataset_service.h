@@ -94,8 +94,7 @@ class DatasetService {
   Result<std::shared_ptr<const DriftReference>> DriftReferenceOf(const std::string& name,
                                                                  std::optional<int64_t> version);
   // The same reference as bytes (EncodeDriftReference), for a client that tests its own data.
-  Result<std::string> DriftReferenceBytes(const std::string& name,
-                                          std::optional<int64_t> version);
+  Result<std::string> DriftReferenceBytes(const std::string& name, std::optional<int64_t> version);
 
  private:
   // The stored reference bytes of `v`, built and stored when missing.

@@ -619,8 +619,8 @@ Result<TableDrift> ComputeTableDrift(const DriftReference& reference, const Tabl
       return;
     }
     column.kind = drift::ColumnKind::kCategorical;
-    column.categorical_reference = pair.plan == Plan::kText ? TextOf(*pair.ref)
-                                                            : pair.ref->categorical;
+    column.categorical_reference =
+        pair.plan == Plan::kText ? TextOf(*pair.ref) : pair.ref->categorical;
     column.categorical_current = CategoricalOf(*pair.cur, pair.plan);
   });
   PLINTH_RETURN_IF_ERROR(Finish(columns, plans, options, distributions, &out));

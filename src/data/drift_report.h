@@ -47,8 +47,7 @@ struct TableDrift {
 // (an empty column, a refused test) naming the column. `distributions` false leaves
 // TableDrift::distributions empty (what the JSON does not show is not computed).
 Result<TableDrift> ComputeTableDrift(const Table& reference, const Table& current,
-                                     const drift::DriftOptions& options,
-                                     bool distributions = true);
+                                     const drift::DriftOptions& options, bool distributions = true);
 
 // A stored reference: what a report needs of the reference data and nothing more, so drift
 // against training data never reads that data again. Per column its name, type and drift
@@ -78,8 +77,7 @@ Result<DriftReference> DecodeDriftReference(std::string_view bytes);
 // Drift of `current` against a stored reference: the same report ComputeTableDrift gives on
 // the reference's rows (same tests, statistics and p-values).
 Result<TableDrift> ComputeTableDrift(const DriftReference& reference, const Table& current,
-                                     const drift::DriftOptions& options,
-                                     bool distributions = true);
+                                     const drift::DriftOptions& options, bool distributions = true);
 
 // {"dataset_drift", "drift_share" (share of drifted columns), "drift_share_threshold",
 //  "number_of_columns", "number_of_drifted_columns", "columns": {name: {"test", "statistic",

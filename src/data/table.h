@@ -71,7 +71,9 @@ class Column {
   std::span<const double> floats() const {
     return {FloatData(), type_ == DataType::kFloat64 ? size_ : 0};
   }
-  std::span<const uint8_t> bools() const { return {BoolData(), type_ == DataType::kBool ? size_ : 0}; }
+  std::span<const uint8_t> bools() const {
+    return {BoolData(), type_ == DataType::kBool ? size_ : 0};
+  }
   std::span<const uint64_t> validity() const { return validity_; }
   size_t string_bytes() const { return arena_.size(); }
 
@@ -135,11 +137,11 @@ class Column {
   size_t size_ = 0;
   size_t null_count_ = 0;
   std::vector<uint64_t> validity_;
-  std::vector<int64_t> ints_;     // kInt64, kTimestamp
-  std::vector<double> floats_;    // kFloat64
-  std::vector<uint8_t> bools_;    // kBool
-  std::vector<int64_t> offsets_;  // kString: size()+1 entries
-  std::vector<char> arena_;       // kString bytes
+  std::vector<int64_t> ints_;       // kInt64, kTimestamp
+  std::vector<double> floats_;      // kFloat64
+  std::vector<uint8_t> bools_;      // kBool
+  std::vector<int64_t> offsets_;    // kString: size()+1 entries
+  std::vector<char> arena_;         // kString bytes
   const void* borrowed_ = nullptr;  // Borrow(): the values, instead of the vectors above
 };
 

@@ -118,9 +118,13 @@ json ObservedNumber(double v) {
 // Evaluation of one expectation against the table.
 class Evaluator {
  public:
-  Evaluator(const Table& table, const std::vector<std::vector<uint8_t>>& type_error_rows,
-            size_t max_sample)
-      : table_(table), type_error_rows_(type_error_rows), max_sample_(max_sample) {}
+  // `file_columns`: every column of the input, which may be more than `table` holds.
+  Evaluator(const Table& table, const std::vector<std::string>& file_columns,
+            const std::vector<std::vector<uint8_t>>& type_error_rows, size_t max_sample)
+      : table_(table),
+        file_columns_(file_columns),
+        type_error_rows_(type_error_rows),
+        max_sample_(max_sample) {}
 
   ExpectationResult Run(const Expectation& e) const {
     ExpectationResult r;
@@ -131,14 +135,11 @@ class Evaluator {
     }
     if (t == "expect_table_column_count_to_be_between" ||
         t == "expect_table_column_count_to_equal") {
-      return Aggregate(e, static_cast<double>(table_.num_columns()), json(table_.num_columns()));
+      return Aggregate(e, static_cast<double>(file_columns_.size()), json(file_columns_.size()));
     }
     if (t == "expect_table_columns_to_match_ordered_list" ||
         t == "expect_table_columns_to_match_set") {
-      std::vector<std::string> names;
-      for (const Column& c : table_.columns) {
-        names.push_back(c.name());
-      }
+      const std::vector<std::string>& names = file_columns_;
       r.observed_json = json(names).dump();
       if (t == "expect_table_columns_to_match_ordered_list") {
         r.success = names == e.column_list;
@@ -590,6 +591,7 @@ class Evaluator {
   }
 
   const Table& table_;
+  const std::vector<std::string>& file_columns_;
   const std::vector<std::vector<uint8_t>>& type_error_rows_;
   size_t max_sample_;
 };
@@ -672,10 +674,33 @@ std::string HtmlEscape(std::string_view text) {
 
 CsvOptions SuiteCsvOptions(const Suite& suite, CsvOptions base) {
   base.bad_rows = BadRowMode::kCollect;
+  // Only the columns the suite names are typed; table-level expectations need just the names.
+  std::vector<std::string>& only = base.only_columns;
+  auto use = [&](const std::string& name) {
+    if (!name.empty() && std::find(only.begin(), only.end(), name) == only.end()) {
+      only.push_back(name);
+    }
+  };
   for (const ColumnSchema& c : suite.columns) {
     if (c.type) {
       base.column_types[c.name] = *c.type;
     }
+    use(c.name);
+  }
+  for (const Expectation& e : suite.expectations) {
+    use(e.column);
+    use(e.column_a);
+    use(e.column_b);
+    const bool names_only = e.type == "expect_table_columns_to_match_ordered_list" ||
+                            e.type == "expect_table_columns_to_match_set";
+    if (!names_only) {
+      for (const std::string& name : e.column_list) {
+        use(name);
+      }
+    }
+  }
+  for (const std::string& name : suite.primary_key) {
+    use(name);
   }
   return base;
 }
@@ -688,6 +713,13 @@ ValidationReport Validate(std::shared_ptr<const Suite> suite, const CsvReadResul
   const Table& table = data.table;
   report.row_count = table.num_rows();
   const size_t max_sample = options.partial_unexpected_count;
+  // A table built in memory (Python) has no file header: its columns are all there is.
+  std::vector<std::string> file_columns = data.file_columns;
+  if (file_columns.empty()) {
+    for (const Column& col : table.columns) {
+      file_columns.push_back(col.name());
+    }
+  }
 
   // Cells that did not parse as their declared type, per column, as a row mask.
   std::vector<std::vector<uint8_t>> type_error_rows(table.num_columns());
@@ -741,10 +773,10 @@ ValidationReport Validate(std::shared_ptr<const Suite> suite, const CsvReadResul
     }
   }
   if (suite->strict) {
-    for (const Column& col : table.columns) {
-      if (suite->FindColumn(col.name()) == nullptr) {
+    for (const std::string& name : file_columns) {
+      if (suite->FindColumn(name) == nullptr) {
         report.schema.push_back(
-            {"unexpected_column", col.name(), "column not in the schema (strict)", 1, {}});
+            {"unexpected_column", name, "column not in the schema (strict)", 1, {}});
       }
     }
   }
@@ -796,7 +828,7 @@ ValidationReport Validate(std::shared_ptr<const Suite> suite, const CsvReadResul
   }
 
   // Expectations, in parallel.
-  const Evaluator evaluator(table, type_error_rows, max_sample);
+  const Evaluator evaluator(table, file_columns, type_error_rows, max_sample);
   report.results.resize(suite->expectations.size());
   ParallelFor(suite->expectations.size(), options.threads,
               [&](size_t i) { report.results[i] = evaluator.Run(suite->expectations[i]); });

@@ -204,6 +204,47 @@ TEST_F(PlantedTest, JsonAndHtmlReports) {
   EXPECT_THAT(html, ::testing::Not(HasSubstr("<script")));
 }
 
+// A suite that names 2 of the 7 columns types only those two, yet table-level expectations and
+// strict mode still see every column of the file, and a type error in a kept column is
+// reported against that column (its index in the smaller table).
+TEST(ValidateTest, OnlyTheSuitesColumnsAreTyped) {
+  auto suite = ParseSuite(R"(
+name: narrow
+strict: true
+columns:
+  - {name: age, type: int}
+  - {name: plan, type: string}
+expectations:
+  - expect_table_column_count_to_equal: {value: 7}
+  - expect_table_columns_to_match_ordered_list:
+      column_list: [id, age, plan, score, signup, email, note]
+  - expect_column_values_to_be_in_set: {column: plan, value_set: [basic, pro]}
+)");
+  ASSERT_TRUE(suite.ok()) << suite.status().ToString();
+  auto shared = std::make_shared<const Suite>(std::move(*suite));
+  CsvOptions options = SuiteCsvOptions(*shared);
+  EXPECT_THAT(options.only_columns, ElementsAre("age", "plan"));
+  options.chunk_bytes = 64;
+  auto data = ReadCsvString(kPlanted, options);
+  ASSERT_TRUE(data.ok()) << data.status().ToString();
+  ASSERT_EQ(data->table.num_columns(), 2u);
+  EXPECT_EQ(data->file_columns.size(), 7u);
+  EXPECT_EQ(data->bad_rows.size(), 1u);  // the 8-field line: found though its columns are not typed
+  const ValidationReport report = Validate(shared, *data);
+  ASSERT_EQ(report.results.size(), 3u);
+  EXPECT_TRUE(report.results[0].success);
+  EXPECT_TRUE(report.results[1].success);
+  EXPECT_FALSE(report.results[2].success);  // platinum
+  size_t unexpected = 0;
+  bool age_type_error = false;
+  for (const SchemaViolation& v : report.schema) {
+    unexpected += v.kind == "unexpected_column" ? 1 : 0;
+    age_type_error = age_type_error || (v.kind == "type_mismatch" && v.column == "age");
+  }
+  EXPECT_EQ(unexpected, 5u);
+  EXPECT_TRUE(age_type_error);
+}
+
 TEST(ValidateTest, MostlyAndAggregates) {
   auto suite = ParseSuite(R"(
 expectations:

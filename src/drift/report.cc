@@ -32,8 +32,8 @@ Result<TestResult> RunColumn(const DriftColumn& column, const DriftOptions& opti
     // with more answers that without a merge walk over both.
     const uint64_t lower = std::max<uint64_t>(ref.distinct(), cur.distinct());
     const uint64_t distinct = lower > 5 ? lower : UnionDistinct(ref, cur);
-    PLINTH_ASSIGN_OR_RETURN(ResolvedTest test, ResolveTest(options, column.name, column.kind,
-                                                           ref.size(), distinct));
+    PLINTH_ASSIGN_OR_RETURN(ResolvedTest test,
+                            ResolveTest(options, column.name, column.kind, ref.size(), distinct));
     *default_method = test.default_method;
     return RunNumericTest(test.method, ref, cur, test.threshold);
   }

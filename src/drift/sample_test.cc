@@ -78,8 +78,8 @@ TEST(NumericSample, FromIntsMatchesFromValues) {
     }
     const NumericSample a = NumericSample::FromInts(ints, validity);
     const NumericSample b = NumericSample::FromValues(doubles);
-    const NumericSample c = NumericSample::FromValues(std::vector<double>(ints.begin(), ints.end()),
-                                                      validity);
+    const NumericSample c =
+        NumericSample::FromValues(std::vector<double>(ints.begin(), ints.end()), validity);
     for (const NumericSample* other : {&b, &c}) {
       EXPECT_EQ(a.missing(), other->missing()) << span;
       EXPECT_TRUE(std::equal(a.values().begin(), a.values().end(), other->values().begin(),
