@@ -234,6 +234,14 @@ TEST_F(MlflowApiTest, RequestTable) {
        "/ajax-api/2.0/mlflow/metrics/get-history-bulk-interval?run_ids={run}&metric_key=m"
        "&start_step=10&end_step=5", "",
        400, kInvalid},
+      {"bulk interval with a start step and no end step", "GET",
+       "/ajax-api/2.0/mlflow/metrics/get-history-bulk-interval?run_ids={run}&metric_key=m"
+       "&start_step=10", "",
+       400, kInvalid, {"both must be specified"}},
+      {"bulk interval asking more than 2500 points", "GET",
+       "/ajax-api/2.0/mlflow/metrics/get-history-bulk-interval?run_ids={run}&metric_key=m"
+       "&max_results=2501", "",
+       400, kInvalid, {"between 1 and 2500"}},
       {"dataset without digest", "POST", m + "/runs/log-inputs",
        R"({"run_id":"{run}","datasets":[{"dataset":{"name":"d","source_type":"l","source":""}}]})",
        400, kInvalid, {"digest"}},

@@ -106,8 +106,10 @@ class MetadataStore {
   // `offset`. A run that does not exist has an empty history (MLflow answers 200, not 404).
   virtual Result<MetricPage> GetMetricHistory(const std::string& run_id, const std::string& key,
                                               int64_t max_results, int64_t offset) = 0;
-  // Up to `max_results` points per run, sampled evenly over [start_step, end_step], always
-  // keeping the first and last step (what the MLflow UI's charts ask for).
+  // Up to `max_results` (>= 1) points per run, sampled evenly over [start_step, end_step],
+  // always keeping the first and last point, in (step, timestamp, value) order; only key, value,
+  // timestamp, step and run_id are set. MLflow's row sampling, found by index seeks where each
+  // step holds one point (see SampleMetricHistory in store_common.h). Missing runs are skipped.
   virtual Result<std::vector<Metric>> GetMetricHistorySampled(
       const std::vector<std::string>& run_ids, const std::string& key,
       std::optional<int64_t> start_step, std::optional<int64_t> end_step, int64_t max_results) = 0;

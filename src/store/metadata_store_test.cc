@@ -25,6 +25,7 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "core/ids.h"
@@ -900,6 +901,138 @@ TEST_P(MetadataStoreTest, SampledHistoryKeepsEndsAndLimit) {
   bool a_has_last = std::any_of(sampled->begin(), sampled->end(),
                                 [&](const Metric& m) { return m.run_id == a && m.step == 99; });
   EXPECT_TRUE(a_has_last);
+}
+
+// MLflow 3.17's sampled history, written out as its SQL does it: number the points in (step,
+// timestamp, value) order, NTILE(k) them, keep each bucket's first point, then put the last
+// point in place of the last kept one (or after it, when fewer than k were kept).
+std::vector<std::pair<int64_t, int64_t>> MlflowSample(std::vector<Metric> points, int64_t k) {
+  std::sort(points.begin(), points.end(), [](const Metric& a, const Metric& b) {
+    return std::tie(a.step, a.timestamp, a.value) < std::tie(b.step, b.timestamp, b.value);
+  });
+  const int64_t n = static_cast<int64_t>(points.size());
+  std::vector<std::pair<int64_t, int64_t>> out;  // (step, timestamp)
+  int64_t row = 0;
+  for (int64_t bucket = 0; bucket < std::min(n, k); ++bucket) {
+    out.emplace_back(points[static_cast<size_t>(row)].step,
+                     points[static_cast<size_t>(row)].timestamp);
+    row += n / k + (bucket < n % k ? 1 : 0);
+  }
+  if (n > 0) {
+    std::pair<int64_t, int64_t> last{points.back().step, points.back().timestamp};
+    if (out.back() != last) {
+      if (static_cast<int64_t>(out.size()) >= k) {
+        out.back() = last;
+      } else {
+        out.push_back(last);
+      }
+    }
+  }
+  return out;
+}
+
+std::vector<std::pair<int64_t, int64_t>> StepsAndTimes(const std::vector<Metric>& sampled) {
+  std::vector<std::pair<int64_t, int64_t>> out;
+  for (const Metric& m : sampled) out.emplace_back(m.step, m.timestamp);
+  return out;
+}
+
+TEST_P(MetadataStoreTest, SampledHistoryIsMlflowsWhenEachStepHasOnePoint) {
+  std::string run = CreateRun(CreateExperiment("sampled-dense"), "dense");
+  std::vector<Metric> points;
+  for (int step = 0; step < 3000; ++step) {
+    points.push_back(M("loss", 1.0 / (step + 1), kNow + 7 * step, step));
+  }
+  points[1234].value = std::nan("");
+  for (size_t i = 0; i < points.size(); i += 1000) {
+    std::vector<Metric> batch(points.begin() + static_cast<std::ptrdiff_t>(i),
+                              points.begin() + static_cast<std::ptrdiff_t>(i + 1000));
+    ASSERT_TRUE(IsOk(store().LogBatch(run, batch, {}, {})));
+  }
+  for (int64_t k : {1, 2, 7, 320, 1000, 2500, 2999, 3000}) {
+    SCOPED_TRACE(k);
+    auto sampled = store().GetMetricHistorySampled({run}, "loss", std::nullopt, std::nullopt, k);
+    ASSERT_TRUE(IsOk(sampled));
+    EXPECT_EQ(StepsAndTimes(*sampled), MlflowSample(points, k));
+    for (const Metric& m : *sampled) {
+      EXPECT_EQ(m.run_id, run);
+      EXPECT_EQ(m.key, "loss");
+      if (m.step == 1234) {
+        EXPECT_TRUE(std::isnan(m.value));
+      } else {
+        EXPECT_DOUBLE_EQ(m.value, 1.0 / static_cast<double>(m.step + 1));
+      }
+    }
+  }
+  // A step range is sampled on its own.
+  std::vector<Metric> in_range(points.begin() + 100, points.begin() + 2001);
+  auto sampled = store().GetMetricHistorySampled({run}, "loss", 100, 2000, 320);
+  ASSERT_TRUE(IsOk(sampled));
+  EXPECT_EQ(StepsAndTimes(*sampled), MlflowSample(in_range, 320));
+  sampled = store().GetMetricHistorySampled({run}, "loss", 5000, 6000, 320);
+  ASSERT_TRUE(IsOk(sampled));
+  EXPECT_TRUE(sampled->empty());
+}
+
+TEST_P(MetadataStoreTest, SampledHistoryWithRepeatedStepsIsMlflowsRowSample) {
+  // Every value at step 0 (log_metric without a step): MLflow samples rows, not steps.
+  std::string run = CreateRun(CreateExperiment("sampled-repeated"), "repeated");
+  std::vector<Metric> points;
+  for (int i = 0; i < 900; ++i) points.push_back(M("acc", i * 0.001, kNow + 900 - i, 0));
+  // And a few steps with several values each.
+  for (int i = 0; i < 100; ++i) points.push_back(M("acc", i, kNow + i, 1 + i / 10));
+  ASSERT_TRUE(IsOk(store().LogBatch(run, points, {}, {})));
+  for (int64_t k : {1, 10, 320}) {
+    SCOPED_TRACE(k);
+    auto sampled = store().GetMetricHistorySampled({run}, "acc", std::nullopt, std::nullopt, k);
+    ASSERT_TRUE(IsOk(sampled));
+    EXPECT_EQ(StepsAndTimes(*sampled), MlflowSample(points, k));
+  }
+
+  // One point per step at first, two per step later on (train and eval logging one key): the
+  // repeats are seen at a sampled step.
+  std::string later = CreateRun(CreateExperiment("sampled-later"), "later");
+  points.clear();
+  for (int i = 0; i < 1000; ++i) points.push_back(M("loss", i, kNow + i, i));
+  for (int i = 1000; i < 2000; ++i) {
+    points.push_back(M("loss", i, kNow + i, i));
+    points.push_back(M("loss", -i, kNow + i, i));
+  }
+  ASSERT_TRUE(IsOk(store().LogBatch(later, points, {}, {})));
+  auto sampled = store().GetMetricHistorySampled({later}, "loss", std::nullopt, std::nullopt, 20);
+  ASSERT_TRUE(IsOk(sampled));
+  EXPECT_EQ(StepsAndTimes(*sampled), MlflowSample(points, 20));
+}
+
+TEST_P(MetadataStoreTest, SampledHistoryOfSparseStepsSpansTheRange) {
+  // Steps 0, 10, 20, …: evenly spaced over the steps, first and last kept, as many as asked.
+  std::string run = CreateRun(CreateExperiment("sampled-sparse"), "sparse");
+  std::vector<Metric> points;
+  for (int i = 0; i < 800; ++i) points.push_back(M("x", i, kNow + i, 10 * i));
+  ASSERT_TRUE(IsOk(store().LogBatch(run, points, {}, {})));
+  auto sampled = store().GetMetricHistorySampled({run}, "x", std::nullopt, std::nullopt, 50);
+  ASSERT_TRUE(IsOk(sampled));
+  ASSERT_EQ(sampled->size(), 50u);
+  EXPECT_EQ(sampled->front().step, 0);
+  EXPECT_EQ(sampled->back().step, 7990);
+  // (The last point replaces the last bucket's first, as in MLflow: that gap is twice the rest.)
+  for (size_t i = 1; i + 1 < sampled->size(); ++i) {
+    int64_t gap = (*sampled)[i].step - (*sampled)[i - 1].step;
+    EXPECT_GE(gap, 150);
+    EXPECT_LE(gap, 170);
+  }
+
+  // A gap wider than the sample's spacing: the seeks would find fewer points than asked, so the
+  // store counts and picks MLflow's rows instead.
+  std::string gapped = CreateRun(CreateExperiment("sampled-gap"), "gap");
+  points.clear();
+  for (int i = 0; i < 800; ++i) {
+    points.push_back(M("x", i, kNow + i, i < 400 ? 10 * i : 10 * i + 50000));
+  }
+  ASSERT_TRUE(IsOk(store().LogBatch(gapped, points, {}, {})));
+  sampled = store().GetMetricHistorySampled({gapped}, "x", std::nullopt, std::nullopt, 50);
+  ASSERT_TRUE(IsOk(sampled));
+  EXPECT_EQ(StepsAndTimes(*sampled), MlflowSample(points, 50));
 }
 
 // ------------------------------------------------------------------ SearchRuns

@@ -88,6 +88,95 @@ enum class TxnMode {
   kSingle,    // one statement, no explicit transaction
 };
 
+// The points of one run's metric in a step range, ordered by (step, timestamp, value, is_nan)
+// off the metrics_by_step index, for SampleMetricHistory (store_common.h). The seeks travel
+// together: one statement, one index probe per target step.
+class SampledHistorySource {
+ public:
+  SampledHistorySource(PgConn& c, int64_t run_key, const std::string& key, int64_t lo, int64_t hi)
+      : c_(c), run_key_(run_key), key_(key), lo_(lo), hi_(hi) {}
+
+  Result<std::vector<SampledPoint>> Head(int64_t n) {
+    return Points(std::string(kInRange) + kAscending + " LIMIT ?", Range().Add(n));
+  }
+
+  Result<SampledPoint> Last() {
+    PLINTH_ASSIGN_OR_RETURN(
+        std::vector<SampledPoint> last,
+        Points(std::string(kInRange) +
+                   " ORDER BY step DESC, timestamp DESC, value DESC, is_nan DESC LIMIT 1",
+               Range()));
+    if (last.empty()) return SampledPoint{};
+    return last.front();
+  }
+
+  Result<std::vector<StepSeek>> FirstAtOrAfter(const std::vector<int64_t>& steps) {
+    // Two points per target: the second says whether the first's step repeats.
+    PLINTH_ASSIGN_OR_RETURN(
+        PgResult r,
+        c_.Exec("SELECT t.i, m.step, m.timestamp, m.value, m.is_nan FROM unnest(?::bigint[]) "
+                "WITH ORDINALITY AS t(target, i) CROSS JOIN LATERAL (SELECT step, timestamp, "
+                "value, is_nan FROM metrics WHERE run_key=? AND key=? AND step >= GREATEST("
+                "t.target, ?) AND step <= ? ORDER BY step, timestamp, value, is_nan LIMIT 2) m "
+                "ORDER BY t.i, m.step, m.timestamp, m.value, m.is_nan",
+                PgParams().Add(ArrayLiteral(steps)).Add(run_key_).Add(key_).Add(lo_).Add(hi_)));
+    std::vector<StepSeek> out;
+    out.reserve(steps.size());
+    int64_t target = -1;
+    for (int i = 0; i < r.rows(); ++i) {
+      SampledPoint p{r.Int64(i, 1), r.Int64(i, 2), r.Double(i, 3), r.Int64(i, 4)};
+      if (r.Int64(i, 0) != target) {
+        target = r.Int64(i, 0);
+        out.push_back(StepSeek{p, false});
+      } else {
+        out.back().step_repeats = p.step == out.back().point.step;
+      }
+    }
+    return out;
+  }
+
+  Result<int64_t> Count() {
+    PLINTH_ASSIGN_OR_RETURN(
+        PgResult r,
+        c_.Exec("SELECT COUNT(*) FROM metrics WHERE run_key=? AND key=? AND step BETWEEN ? AND ?",
+                Range()));
+    return r.rows() ? r.Int64(0, 0) : 0;
+  }
+
+  Result<std::vector<SampledPoint>> AtOrdinals(const std::vector<int64_t>& ordinals) {
+    return Points(
+        "SELECT step, timestamp, value, is_nan FROM (SELECT step, timestamp, value, is_nan, "
+        "row_number() OVER (ORDER BY step, timestamp, value, is_nan) - 1 AS i FROM metrics "
+        "WHERE run_key=? AND key=? AND step BETWEEN ? AND ?) n WHERE i = ANY(?::bigint[]) "
+        "ORDER BY i",
+        Range().Add(ArrayLiteral(ordinals)));
+  }
+
+ private:
+  static constexpr const char* kInRange =
+      "SELECT step, timestamp, value, is_nan FROM metrics WHERE run_key=? AND key=? AND step "
+      "BETWEEN ? AND ?";
+  static constexpr const char* kAscending = " ORDER BY step, timestamp, value, is_nan";
+
+  PgParams Range() const { return PgParams().Add(run_key_).Add(key_).Add(lo_).Add(hi_); }
+
+  Result<std::vector<SampledPoint>> Points(const std::string& sql, const PgParams& params) {
+    PLINTH_ASSIGN_OR_RETURN(PgResult r, c_.Exec(sql, params));
+    std::vector<SampledPoint> out;
+    out.reserve(static_cast<size_t>(r.rows()));
+    for (int i = 0; i < r.rows(); ++i) {
+      out.push_back(SampledPoint{r.Int64(i, 0), r.Int64(i, 1), r.Double(i, 2), r.Int64(i, 3)});
+    }
+    return out;
+  }
+
+  PgConn& c_;
+  int64_t run_key_;
+  const std::string& key_;
+  int64_t lo_;
+  int64_t hi_;
+};
+
 // The registry's view of a connection inside one of PgStore's transactions (sql_session.h).
 class PgSession final : public SqlSession {
  public:
@@ -604,29 +693,20 @@ class PgStore final : public MetadataStore,
     return Transact<Out>(TxnMode::kSnapshot, [&](PgConn& c, int) -> Result<Out> {
       Out out;
       for (const std::string& run_id : run_ids) {
-        // Distinct steps in range, then an even sample of them (first and last kept).
-        PLINTH_ASSIGN_OR_RETURN(
-            PgResult steps,
-            c.Exec("SELECT DISTINCT step FROM metrics WHERE run_key=(SELECT run_key FROM runs "
-                   "WHERE run_uuid=?) AND key=? AND step BETWEEN ? AND ? ORDER BY step",
-                   PgParams()
-                       .Add(run_id)
-                       .Add(key)
-                       .Add(start_step.value_or(std::numeric_limits<int64_t>::min()))
-                       .Add(end_step.value_or(std::numeric_limits<int64_t>::max()))));
-        std::vector<int64_t> all;
-        all.reserve(static_cast<size_t>(steps.rows()));
-        for (int i = 0; i < steps.rows(); ++i) all.push_back(steps.Int64(i, 0));
-        std::vector<int64_t> chosen = SampleSteps(all, max_results);
-        if (chosen.empty()) continue;
-        PLINTH_ASSIGN_OR_RETURN(
-            PgResult pts,
-            c.Exec(std::string(kMetricSelect) +
-                       " FROM metrics WHERE run_key=(SELECT run_key FROM runs WHERE run_uuid=?) "
-                       "AND key=? AND step = ANY(?::bigint[]) ORDER BY step, timestamp, value",
-                   PgParams().Add(run_id).Add(key).Add(ArrayLiteral(chosen))));
-        for (int i = 0; i < pts.rows(); ++i) {
-          Metric m = MetricFromRow(PgRow(pts, i));
+        PLINTH_ASSIGN_OR_RETURN(PgResult found, c.Exec("SELECT run_key FROM runs WHERE run_uuid=?",
+                                                       PgParams().Add(run_id)));
+        if (found.rows() == 0) continue;
+        SampledHistorySource source(c, found.Int64(0, 0), key,
+                                    start_step.value_or(std::numeric_limits<int64_t>::min()),
+                                    end_step.value_or(std::numeric_limits<int64_t>::max()));
+        PLINTH_ASSIGN_OR_RETURN(std::vector<SampledPoint> points,
+                                SampleMetricHistory(source, max_results));
+        for (const SampledPoint& p : points) {
+          Metric m;
+          m.key = key;
+          m.value = LoadedValue(p.value, p.is_nan);
+          m.timestamp = p.timestamp;
+          m.step = p.step;
           m.run_id = run_id;
           out.push_back(std::move(m));
         }

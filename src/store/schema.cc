@@ -653,6 +653,17 @@ ALTER TABLE studies ADD COLUMN version BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE trials ADD COLUMN version BIGINT NOT NULL DEFAULT 0;
 CREATE INDEX trials_by_version ON trials (study_id, version);
 )SQL"},
+    {7, "tracking: metric points by step, for sampled histories (get-history-bulk-interval)",
+     R"SQL(
+-- The primary key orders a run's points by timestamp; this orders them by step (then as MLflow
+-- orders points within a step), so a sampled history is found by index seeks, not by reading the
+-- whole history. In a WITHOUT ROWID table these columns are the whole key: the index covers the
+-- sampled answer.
+CREATE INDEX metrics_by_step ON metrics (run_key, key, step, timestamp, value, is_nan);
+)SQL",
+     R"SQL(
+CREATE INDEX metrics_by_step ON metrics (run_key, key, step, timestamp, value, is_nan);
+)SQL"},
 };
 
 constexpr TableSpec kTables[] = {

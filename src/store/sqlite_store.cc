@@ -65,6 +65,120 @@ Result<bool> StepPage(SqliteStmt& stmt, int64_t max_results, OnRow&& on_row) {
   }
 }
 
+// The points of one run's metric in a step range, ordered by (step, timestamp, value, is_nan)
+// off the metrics_by_step index, for SampleMetricHistory (store_common.h).
+class SampledHistorySource {
+ public:
+  SampledHistorySource(SqliteDb& db, int64_t run_key, const std::string& key, int64_t lo,
+                       int64_t hi)
+      : db_(db), run_key_(run_key), key_(key), lo_(lo), hi_(hi) {}
+
+  Result<std::vector<SampledPoint>> Head(int64_t n) {
+    PLINTH_ASSIGN_OR_RETURN(SqliteStmt * stmt,
+                            Prepare(std::string(kInRange) + kAscending + " LIMIT ?"));
+    stmt->Bind(5, n);
+    std::vector<SampledPoint> out;
+    PLINTH_RETURN_IF_ERROR(Collect(*stmt, [&](const SampledPoint& p) { out.push_back(p); }));
+    return out;
+  }
+
+  Result<SampledPoint> Last() {
+    PLINTH_ASSIGN_OR_RETURN(
+        SqliteStmt * stmt,
+        Prepare(std::string(kInRange) +
+                " ORDER BY step DESC, timestamp DESC, value DESC, is_nan DESC LIMIT 1"));
+    SampledPoint last;
+    PLINTH_RETURN_IF_ERROR(Collect(*stmt, [&](const SampledPoint& p) { last = p; }));
+    return last;
+  }
+
+  Result<std::vector<StepSeek>> FirstAtOrAfter(const std::vector<int64_t>& steps) {
+    std::vector<StepSeek> out;
+    out.reserve(steps.size());
+    const int64_t lo = lo_;
+    for (int64_t step : steps) {
+      // One index seek each (the range's lower bound moved up to the target), two points read.
+      lo_ = std::max(lo, step);
+      PLINTH_ASSIGN_OR_RETURN(SqliteStmt * stmt,
+                              Prepare(std::string(kInRange) + kAscending + " LIMIT 2"));
+      int n = 0;
+      PLINTH_RETURN_IF_ERROR(Collect(*stmt, [&](const SampledPoint& p) {
+        if (n++ == 0) {
+          out.push_back(StepSeek{p, false});
+        } else {
+          out.back().step_repeats = p.step == out.back().point.step;
+        }
+      }));
+    }
+    lo_ = lo;
+    return out;
+  }
+
+  Result<int64_t> Count() {
+    PLINTH_ASSIGN_OR_RETURN(
+        SqliteStmt * stmt,
+        Prepare("SELECT COUNT(*) FROM metrics WHERE run_key=? AND key=? AND step BETWEEN ? AND ?"));
+    PLINTH_ASSIGN_OR_RETURN(bool row, stmt->Step());
+    int64_t n = row ? stmt->Int64(0) : 0;
+    stmt->Reset();
+    return n;
+  }
+
+  Result<std::vector<SampledPoint>> AtOrdinals(const std::vector<int64_t>& ordinals) {
+    PLINTH_ASSIGN_OR_RETURN(SqliteStmt * stmt, Prepare(std::string(kInRange) + kAscending));
+    std::vector<SampledPoint> out;
+    out.reserve(ordinals.size());
+    size_t next = 0;
+    int64_t i = 0;
+    while (next < ordinals.size()) {
+      PLINTH_ASSIGN_OR_RETURN(bool row, stmt->Step());
+      if (!row) break;
+      if (i++ != ordinals[next]) continue;
+      out.push_back(PointFromRow(*stmt));
+      ++next;
+    }
+    stmt->Reset();
+    return out;
+  }
+
+ private:
+  static constexpr const char* kInRange =
+      "SELECT step, timestamp, value, is_nan FROM metrics INDEXED BY metrics_by_step WHERE "
+      "run_key=? AND key=? AND step BETWEEN ? AND ?";
+  static constexpr const char* kAscending = " ORDER BY step, timestamp, value, is_nan";
+
+  static SampledPoint PointFromRow(const SqliteStmt& row) {
+    return SampledPoint{row.Int64(0), row.Int64(1), row.Double(2), row.Int64(3)};
+  }
+
+  Result<SqliteStmt*> Prepare(const std::string& sql) {
+    PLINTH_ASSIGN_OR_RETURN(SqliteStmt * stmt, db_.Prepare(sql));
+    stmt->Bind(1, run_key_).Bind(2, key_).Bind(3, lo_).Bind(4, hi_);
+    return stmt;
+  }
+
+  template <typename F>
+  static Status Collect(SqliteStmt& stmt, F&& on_point) {
+    for (;;) {
+      auto row = stmt.Step();
+      if (!row.ok()) {
+        stmt.Reset();
+        return row.status();
+      }
+      if (!*row) break;
+      on_point(PointFromRow(stmt));
+    }
+    stmt.Reset();
+    return Status::Ok();
+  }
+
+  SqliteDb& db_;
+  int64_t run_key_;
+  const std::string& key_;
+  int64_t lo_;
+  int64_t hi_;
+};
+
 // The registry's view of a connection inside a write job or read snapshot (sql_session.h).
 class SqliteSession final : public SqlSession {
  public:
@@ -614,40 +728,26 @@ class SqliteStore final : public MetadataStore,
     return Read<std::vector<Metric>>([&](SqliteDb& db) -> Result<std::vector<Metric>> {
       std::vector<Metric> out;
       for (const std::string& run_id : run_ids) {
-        // Distinct steps in range, then an even sample of them (first and last kept).
-        PLINTH_ASSIGN_OR_RETURN(
-            SqliteStmt * steps,
-            db.Prepare("SELECT DISTINCT step FROM metrics WHERE run_key=(SELECT run_key FROM runs "
-                       "WHERE run_uuid=?) AND key=? AND "
-                       "step BETWEEN ? AND ? ORDER BY step"));
-        steps->Bind(1, run_id)
-            .Bind(2, key)
-            .Bind(3, start_step.value_or(std::numeric_limits<int64_t>::min()))
-            .Bind(4, end_step.value_or(std::numeric_limits<int64_t>::max()));
-        std::vector<int64_t> all;
-        for (;;) {
-          PLINTH_ASSIGN_OR_RETURN(bool row, steps->Step());
-          if (!row) break;
-          all.push_back(steps->Int64(0));
-        }
-        steps->Reset();
-        std::vector<int64_t> chosen = SampleSteps(all, max_results);
-        PLINTH_ASSIGN_OR_RETURN(
-            SqliteStmt * pts,
-            db.Prepare("SELECT key, value, timestamp, step, is_nan, model_id, dataset_name, "
-                       "dataset_digest FROM metrics WHERE run_key=(SELECT run_key FROM runs WHERE "
-                       "run_uuid=?) AND key=? AND step=? "
-                       "ORDER BY timestamp, value"));
-        for (int64_t step : chosen) {
-          pts->Bind(1, run_id).Bind(2, key).Bind(3, step);
-          for (;;) {
-            PLINTH_ASSIGN_OR_RETURN(bool row, pts->Step());
-            if (!row) break;
-            Metric m = MetricFromRow(*pts);
-            m.run_id = run_id;
-            out.push_back(std::move(m));
-          }
-          pts->Reset();
+        PLINTH_ASSIGN_OR_RETURN(SqliteStmt * find,
+                                db.Prepare("SELECT run_key FROM runs WHERE run_uuid=?"));
+        find->Bind(1, run_id);
+        PLINTH_ASSIGN_OR_RETURN(bool found, find->Step());
+        const int64_t run_key = found ? find->Int64(0) : 0;
+        find->Reset();
+        if (!found) continue;
+        SampledHistorySource source(db, run_key, key,
+                                    start_step.value_or(std::numeric_limits<int64_t>::min()),
+                                    end_step.value_or(std::numeric_limits<int64_t>::max()));
+        PLINTH_ASSIGN_OR_RETURN(std::vector<SampledPoint> points,
+                                SampleMetricHistory(source, max_results));
+        for (const SampledPoint& p : points) {
+          Metric m;
+          m.key = key;
+          m.value = LoadedValue(p.value, p.is_nan);
+          m.timestamp = p.timestamp;
+          m.step = p.step;
+          m.run_id = run_id;
+          out.push_back(std::move(m));
         }
       }
       return out;

@@ -3,6 +3,7 @@
 #ifndef PLINTH_STORE_STORE_COMMON_H_
 #define PLINTH_STORE_STORE_COMMON_H_
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -209,22 +210,94 @@ void AddModelIoRow(const Row& s, Run& r) {
   }
 }
 
-// Evenly samples sorted distinct `steps` down to `max_results`, keeping the first and last.
-inline std::vector<int64_t> SampleSteps(const std::vector<int64_t>& all, int64_t max_results) {
-  std::vector<int64_t> chosen;
-  if (static_cast<int64_t>(all.size()) <= max_results || max_results < 2) {
-    chosen = all;
-    if (max_results >= 1 && static_cast<int64_t>(chosen.size()) > max_results) {
-      chosen.resize(static_cast<size_t>(max_results));
+// ---- Sampled metric history (get-history-bulk-interval)
+//
+// MLflow's SQL store samples a run's history by row: of the `total` points in the step range,
+// ordered by (step, timestamp, value, is_nan), it keeps the first point of each of
+// NTILE(max_results)'s buckets and puts the last point in place of the last bucket's, so the
+// first and last points are always there (SqlAlchemyStore.get_metric_history_bulk_interval,
+// MLflow 3.17). Which ordinals that keeps, ascending; every ordinal when total <= max_results.
+// `max_results` >= 1.
+inline std::vector<int64_t> SampledOrdinals(int64_t total, int64_t max_results) {
+  std::vector<int64_t> out;
+  if (total <= 0) return out;
+  if (total <= max_results) {
+    out.reserve(static_cast<size_t>(total));
+    for (int64_t i = 0; i < total; ++i) out.push_back(i);
+    return out;
+  }
+  // NTILE(k) over n rows: the first n % k buckets hold n / k + 1 rows, the others n / k.
+  const int64_t q = total / max_results;
+  const int64_t r = total % max_results;
+  out.reserve(static_cast<size_t>(max_results));
+  for (int64_t b = 0; b + 1 < max_results; ++b) out.push_back(b * q + std::min(b, r));
+  out.push_back(total - 1);
+  return out;
+}
+
+// One point of a sampled history: the columns MLflow's sampled answer carries.
+struct SampledPoint {
+  int64_t step = 0;
+  int64_t timestamp = 0;
+  double value = 0;  // as stored: see StoredValue
+  int64_t is_nan = 0;
+  bool operator==(const SampledPoint&) const = default;
+};
+
+// The first point at or after a target step, and whether the point after it has the same step.
+struct StepSeek {
+  SampledPoint point;
+  bool step_repeats = false;
+};
+
+// Samples one run's history of one key within a step range, as SampledOrdinals says, without
+// reading every point when it need not. `Source` answers over the points in range, ordered by
+// (step, timestamp, value, is_nan), from an index on (run_key, key, step, ...):
+//   Result<std::vector<SampledPoint>> Head(int64_t n)   the first n points
+//   Result<SampledPoint> Last()                         the last point (the range is not empty)
+//   Result<std::vector<StepSeek>> FirstAtOrAfter(const std::vector<int64_t>& steps)
+//                                   for each step (ascending, all <= the last point's step) the
+//                                   first point whose step is >= it
+//   Result<int64_t> Count()
+//   Result<std::vector<SampledPoint>> AtOrdinals(const std::vector<int64_t>& ordinals)
+// The usual history has one point per step, every step logged. Then the point at ordinal i is
+// the one at step first + i, so the sample is found by max_results index seeks (O(k log n)) and
+// is exactly MLflow's. Where steps are missing, the same seeks give points evenly spaced over
+// the step range (first and last kept): what a chart over steps wants, and MLflow's sample up to
+// a neighbouring point. Where a step is seen to hold several points (in the first k, or at a
+// sampled step), or the seeks find fewer distinct points than asked, ordinals and steps part
+// ways: the range is counted and MLflow's rows picked in one ordered index scan (O(n)).
+template <typename Source>
+Result<std::vector<SampledPoint>> SampleMetricHistory(Source& source, int64_t max_results) {
+  PLINTH_ASSIGN_OR_RETURN(std::vector<SampledPoint> head, source.Head(max_results + 1));
+  if (static_cast<int64_t>(head.size()) <= max_results) return head;
+  bool repeats = false;
+  for (size_t i = 1; i < head.size() && !repeats; ++i) repeats = head[i].step == head[i - 1].step;
+  PLINTH_ASSIGN_OR_RETURN(SampledPoint last, source.Last());
+  const int64_t first_step = head.front().step;
+  int64_t span = 0;
+  if (!repeats && !__builtin_sub_overflow(last.step, first_step, &span) &&
+      span < std::numeric_limits<int64_t>::max()) {
+    std::vector<int64_t> targets = SampledOrdinals(span + 1, max_results);
+    targets.pop_back();  // the last step is `last`
+    for (int64_t& t : targets) t += first_step;
+    PLINTH_ASSIGN_OR_RETURN(std::vector<StepSeek> found, source.FirstAtOrAfter(targets));
+    std::vector<SampledPoint> out;
+    out.reserve(found.size() + 1);
+    for (const StepSeek& f : found) {
+      if (f.step_repeats) {
+        repeats = true;
+        break;
+      }
+      if (out.empty() || out.back().step != f.point.step) out.push_back(f.point);
     }
-    return chosen;
+    if (!repeats && out.size() == targets.size()) {
+      if (out.empty() || !(out.back() == last)) out.push_back(last);
+      return out;
+    }
   }
-  double stride = static_cast<double>(all.size() - 1) / static_cast<double>(max_results - 1);
-  for (int64_t i = 0; i < max_results; ++i) {
-    size_t idx = static_cast<size_t>(std::llround(static_cast<double>(i) * stride));
-    if (chosen.empty() || chosen.back() != all[idx]) chosen.push_back(all[idx]);
-  }
-  return chosen;
+  PLINTH_ASSIGN_OR_RETURN(int64_t total, source.Count());
+  return source.AtOrdinals(SampledOrdinals(total, max_results));
 }
 
 // Permanent deletion (`plinth gc`), children before parents so foreign keys hold: statements

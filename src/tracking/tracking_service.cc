@@ -408,9 +408,14 @@ Result<std::vector<Metric>> TrackingService::GetMetricHistoryBulkInterval(
                            std::to_string(*start_step) +
                            " and end_step=" + std::to_string(*end_step) + ".");
   }
-  int64_t limit = max_results.value_or(320);
+  if (start_step.has_value() != end_step.has_value()) {
+    return InvalidArgument(
+        "If either start step or end step are specified, both must be specified.");
+  }
+  // MLflow's default and cap (MAX_RESULTS_PER_RUN): points per run, not in all.
+  int64_t limit = max_results.value_or(2500);
   if (limit <= 0 || limit > 2500) {
-    return InvalidArgument("max_results must be between 1 and 2500");
+    return InvalidArgument("max_results must be between 1 and 2500.");
   }
   for (const std::string& id : run_ids) {
     PLINTH_ASSIGN_OR_RETURN(Run run, store_->GetRun(id));
