@@ -142,6 +142,18 @@ export function metricHistoryPage(runId: string, key: string, pageToken?: string
   });
 }
 
+// The server's even sample of a metric's history (MLflow's get-history-bulk-interval): at most
+// `maxResults` points per run (MLflow caps it at 2,500), first and last kept; the whole history
+// when it is no longer than that.
+export async function metricHistorySample(runIds: string[], key: string, maxResults: number) {
+  const r = await get<{ metrics?: (Metric & { run_id: string })[] }>("metrics/get-history-bulk-interval", {
+    run_ids: runIds,
+    metric_key: key,
+    max_results: maxResults,
+  });
+  return r.metrics ?? [];
+}
+
 export async function listArtifacts(runId: string, path?: string) {
   const r = await get<{ root_uri?: string; files?: FileInfo[] }>("artifacts/list", {
     run_id: runId,

@@ -1,11 +1,14 @@
-// Long metric histories. The server's sampled history (metrics/get-history-bulk-interval)
-// exists but costs a scan of the run's history per sampled step today (~19 s for 1,000 samples
-// of 100,000 points, minutes for 1,000,000), while plain get-history pages of 25,000 points
-// are cheap (all of 1,000,000 in ~5 s). So the UI pages through the history, draws after the
-// first page, and redraws as pages arrive, reducing what it draws to the min and max of each of
-// DRAW_BUCKETS buckets — the shape of the curve, spikes included, in a few thousand points.
-import { metricHistoryPage, Metric } from "./api";
+// Long metric histories. A chart first asks the server for its even sample of the history
+// (metrics/get-history-bulk-interval, SAMPLE_POINTS points, first and last kept; the server finds
+// them by index seeks, a few ms even for 1,000,000 points): one request, and a history no longer
+// than that comes back whole. A sample can step over a spike between two sampled points, so on
+// request (`full`) the chart pages through every point with get-history (pages of 25,000; all of
+// 1,000,000 in a few seconds), draws after the first page and redraws as pages arrive, reducing
+// what it draws to the min and max of each of DRAW_BUCKETS buckets — spikes included.
+import { metricHistoryPage, metricHistorySample, Metric } from "./api";
 
+// Points per run in the server's sample: MLflow's cap for get-history-bulk-interval.
+export const SAMPLE_POINTS = 2500;
 export const DRAW_BUCKETS = 2000;
 
 // Min/max per bucket of a step-ordered history (first and last points kept).
@@ -38,17 +41,37 @@ export interface HistoryUpdate {
   points: Metric[]; // what to draw (decimated when long)
   total: number; // points loaded so far
   done: boolean;
+  // The server's sample of a longer history (and its step range), not every point.
+  sampled?: { first: number; last: number };
 }
 
-// Loads a metric's whole history page by page, calling `update` after the first page, then at
-// most every `everyMs`, and at the end. Stops early when `cancelled()` turns true.
+// Loads a metric's history for drawing: the server's sample (whole when short), or with `full`
+// every point page by page, calling `update` after the first page, then at most every
+// `everyMs`, and at the end. A server without the sampled route gets the pages. Stops early when
+// `cancelled()` turns true.
 export async function loadHistory(
   runId: string,
   key: string,
   update: (u: HistoryUpdate) => void,
   cancelled: () => boolean = () => false,
-  everyMs = 400,
+  { full = false, everyMs = 400 } = {},
 ): Promise<void> {
+  if (!full) {
+    let sample: Metric[] | null = null;
+    try {
+      sample = await metricHistorySample([runId], key, SAMPLE_POINTS);
+    } catch {
+      // no sampled route (or it failed): page through the history instead
+    }
+    if (cancelled()) return;
+    if (sample) {
+      sample.sort(byStep);
+      const sampled =
+        sample.length >= SAMPLE_POINTS ? { first: sample[0].step, last: sample[sample.length - 1].step } : undefined;
+      update({ points: sample, total: sample.length, done: true, sampled });
+      return;
+    }
+  }
   const all: Metric[] = [];
   let sorted = true;
   let token: string | undefined;

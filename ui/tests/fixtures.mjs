@@ -60,7 +60,7 @@ export async function startServer() {
   };
 }
 
-async function api(url, path, body, base = "api/2.0/mlflow") {
+export async function api(url, path, body, base = "api/2.0/mlflow") {
   const res = await fetch(`${url}/${base}/${path}`, {
     method: "POST",
     headers: { "Content-Type": "application/json" },

@@ -1,11 +1,11 @@
 // Several runs side by side (#/compare?runs=a,b,c): a table of their params and latest metrics,
 // one metric overlaid across the runs (step / relative / wall-clock axis, log scale, EMA
-// smoothing; long histories drawn as they page in, min/max-reduced — see history.ts), parallel coordinates of
+// smoothing; long histories as the server's even sample — see history.ts), parallel coordinates of
 // the params and a metric, and a scatter of one param against one metric. Control state lives
 // in the hash (replaced, not pushed) so a reload or a shared link shows the same view.
 import type uPlot from "uplot";
 import { getExperiment, getRun, Run } from "../api";
-import { loadHistory, HistoryUpdate } from "../history";
+import { loadHistory, HistoryUpdate, SAMPLE_POINTS } from "../history";
 import { h, formatNumber, errorBox } from "../dom";
 import { hashFor, Route } from "../route";
 import { colorFor, overlayChart, scatterChart, XAxis } from "../chart";
@@ -174,11 +174,13 @@ export async function renderCompare(view: HTMLElement, route: Route, attach: () 
     overlayBox.dataset.metric = state.metric;
     let total = 0;
     let drawn = 0;
-    for (const u of states) if (u && !(u instanceof Error)) (total += u.total), (drawn += u.points.length);
+    let sampled = 0;
+    for (const u of states) if (u && !(u instanceof Error)) (total += u.total), (drawn += u.points.length), (sampled += u.sampled ? 1 : 0);
     overlayNote.textContent =
       `${series.length} of ${runs.length} runs, ${total.toLocaleString("en")} points` +
       (done ? "" : " so far, loading…") +
       (drawn < total ? ` (long histories drawn as min/max per bucket: ${drawn.toLocaleString("en")} points)` : "") +
+      (sampled ? `; ${sampled} long ${sampled > 1 ? "histories" : "history"} as the server's even sample of ${SAMPLE_POINTS.toLocaleString("en")} points` : "") +
       (state.log ? "; values ≤ 0 are left out on the log scale" : "");
   };
   const smoothOut = h("output", { for: "smoothing" }, state.smooth.toFixed(2));

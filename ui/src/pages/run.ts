@@ -16,7 +16,7 @@ import {
 import { h, formatTime, formatDuration, formatNumber, errorBox } from "../dom";
 import type uPlot from "uplot";
 import { metricChart, updateMetricChart } from "../chart";
-import { loadHistory } from "../history";
+import { loadHistory, HistoryUpdate } from "../history";
 import { renderMarkdown } from "../markdown";
 import { renderPreview } from "../preview";
 import { hashFor } from "../route";
@@ -195,25 +195,38 @@ export async function renderRun(view: HTMLElement, runId: string, attach: () => 
       try {
         let plot: uPlot | null = null;
         const note = h("p.muted.small.chart-note", { "aria-live": "polite" });
-        await loadHistory(
-          runId,
-          m.key,
-          (u) => {
-            if (!plot) {
-              plot = metricChart(boxes[i], m.key, u.points);
-              boxes[i].append(note);
-            } else updateMetricChart(plot, u.points);
-            boxes[i].dataset.points = String(u.total);
-            boxes[i].dataset.drawn = String(u.points.length);
+        const gone = () => !view.isConnected; // stop paging once the user has moved on
+        const draw = (u: HistoryUpdate) => {
+          if (!plot) {
+            plot = metricChart(boxes[i], m.key, u.points);
+            boxes[i].append(note);
+          } else updateMetricChart(plot, u.points);
+          boxes[i].dataset.points = String(u.total);
+          boxes[i].dataset.drawn = String(u.points.length);
+          boxes[i].classList.toggle("sampled", !!u.sampled);
+          if (u.sampled) {
+            // Every point on request: a sample can step over a spike.
+            const all = h("button.link.load-all", { type: "button" }, "load every point");
+            all.onclick = () => {
+              all.disabled = true;
+              boxes[i].classList.remove("complete");
+              loadHistory(runId, m.key, draw, gone, { full: true }).catch((e) => boxes[i].append(errorBox(e)));
+            };
+            note.replaceChildren(
+              `${u.total.toLocaleString("en")} points sampled evenly by the server over steps ` +
+                `${u.sampled.first.toLocaleString("en")}–${u.sampled.last.toLocaleString("en")}; `,
+              all,
+            );
+          } else {
             note.textContent =
               u.points.length < u.total || !u.done
                 ? `${u.total.toLocaleString("en")} points${u.done ? "" : " so far, loading…"}; drawn as ${u.points.length.toLocaleString("en")} (min/max per bucket)`
                 : "";
-            boxes[i].classList.add("drawn");
-            if (u.done) boxes[i].classList.add("complete");
-          },
-          () => !view.isConnected, // stop paging once the user has moved on
-        );
+          }
+          boxes[i].classList.add("drawn");
+          if (u.done) boxes[i].classList.add("complete");
+        };
+        await loadHistory(runId, m.key, draw, gone);
       } catch (e) {
         boxes[i].append(errorBox(e));
       }
