@@ -578,12 +578,21 @@ def load_study(*, study_name: str, storage: str | None = None,
 # --- studies on a plinth server (storage="http://host:port") ---
 
 class _Api:
-    """JSON over HTTP to /api/plinth/v1/studies (urllib: no dependency)."""
+    """JSON over HTTP to /api/plinth/v1/studies (http.client: no dependency). Each thread keeps
+    one connection open (HTTP/1.1 keep-alive): a trial is several small requests, and a new TCP
+    connection for each would cost more than the server's work."""
 
     def __init__(self, storage: str):
         import os
+        import urllib.parse
 
         self.base = storage.rstrip("/") + "/api/plinth/v1/studies"
+        url = urllib.parse.urlsplit(storage)
+        if url.scheme not in ("http", "https") or not url.hostname:
+            raise ValueError(f"storage must be an http:// or https:// URL, not {storage!r}")
+        self._scheme, self._host, self._port = url.scheme, url.hostname, url.port
+        self._path = url.path.rstrip("/") + "/api/plinth/v1/studies"
+        self._local = threading.local()
         self.headers = {"Content-Type": "application/json"}
         token = os.environ.get("MLFLOW_TRACKING_TOKEN")
         user = os.environ.get("MLFLOW_TRACKING_USERNAME")
@@ -595,31 +604,55 @@ class _Api:
             cred = f"{user}:{os.environ.get('MLFLOW_TRACKING_PASSWORD', '')}".encode()
             self.headers["Authorization"] = "Basic " + base64.b64encode(cred).decode()
 
-    def call(self, path: str, body: dict | None = None, query: dict | None = None) -> dict:
-        import json
-        import urllib.error
-        import urllib.parse
-        import urllib.request
+    def _connection(self, fresh: bool = False):
+        import http.client
 
-        url = self.base + path
+        conn = getattr(self._local, "conn", None)
+        if conn is None or fresh:
+            if conn is not None:
+                conn.close()
+            cls = (http.client.HTTPSConnection if self._scheme == "https"
+                   else http.client.HTTPConnection)
+            conn = cls(self._host, self._port, timeout=120)
+            self._local.conn = conn
+        return conn
+
+    def call(self, path: str, body: dict | None = None, query: dict | None = None) -> dict:
+        import http.client
+        import json
+        import urllib.parse
+
+        target = self._path + path
         if query:
-            url += "?" + urllib.parse.urlencode(query, doseq=True)
+            target += "?" + urllib.parse.urlencode(query, doseq=True)
         data = None if body is None else json.dumps(body).encode()
-        req = urllib.request.Request(url, data=data, headers=self.headers,
-                                     method="POST" if body is not None else "GET")
-        try:
-            with urllib.request.urlopen(req, timeout=120) as r:
-                return json.loads(r.read() or b"{}")
-        except urllib.error.HTTPError as e:
+        method = "POST" if body is not None else "GET"
+        for attempt in range(2):
+            reused = attempt == 0 and getattr(self._local, "conn", None) is not None
+            conn = self._connection(fresh=attempt > 0)
             try:
-                message = json.loads(e.read()).get("message", str(e))
-            except ValueError:
-                message = str(e)
-            if e.code == 404:
-                raise KeyError(message) from None
-            if 400 <= e.code < 500:
-                raise ValueError(message) from None
-            raise RuntimeError(f"{e.code}: {message}") from None
+                conn.request(method, target, body=data, headers=self.headers)
+                r = conn.getresponse()
+                status, payload = r.status, r.read()
+                break
+            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
+                # A kept-alive connection the server had closed while idle: send again on a new
+                # one. A failure on a new connection is the caller's to see.
+                self._local.conn = None
+                conn.close()
+                if not reused:
+                    raise
+        if status < 400:
+            return json.loads(payload or b"{}")
+        try:
+            message = json.loads(payload).get("message", f"HTTP {status}")
+        except ValueError:
+            message = f"HTTP {status}"
+        if status == 404:
+            raise KeyError(message)
+        if 400 <= status < 500:
+            raise ValueError(message)
+        raise RuntimeError(f"{status}: {message}")
 
 
 def _remote_frozen(t: dict) -> FrozenTrial:
@@ -804,9 +837,6 @@ def _remote_config(obj, kind_map=None) -> dict | None:
     if obj is None:
         return None
     kind = obj._kind
-    if kind == "auto":
-        raise ValueError("AutoSampler is not served by plinth server yet; pass TPESampler, "
-                         "GPSampler, CmaEsSampler, RandomSampler or GridSampler")
     if kind == "nop":
         kind = "none"
     return {"type": kind, **{k: v for k, v in obj._options().items() if v is not None}}

@@ -91,3 +91,20 @@ def test_remote_study_optimizes_shares_and_tracks_runs(storage):
     assert same.study_id == study.study_id
     with pytest.raises(KeyError):
         tune.load_study(study_name="nope", storage=storage)
+
+
+def test_remote_auto_sampler(storage):
+    """AutoSampler is served by plinth server: the study keeps it and optimizes with it."""
+    study = tune.create_study(storage=storage, study_name="sdk-auto",
+                              sampler=tune.AutoSampler(seed=1))
+    assert study._record["sampler"]["type"] == "auto"
+
+    def quadratic(trial):
+        return (trial.suggest_float("x", -3, 3) - 1) ** 2 + trial.suggest_float("y", -3, 3) ** 2
+
+    study.optimize(quadratic, n_trials=14)
+    trials = study.trials
+    assert len(trials) == 14
+    assert all(t.state == tune.TrialState.COMPLETE for t in trials)
+    assert all(-3 <= t.params["x"] <= 3 for t in trials)
+    assert study.best_value <= trials[0].value

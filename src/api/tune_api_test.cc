@@ -138,6 +138,28 @@ TEST_F(TuneApiTest, DefineByRunEnqueueUserAttrsAndPruneState) {
   EXPECT_EQ(KeyValueAt(run, "run.data.params", "kind"), "svm");
 }
 
+// AutoSampler is served: a study created with {"type": "auto"} keeps it and its asks sample.
+TEST_F(TuneApiTest, AutoSamplerStudiesAskAndTell) {
+  int64_t id = CreateStudy(R"({"name": "auto", "sampler": {"type": "auto", "seed": 5},
+      "search_space": {"x": {"type": "float", "low": -2, "high": 2},
+                       "k": {"type": "categorical", "choices": ["a", "b"]}}})");
+  ASSERT_GT(id, 0);
+  const std::string sid = std::to_string(id);
+  JsonDocument got = Ok(Studies("GET", "/get?study_id=" + sid));
+  EXPECT_EQ(StringAt(got, "study.sampler.type"), "auto");
+  EXPECT_EQ(IntAt(got, "study.sampler.seed"), 5);
+  for (int i = 0; i < 4; ++i) {
+    JsonDocument asked = PostOk("/ask", R"({"study_id": )" + sid + "}");
+    const double x = DoubleAt(asked, "trial.params.x");
+    EXPECT_GE(x, -2);
+    EXPECT_LE(x, 2);
+    PostOk("/tell", R"({"trial_id": )" + std::to_string(IntAt(asked, "trial.trial_id")) +
+                        R"(, "value": )" + std::to_string(x * x) + "}");
+  }
+  JsonDocument best = Ok(Studies("GET", "/best?study_id=" + sid));
+  EXPECT_EQ(At(best, "best_trials")->Size(), 1u);
+}
+
 struct BadCase {
   const char* method;
   const char* tail;
@@ -166,6 +188,11 @@ TEST_F(TuneApiTest, BadInputIsA4xxNamingTheField) {
        "INVALID_PARAMETER_VALUE", "sampler.seed"},
       {"POST", "/create", R"({"name": "b", "pruner": {"type": "bogus"}})", 400,
        "INVALID_PARAMETER_VALUE", "pruner.type"},
+      {"POST", "/create", R"({"name": "b", "sampler": {"type": "bogus"}})", 400,
+       "INVALID_PARAMETER_VALUE", "cmaes or auto"},
+      {"POST", "/create",
+       R"({"name": "b", "directions": ["minimize", "maximize"], "sampler": {"type": "auto"}})", 400,
+       "INVALID_PARAMETER_VALUE", "sampler.type"},
       {"POST", "/create", R"({"name": "b", "user_attrs": [1]})", 400, "INVALID_PARAMETER_VALUE",
        "user_attrs"},
       {"POST", "/create", "{not json", 400, "BAD_REQUEST", ""},

@@ -151,9 +151,9 @@ Result<SamplerConfig> SamplerFromValue(const JsonValue& v, std::string_view fiel
   PLINTH_ASSIGN_OR_RETURN(std::optional<std::string> type, JsonGetString(v, "type"));
   if (type) s.type = *type;
   if (s.type != "tpe" && s.type != "random" && s.type != "grid" && s.type != "gp" &&
-      s.type != "cmaes") {
+      s.type != "cmaes" && s.type != "auto") {
     return InvalidArgument("'" + Field(field, "type") +
-                           "' must be tpe, random, grid, gp or cmaes, not '" + s.type + "'");
+                           "' must be tpe, random, grid, gp, cmaes or auto, not '" + s.type + "'");
   }
   PLINTH_ASSIGN_OR_RETURN(std::optional<int64_t> seed, OptionalInt(v, field, "seed"));
   if (seed) {

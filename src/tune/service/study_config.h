@@ -12,7 +12,8 @@
 //                 Optuna's distribution_to_json form ({"name": "FloatDistribution",
 //                 "attributes": {…}}) is read too.
 //   search space  {"lr": <distribution>, "depth": <distribution>, …} (declaration order kept)
-//   sampler       {"type": "tpe" | "random" | "grid" | "gp" | "cmaes", "seed": 42, …options…}
+//   sampler       {"type": "tpe" | "random" | "grid" | "gp" | "cmaes" | "auto", "seed": 42,
+//                 …options…} (auto: AutoSampler, seed only)
 //   pruner        {"type": "none"} (see TrialPruner in tune_service.h)
 #ifndef PLINTH_TUNE_SERVICE_STUDY_CONFIG_H_
 #define PLINTH_TUNE_SERVICE_STUDY_CONFIG_H_
@@ -32,7 +33,7 @@
 namespace plinth::tune {
 
 struct SamplerConfig {
-  std::string type = "tpe";  // tpe, random, grid, gp, cmaes
+  std::string type = "tpe";  // tpe, random, grid, gp, cmaes, auto
   std::optional<uint32_t> seed;
   // TPE, GP and CMA-ES; unset: the sampler's Optuna default (10, 10 and 1).
   std::optional<int> n_startup_trials;

@@ -2,12 +2,14 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <random>
 #include <type_traits>
 #include <unordered_map>
 #include <utility>
 
 #include "core/log.h"
+#include "tune/auto_sampler.h"
 #include "tune/cmaes_sampler.h"
 #include "tune/gp_sampler.h"
 #include "tune/grid_sampler.h"
@@ -100,6 +102,15 @@ Result<std::unique_ptr<Sampler>> MakeSampler(const StudyConfig& config, uint32_t
     o.warn_independent_sampling = false;  // a server log line per conditional parameter is noise
     PLINTH_RETURN_IF_ERROR(o.Validate());
     PLINTH_ASSIGN_OR_RETURN(auto sampler, GpSampler::Create(std::move(o)));
+    return std::unique_ptr<Sampler>(std::move(sampler));
+  }
+  if (s.type == "auto") {
+    // OptunaHub's AutoSampler (tune/auto_sampler.h), seeded like the others. Built fresh for
+    // each request, it decides from the stored history; its CMA-ES stage (from 250 COMPLETE
+    // trials on numeric spaces) therefore restarts from its warm start at every trial.
+    AutoSamplerOptions o;
+    o.seed = seed;
+    PLINTH_ASSIGN_OR_RETURN(auto sampler, AutoSampler::Create(std::move(o)));
     return std::unique_ptr<Sampler>(std::move(sampler));
   }
   if (s.type == "cmaes") {
@@ -238,85 +249,180 @@ store::RunStatus RunStatusFor(StoredTrialState s) {
   }
 }
 
-// An in-memory Study rebuilt from the stored trials, with `target` started (RUNNING) at its
-// own number, its earlier params and intermediate values in place.
-struct Rebuilt {
-  std::unique_ptr<Study> study;
-  int target = -1;
+// The sampler of a cached Study: a fresh sampler per sampling request (seeded from the
+// study's seed, the trial number and the params it already has, as before the cache) is put
+// in, and taken out afterwards, so a request's draws depend only on the history, not on which
+// replica answers or what it sampled before. Empty, it samples nothing and hears nothing.
+class RequestSampler final : public Sampler {
+ public:
+  void Set(std::unique_ptr<Sampler> sampler) { inner_ = std::move(sampler); }
+  Sampler* inner() { return inner_.get(); }
+
+  void BeforeTrial(const Study& study, const FrozenTrial& trial) override {
+    if (inner_) inner_->BeforeTrial(study, trial);
+  }
+  SearchSpace InferRelativeSearchSpace(const Study& study, const FrozenTrial& trial) override {
+    return inner_ ? inner_->InferRelativeSearchSpace(study, trial) : SearchSpace{};
+  }
+  Result<ParamMap> SampleRelative(const Study& study, const FrozenTrial& trial,
+                                  const SearchSpace& space) override {
+    return inner_ ? inner_->SampleRelative(study, trial, space) : ParamMap{};
+  }
+  Result<double> SampleIndependent(const Study& study, const FrozenTrial& trial,
+                                   std::string_view name,
+                                   const Distribution& distribution) override {
+    if (!inner_) return Internal("no sampler for this request");
+    return inner_->SampleIndependent(study, trial, name, distribution);
+  }
+  void AfterTrial(const Study& study, const FrozenTrial& trial, TrialState state,
+                  std::optional<double> value) override {
+    if (inner_) inner_->AfterTrial(study, trial, state, value);
+  }
+
+ private:
+  std::unique_ptr<Sampler> inner_;
 };
 
-Result<Rebuilt> Rebuild(const StudyConfig& config, const std::vector<TrialRecord>& trials,
-                        const TrialRecord& target, uint32_t seed) {
-  PLINTH_ASSIGN_OR_RETURN(std::unique_ptr<Sampler> sampler, MakeSampler(config, seed));
-  Rebuilt out;
-  out.study = std::make_unique<Study>(std::move(sampler), config.directions);
-  Study& study = *out.study;
-  // The target's fixed values (enqueued) and the params it already has (define-by-run).
+std::vector<std::pair<std::string, ParamValue>> FixedParams(const TrialRecord& t) {
   std::vector<std::pair<std::string, ParamValue>> fixed;
-  if (!target.fixed_params_json.empty()) {
+  if (t.fixed_params_json.empty()) return fixed;
+  JsonDocument doc;
+  if (!ParseJson(t.fixed_params_json, &doc).ok() || !doc.IsObject()) return fixed;
+  for (const auto& m : doc.GetObject()) {
+    std::string name(m.name.GetString(), m.name.GetStringLength());
+    auto v = ParamValueFromJson(m.value, name);
+    if (v.ok()) fixed.emplace_back(std::move(name), std::move(*v));
+  }
+  return fixed;
+}
+
+void AddPlaceholder(Study& study) {
+  TrialSpec placeholder;
+  placeholder.state = TrialState::kFail;
+  (void)study.AddTrial(placeholder);
+}
+
+// Appends stored trial `t` to `study` at its own number. WAITING trials (the engine cannot
+// add one) and rows that do not parse become FAIL placeholders, so engine numbers stay the
+// stored numbers. A RUNNING trial with enqueued values is started from them, so a suggestion
+// of one of those names takes the enqueued value.
+void AppendTrial(Study& study, const TrialRecord& t, size_t n_objectives,
+                 DistributionCache* cache) {
+  if (t.state == StoredTrialState::kRunning) {
+    std::vector<std::pair<std::string, ParamValue>> fixed = FixedParams(t);
+    if (!fixed.empty()) {
+      std::vector<std::pair<std::string, Distribution>> existing;
+      for (const TrialParamRecord& p : t.params) {
+        const std::optional<Distribution>& d = CachedDistribution(cache, p.distribution_json);
+        auto v = ParamValueFromJsonText(p.external_json);
+        if (!d || !v.ok()) continue;
+        fixed.emplace_back(p.name, std::move(*v));
+        existing.emplace_back(p.name, *d);
+      }
+      // No other trial waits in a mirror (WAITING ones are placeholders): Ask pops this one.
+      study.EnqueueTrial(std::move(fixed));
+      Trial trial = study.Ask();
+      for (const auto& [name, distribution] : existing) {
+        (void)trial.Suggest(name, distribution);
+      }
+      for (const auto& [step, value] : t.intermediate_values) (void)trial.Report(value, step);
+      const std::vector<double> rungs = CompletedRungs(t);
+      for (size_t k = 0; k < rungs.size(); ++k) {
+        study.RecordCompletedRung(trial.number(), static_cast<int>(k), rungs[k]);
+      }
+      return;
+    }
+  }
+  if (!study.AddTrial(SpecOf(t, n_objectives, cache)).ok()) AddPlaceholder(study);
+}
+
+bool SameValue(double a, double b) { return a == b || (std::isnan(a) && std::isnan(b)); }
+
+// Brings the mirror's trial `t.number` up to the stored `t` when the change is one the engine
+// can replay (params it already has, new reports and rungs, a RUNNING trial finishing).
+// Returns false when it is not (the mirror is then rebuilt).
+bool UpdateTrial(Study& study, const TrialRecord& t, size_t n_objectives) {
+  const int number = static_cast<int>(t.number);
+  const FrozenTrial& e = study.trial(number);
+  if (t.state == StoredTrialState::kWaiting) {
+    return e.state == TrialState::kFail && e.params.empty();
+  }
+  if (e.params.size() != t.params.size()) return false;
+  for (const TrialParam& p : e.params) {
+    const std::string& name = study.ParamName(p.param_id);
+    auto it = std::find_if(t.params.begin(), t.params.end(),
+                           [&](const TrialParamRecord& r) { return r.name == name; });
+    if (it == t.params.end() || it->internal != p.value) return false;
+  }
+  const std::vector<double> rungs = CompletedRungs(t);
+  if (rungs.size() < e.completed_rungs.size() ||
+      !std::equal(e.completed_rungs.begin(), e.completed_rungs.end(), rungs.begin(), SameValue)) {
+    return false;
+  }
+  if (e.state != TrialState::kRunning) {
+    // Finished in the mirror: it can only gain rungs (and system attributes it does not keep).
+    if (e.state != EngineState(t.state)) return false;
+    for (size_t k = e.completed_rungs.size(); k < rungs.size(); ++k) {
+      study.RecordCompletedRung(number, static_cast<int>(k), rungs[k]);
+    }
+    return true;
+  }
+  for (const auto& [step, value] : e.intermediate_values) {
+    auto it = std::find_if(t.intermediate_values.begin(), t.intermediate_values.end(),
+                           [&](const auto& iv) { return iv.first == step; });
+    if (it == t.intermediate_values.end() || !SameValue(it->second, value)) return false;
+  }
+  Trial trial(&study, number);
+  if (t.intermediate_values.size() != e.intermediate_values.size()) {
+    for (const auto& [step, value] : t.intermediate_values) {
+      if (!trial.Report(value, step).ok()) return false;  // a step it has keeps its value
+    }
+  }
+  for (size_t k = e.completed_rungs.size(); k < rungs.size(); ++k) {
+    study.RecordCompletedRung(number, static_cast<int>(k), rungs[k]);
+  }
+  switch (t.state) {
+    case StoredTrialState::kRunning:
+    case StoredTrialState::kWaiting:
+      return true;
+    case StoredTrialState::kComplete:
+      if (t.values.size() != n_objectives) return false;
+      if (n_objectives == 1) return study.Tell(number, t.values[0], TrialState::kComplete).ok();
+      return study.TellValues(number, t.values, TrialState::kComplete).ok();
+    case StoredTrialState::kPruned: {
+      if (!study.Tell(number, std::nullopt, TrialState::kPruned).ok()) return false;
+      // The store keeps the last number reported; the engine the last report if a number.
+      const std::optional<double> stored = n_objectives == 1 && !t.values.empty()
+                                               ? std::optional<double>(t.values[0])
+                                               : std::nullopt;
+      return study.trial(number).value == stored;
+    }
+    case StoredTrialState::kFail:
+      return study.Tell(number, std::nullopt, TrialState::kFail).ok();
+  }
+  return false;
+}
+
+// CMA-ES's state saved with one trial (kCmaGeneration, kCmaSnapshot).
+struct CmaTrialState {
+  int generation = 0;
+  std::vector<double> snapshot;
+};
+
+std::optional<CmaTrialState> CmaStateOf(const TrialRecord& t) {
+  std::optional<int> generation;
+  std::vector<double> snapshot;
+  for (const store::KeyValue& a : t.system_attrs) {
+    if (a.key != kCmaGeneration && a.key != kCmaSnapshot) continue;
     JsonDocument doc;
-    PLINTH_RETURN_IF_ERROR(ParseJson(target.fixed_params_json, &doc));
-    if (doc.IsObject()) {
-      for (const auto& m : doc.GetObject()) {
-        std::string name(m.name.GetString(), m.name.GetStringLength());
-        PLINTH_ASSIGN_OR_RETURN(ParamValue v, ParamValueFromJson(m.value, name));
-        fixed.emplace_back(std::move(name), std::move(v));
-      }
+    if (!ParseJson(a.value, &doc).ok()) continue;
+    if (a.key == kCmaGeneration && doc.IsInt()) generation = doc.GetInt();
+    if (a.key == kCmaSnapshot && doc.IsArray()) {
+      for (const JsonValue& v : doc.GetArray()) snapshot.push_back(NumberOrNan(v));
     }
   }
-  std::vector<std::pair<std::string, Distribution>> existing;
-  for (const TrialParamRecord& p : target.params) {
-    PLINTH_ASSIGN_OR_RETURN(Distribution d, DistributionFromJsonText(p.distribution_json));
-    PLINTH_ASSIGN_OR_RETURN(ParamValue v, ParamValueFromJsonText(p.external_json));
-    fixed.emplace_back(p.name, std::move(v));
-    existing.emplace_back(p.name, std::move(d));
-  }
-  DistributionCache cache;
-  for (const TrialRecord& t : trials) {
-    if (t.trial_id == target.trial_id) {
-      study.EnqueueTrial(fixed);
-      out.target = study.Ask().number();
-      continue;
-    }
-    if (!study.AddTrial(SpecOf(t, config.directions.size(), &cache)).ok()) {
-      TrialSpec placeholder;
-      placeholder.state = TrialState::kFail;
-      (void)study.AddTrial(placeholder);
-    }
-  }
-  if (out.target < 0) return Internal("the trial is missing from its study's trials");
-  Trial trial(&study, out.target);
-  for (const auto& [name, distribution] : existing) {
-    PLINTH_RETURN_IF_ERROR(trial.Suggest(name, distribution).status());
-  }
-  for (const auto& [step, value] : target.intermediate_values) {
-    PLINTH_RETURN_IF_ERROR(trial.Report(value, step));
-  }
-  const std::vector<double> rungs = CompletedRungs(target);
-  for (size_t k = 0; k < rungs.size(); ++k) {
-    study.RecordCompletedRung(out.target, static_cast<int>(k), rungs[k]);
-  }
-  // CMA-ES continues from the optimizer states its earlier trials stored (Optuna keeps them in
-  // the trials' system attributes too).
-  if (auto* cma = dynamic_cast<CmaEsSampler*>(&study.sampler())) {
-    for (const TrialRecord& t : trials) {
-      std::optional<int> generation;
-      std::vector<double> snapshot;
-      for (const store::KeyValue& a : t.system_attrs) {
-        JsonDocument doc;
-        if (!ParseJson(a.value, &doc).ok()) continue;
-        if (a.key == kCmaGeneration && doc.IsInt()) generation = doc.GetInt();
-        if (a.key == kCmaSnapshot && doc.IsArray()) {
-          for (const JsonValue& v : doc.GetArray()) snapshot.push_back(NumberOrNan(v));
-        }
-      }
-      if (generation) {
-        PLINTH_RETURN_IF_ERROR(
-            cma->RestoreTrialState(static_cast<int>(t.number), *generation, snapshot));
-      }
-    }
-  }
-  return out;
+  if (!generation) return std::nullopt;
+  return CmaTrialState{*generation, std::move(snapshot)};
 }
 
 bool Dominates(const std::vector<double>& a, const std::vector<double>& b,
@@ -540,6 +646,178 @@ Result<std::vector<StudyView>> TuneService::ListStudies(int64_t max_results, int
 
 // ------------------------------------------------------------------ trials
 
+// ------------------------------------------------------------------ the cache
+
+struct TuneService::CachedStudy {
+  std::mutex mu;  // one request at a time reads or changes what follows
+  // The settings, parsed once (a study's settings never change; user attributes here are
+  // as first read and not served from here).
+  StudyView view;
+  bool loaded = false;
+  int64_t version = 0;                             // the store version `trials` reflect
+  std::vector<TrialRecord> trials;                 // by number (numbers are gap-free)
+  std::unordered_map<int64_t, int64_t> number_of;  // trial id -> number
+  std::map<int, CmaTrialState> cma;                // CMA-ES states saved with trials, by number
+  DistributionCache distributions;
+  // The mirror of `trials` the samplers read; null until needed or after a change it could
+  // not replay.
+  std::unique_ptr<Study> engine;
+  RequestSampler* sampler = nullptr;  // the engine's
+  uint64_t last_use = 0;              // GUARDED_BY(TuneService::mu_)
+};
+
+Result<TuneService::CachedStudyPtr> TuneService::Insert(const store::StudyRecord& record) {
+  PLINTH_ASSIGN_OR_RETURN(StudyView view, Load(record, false));
+  auto fresh = std::make_shared<CachedStudy>();
+  fresh->view = std::move(view);
+  std::lock_guard lock(mu_);
+  auto [it, inserted] = cache_.try_emplace(record.study_id, std::move(fresh));
+  it->second->last_use = ++uses_;
+  study_ids_[record.name] = record.study_id;
+  CachedStudyPtr out = it->second;
+  while (cache_.size() > std::max<size_t>(options_.max_cached_studies, 1)) {
+    auto oldest = cache_.end();
+    for (auto e = cache_.begin(); e != cache_.end(); ++e) {
+      if (e->second != out &&
+          (oldest == cache_.end() || e->second->last_use < oldest->second->last_use)) {
+        oldest = e;
+      }
+    }
+    if (oldest == cache_.end()) break;
+    // Its trial ids are forgotten too (a request holding the entry keeps using it).
+    std::unique_lock entry(oldest->second->mu, std::try_to_lock);
+    if (entry.owns_lock()) {
+      for (const auto& [trial_id, number] : oldest->second->number_of) {
+        study_of_trial_.erase(trial_id);
+      }
+    }
+    entry = {};
+    cache_.erase(oldest);
+  }
+  return out;
+}
+
+Result<TuneService::CachedStudyPtr> TuneService::CachedById(int64_t study_id) {
+  {
+    std::lock_guard lock(mu_);
+    auto it = cache_.find(study_id);
+    if (it != cache_.end()) {
+      it->second->last_use = ++uses_;
+      return it->second;
+    }
+  }
+  PLINTH_ASSIGN_OR_RETURN(store::StudyRecord record, store_->studies().GetStudy(study_id));
+  return Insert(record);
+}
+
+Result<TuneService::CachedStudyPtr> TuneService::Cached(const StudyRef& ref) {
+  if (ref.id) return CachedById(*ref.id);
+  if (ref.name.empty()) return InvalidArgument("give 'study_id' or 'study_name'");
+  {
+    std::unique_lock lock(mu_);
+    auto it = study_ids_.find(ref.name);  // names never change and studies are never deleted
+    if (it != study_ids_.end()) {
+      const int64_t id = it->second;
+      lock.unlock();
+      return CachedById(id);
+    }
+  }
+  PLINTH_ASSIGN_OR_RETURN(store::StudyRecord record, store_->studies().GetStudyByName(ref.name));
+  return Insert(record);
+}
+
+Result<TuneService::CachedStudyPtr> TuneService::CachedForTrial(int64_t trial_id) {
+  {
+    std::unique_lock lock(mu_);
+    auto it = study_of_trial_.find(trial_id);
+    if (it != study_of_trial_.end()) {
+      const int64_t id = it->second;
+      lock.unlock();
+      return CachedById(id);
+    }
+  }
+  PLINTH_ASSIGN_OR_RETURN(TrialRecord trial, store_->studies().GetTrial(trial_id));
+  return CachedById(trial.study_id);
+}
+
+Status TuneService::Refresh(CachedStudy& c) {
+  const int64_t study_id = c.view.record.study_id;
+  PLINTH_ASSIGN_OR_RETURN(store::TrialChanges changes,
+                          store_->studies().LoadTrialsSince(study_id, c.loaded ? c.version : 0));
+  if (c.loaded && changes.version < c.version) {
+    // The counter went back (a database restored under a running server): read it all again.
+    c.loaded = false;
+    PLINTH_ASSIGN_OR_RETURN(changes, store_->studies().LoadTrialsSince(study_id, 0));
+  }
+  if (!c.loaded) {
+    c.trials.clear();
+    c.number_of.clear();
+    c.cma.clear();
+    c.engine.reset();
+  }
+  c.loaded = true;
+  c.version = changes.version;
+  if (changes.trials.empty()) return Status::Ok();
+  const size_t n_objectives = c.view.config.directions.size();
+  std::vector<int64_t> new_ids;
+  for (TrialRecord& t : changes.trials) {
+    if (t.number < 0 || static_cast<size_t>(t.number) > c.trials.size()) {
+      c.loaded = false;
+      return Internal("study " + std::to_string(study_id) + ": trial " + std::to_string(t.number) +
+                      " read before the trials ahead of it");
+    }
+    const auto k = static_cast<size_t>(t.number);
+    if (std::optional<CmaTrialState> cma = CmaStateOf(t)) c.cma[static_cast<int>(k)] = *cma;
+    if (k == c.trials.size()) {
+      if (c.engine && c.engine->trials().size() == k) {
+        AppendTrial(*c.engine, t, n_objectives, &c.distributions);
+      } else {
+        c.engine.reset();
+      }
+      c.number_of[t.trial_id] = t.number;
+      new_ids.push_back(t.trial_id);
+      c.trials.push_back(std::move(t));
+    } else {
+      if (c.engine && k < c.engine->trials().size() && !UpdateTrial(*c.engine, t, n_objectives)) {
+        c.engine.reset();
+      }
+      c.trials[k] = std::move(t);
+    }
+  }
+  if (!new_ids.empty()) {
+    std::lock_guard lock(mu_);
+    for (int64_t id : new_ids) study_of_trial_[id] = study_id;
+  }
+  return Status::Ok();
+}
+
+Study& TuneService::Engine(CachedStudy& c) {
+  if (c.engine) return *c.engine;
+  auto sampler = std::make_unique<RequestSampler>();
+  c.sampler = sampler.get();
+  c.engine = std::make_unique<Study>(std::move(sampler), c.view.config.directions);
+  c.engine->set_name(c.view.record.name);  // Hyperband's brackets hash it
+  c.engine->SetPruner(nullptr);
+  const size_t n_objectives = c.view.config.directions.size();
+  for (const TrialRecord& t : c.trials) {
+    AppendTrial(*c.engine, t, n_objectives, &c.distributions);
+  }
+  return *c.engine;
+}
+
+// ------------------------------------------------------------------ trials
+
+Result<std::vector<TrialRecord>> TuneService::SweepIfStale(CachedStudy& c) {
+  const StudyOptions& options = c.view.config.options;
+  const int64_t before = clock_->NowMillis() -
+                         static_cast<int64_t>(std::ceil(options.heartbeat_grace_seconds * 1000.0));
+  const bool maybe_stale = std::any_of(c.trials.begin(), c.trials.end(), [&](const TrialRecord& t) {
+    return t.state == StoredTrialState::kRunning && t.heartbeat_time.value_or(0) < before;
+  });
+  if (!maybe_stale) return std::vector<TrialRecord>{};
+  return Sweep(c.view);  // the failures reach the cache with the next refresh
+}
+
 Result<std::vector<TrialRecord>> TuneService::Sweep(const StudyView& study) {
   const int64_t now = clock_->NowMillis();
   const auto grace_ms =
@@ -558,9 +836,10 @@ Result<std::vector<TrialRecord>> TuneService::Sweep(const StudyView& study) {
 }
 
 Result<std::vector<TrialRecord>> TuneService::SweepStaleTrials(const StudyRef& ref) {
-  PLINTH_ASSIGN_OR_RETURN(store::StudyRecord record, Resolve(ref));
-  PLINTH_ASSIGN_OR_RETURN(StudyView study, Load(record, false));
-  return Sweep(study);
+  PLINTH_ASSIGN_OR_RETURN(CachedStudyPtr c, Cached(ref));
+  std::lock_guard lock(c->mu);
+  PLINTH_RETURN_IF_ERROR(Refresh(*c));
+  return SweepIfStale(*c);
 }
 
 void TuneService::FinishRun(const TrialRecord& trial, store::RunStatus status) {
@@ -575,44 +854,74 @@ void TuneService::FinishRun(const TrialRecord& trial, store::RunStatus status) {
   }
 }
 
-Result<std::vector<TrialParamRecord>> TuneService::Sample(const StudyView& study,
-                                                          const std::vector<TrialRecord>& trials,
-                                                          const TrialRecord& target,
+Result<std::vector<TrialParamRecord>> TuneService::Sample(CachedStudy& c, const TrialRecord& target,
                                                           const SearchSpace& wanted) {
-  const uint32_t seed = study.config.sampler.seed ? MixSeed(*study.config.sampler.seed,
-                                                            target.number, target.params.size())
-                                                  : EntropySeed();
-  PLINTH_ASSIGN_OR_RETURN(Rebuilt rebuilt, Rebuild(study.config, trials, target, seed));
-  Trial trial(rebuilt.study.get(), rebuilt.target);
+  const StudyConfig& config = c.view.config;
+  const uint32_t seed = config.sampler.seed
+                            ? MixSeed(*config.sampler.seed, target.number, target.params.size())
+                            : EntropySeed();
+  const int number = static_cast<int>(target.number);
+  Study& engine = Engine(c);
+  if (number >= static_cast<int>(engine.trials().size()) ||
+      engine.trial(number).state != TrialState::kRunning) {
+    return Internal("trial " + std::to_string(number) + " is not running in the cache");
+  }
+  PLINTH_ASSIGN_OR_RETURN(std::unique_ptr<Sampler> made, MakeSampler(config, seed));
+  Sampler* sampler = made.get();
+  c.sampler->Set(std::move(made));
+  // Whatever happens, the request's sampler goes; a failure leaves the mirror suspect.
+  auto done = [&](Status status) {
+    c.sampler->Set(nullptr);
+    if (!status.ok()) c.engine.reset();
+    return status;
+  };
+  auto* cma = dynamic_cast<CmaEsSampler*>(sampler);
+  if (cma != nullptr) {
+    // CMA-ES continues from the optimizer states its earlier trials stored (Optuna keeps them
+    // in the trials' system attributes too).
+    for (const auto& [n, state] : c.cma) {
+      Status restored = cma->RestoreTrialState(n, state.generation, state.snapshot);
+      if (!restored.ok()) return done(restored);
+    }
+  }
+  sampler->BeforeTrial(engine, engine.trial(number));
+  Trial trial(&engine, number);
   std::vector<TrialParamRecord> out;
   for (const SearchSpaceEntry& e : wanted) {
-    PLINTH_ASSIGN_OR_RETURN(double internal, trial.Suggest(e.name, e.distribution));
-    out.push_back({e.name, internal, ParamValueToJson(e.distribution.ToExternal(internal)),
+    Result<double> internal = trial.Suggest(e.name, e.distribution);
+    if (!internal.ok()) return done(internal.status());
+    out.push_back({e.name, *internal, ParamValueToJson(e.distribution.ToExternal(*internal)),
                    DistributionToJson(e.distribution)});
   }
-  if (auto* cma = dynamic_cast<CmaEsSampler*>(&rebuilt.study->sampler())) {
+  if (cma != nullptr) {
     // What this trial's sampling did to the optimizer, for the next request to continue from.
-    const int generation = cma->GenerationOf(rebuilt.target);
+    const int generation = cma->GenerationOf(number);
     if (generation >= 0) {
-      PLINTH_RETURN_IF_ERROR(store_->studies().SetTrialSystemAttr(
-          target.trial_id, {kCmaGeneration, std::to_string(generation)}));
+      Status saved = store_->studies().SetTrialSystemAttr(
+          target.trial_id, {kCmaGeneration, std::to_string(generation)});
+      if (!saved.ok()) return done(saved);
     }
-    if (const Cma* snapshot = cma->SnapshotOf(rebuilt.target)) {
+    if (const Cma* snapshot = cma->SnapshotOf(number)) {
       JsonWriter w;
       w.StartArray();
       for (double v : snapshot->Serialize()) w.Double(v);
       w.EndArray();
-      PLINTH_RETURN_IF_ERROR(
-          store_->studies().SetTrialSystemAttr(target.trial_id, {kCmaSnapshot, w.Take()}));
+      Status saved =
+          store_->studies().SetTrialSystemAttr(target.trial_id, {kCmaSnapshot, w.Take()});
+      if (!saved.ok()) return done(saved);
     }
   }
+  (void)done(Status::Ok());
   return out;
 }
 
 Result<AskReply> TuneService::Ask(const StudyRef& ref) {
-  PLINTH_ASSIGN_OR_RETURN(store::StudyRecord record, Resolve(ref));
-  PLINTH_ASSIGN_OR_RETURN(StudyView study, Load(record, false));
-  PLINTH_RETURN_IF_ERROR(Sweep(study).status());
+  PLINTH_ASSIGN_OR_RETURN(CachedStudyPtr c, Cached(ref));
+  std::lock_guard lock(c->mu);
+  const StudyView& study = c->view;
+  const store::StudyRecord& record = study.record;
+  PLINTH_RETURN_IF_ERROR(Refresh(*c));
+  PLINTH_RETURN_IF_ERROR(SweepIfStale(*c).status());
   PLINTH_ASSIGN_OR_RETURN(store::AskResult asked,
                           store_->studies().AskTrial(record.study_id, study.config.options.n_trials,
                                                      clock_->NowMillis()));
@@ -631,10 +940,17 @@ Result<AskReply> TuneService::Ask(const StudyRef& ref) {
     FinishRun(trial, store::RunStatus::kFailed);
     return why;
   };
-  auto trials = store_->studies().LoadTrials(record.study_id);
-  if (!trials.ok()) return fail(trials.status());
-  auto params = Sample(study, *trials, trial, study.config.space);
-  if (!params.ok()) return fail(params.status());
+  std::vector<TrialParamRecord> params;
+  if (!study.config.space.empty()) {
+    // A define-by-run study has nothing to sample yet: its suggestions come one by one.
+    Status refreshed = Refresh(*c);
+    if (!refreshed.ok()) return fail(refreshed);
+    auto it = c->number_of.find(trial.trial_id);
+    if (it == c->number_of.end()) return fail(Internal("the asked trial is not in the cache"));
+    auto sampled = Sample(*c, c->trials[static_cast<size_t>(it->second)], study.config.space);
+    if (!sampled.ok()) return fail(sampled.status());
+    params = std::move(*sampled);
+  }
 
   tracking::CreateRunRequest run;
   run.experiment_id = record.experiment_id;
@@ -648,7 +964,7 @@ Result<AskReply> TuneService::Ask(const StudyRef& ref) {
   if (!created.ok()) return fail(created.status());
   trial.run_id = created->info.run_id;
   std::vector<store::KeyValue> mlflow_params;
-  for (const TrialParamRecord& p : *params) {
+  for (const TrialParamRecord& p : params) {
     auto v = ParamValueFromJsonText(p.external_json);
     mlflow_params.push_back({p.name, v.ok() ? MlflowParamValue(*v) : p.external_json});
   }
@@ -657,7 +973,7 @@ Result<AskReply> TuneService::Ask(const StudyRef& ref) {
     if (!logged.ok()) return fail(logged);
   }
   Status set =
-      store_->studies().SetTrialParams(trial.trial_id, *params, trial.run_id, clock_->NowMillis());
+      store_->studies().SetTrialParams(trial.trial_id, params, trial.run_id, clock_->NowMillis());
   if (!set.ok()) return fail(set);
   PLINTH_ASSIGN_OR_RETURN(TrialRecord stored, store_->studies().GetTrial(trial.trial_id));
   reply.trial = std::move(stored);
@@ -669,7 +985,15 @@ Result<TrialParamRecord> TuneService::Suggest(int64_t trial_id, const std::strin
   if (name.empty() || name.size() > 250) {
     return InvalidArgument("'name' must have 1 to 250 characters");
   }
-  PLINTH_ASSIGN_OR_RETURN(TrialRecord trial, store_->studies().GetTrial(trial_id));
+  PLINTH_ASSIGN_OR_RETURN(CachedStudyPtr c, CachedForTrial(trial_id));
+  std::lock_guard lock(c->mu);
+  PLINTH_RETURN_IF_ERROR(Refresh(*c));
+  auto number = c->number_of.find(trial_id);
+  if (number == c->number_of.end()) {
+    return NotFound("Trial with id " + std::to_string(trial_id) + " not found");
+  }
+  const auto k = static_cast<size_t>(number->second);
+  const TrialRecord trial = c->trials[k];
   if (trial.state != StoredTrialState::kRunning) {
     return FailedPrecondition("Trial " + std::to_string(trial.number) + " is " +
                               std::string(store::StoredTrialStateName(trial.state)) +
@@ -687,14 +1011,13 @@ Result<TrialParamRecord> TuneService::Suggest(int64_t trial_id, const std::strin
     PLINTH_RETURN_IF_ERROR(store_->studies().Heartbeat(trial_id, clock_->NowMillis()));
     return *existing;
   }
-  PLINTH_ASSIGN_OR_RETURN(store::StudyRecord record, store_->studies().GetStudy(trial.study_id));
-  PLINTH_ASSIGN_OR_RETURN(StudyView study, Load(record, false));
-  PLINTH_ASSIGN_OR_RETURN(std::vector<TrialRecord> trials,
-                          store_->studies().LoadTrials(record.study_id));
   PLINTH_ASSIGN_OR_RETURN(std::vector<TrialParamRecord> params,
-                          Sample(study, trials, trial, {{name, distribution}}));
-  PLINTH_RETURN_IF_ERROR(
-      store_->studies().SetTrialParams(trial_id, params, "", clock_->NowMillis()));
+                          Sample(*c, trial, {{name, distribution}}));
+  Status set = store_->studies().SetTrialParams(trial_id, params, "", clock_->NowMillis());
+  if (!set.ok()) {
+    c->engine.reset();  // it holds a value the store refused
+    return set;
+  }
   if (!trial.run_id.empty()) {
     auto v = ParamValueFromJsonText(params[0].external_json);
     Status logged = tracking_->LogBatch(
@@ -704,9 +1027,9 @@ Result<TrialParamRecord> TuneService::Suggest(int64_t trial_id, const std::strin
                       trial.run_id, logged.ToString());
     }
   }
-  // Two suggests of one name racing: the first stored value is the trial's.
-  PLINTH_ASSIGN_OR_RETURN(TrialRecord after, store_->studies().GetTrial(trial_id));
-  for (const TrialParamRecord& p : after.params) {
+  // Two suggests of one name racing (on two replicas): the first stored value is the trial's.
+  PLINTH_RETURN_IF_ERROR(Refresh(*c));
+  for (const TrialParamRecord& p : c->trials[k].params) {
     if (p.name == name) return p;
   }
   return params[0];
@@ -718,9 +1041,15 @@ Result<bool> TuneService::Report(int64_t trial_id, int64_t step, double value) {
   }
   const int64_t now = clock_->NowMillis();
   PLINTH_RETURN_IF_ERROR(store_->studies().ReportIntermediate(trial_id, step, value, now));
-  PLINTH_ASSIGN_OR_RETURN(TrialRecord trial, store_->studies().GetTrial(trial_id));
-  PLINTH_ASSIGN_OR_RETURN(store::StudyRecord record, store_->studies().GetStudy(trial.study_id));
-  PLINTH_ASSIGN_OR_RETURN(StudyView study, Load(record, false));
+  PLINTH_ASSIGN_OR_RETURN(CachedStudyPtr c, CachedForTrial(trial_id));
+  std::lock_guard lock(c->mu);
+  const StudyView& study = c->view;
+  PLINTH_RETURN_IF_ERROR(Refresh(*c));
+  auto number = c->number_of.find(trial_id);
+  if (number == c->number_of.end()) {
+    return NotFound("Trial with id " + std::to_string(trial_id) + " not found");
+  }
+  const TrialRecord trial = c->trials[static_cast<size_t>(number->second)];
   if (!trial.run_id.empty()) {
     store::Metric m;
     m.key = MetricName(study.config.options, study.config.directions.size(), 0);
@@ -736,24 +1065,33 @@ Result<bool> TuneService::Report(int64_t trial_id, int64_t step, double value) {
   if (study.config.pruner.type == "none" || study.config.pruner.type == "nop") return false;
   PLINTH_ASSIGN_OR_RETURN(std::unique_ptr<Pruner> pruner,
                           options_.pruner_factory(study.config.pruner));
-  PLINTH_ASSIGN_OR_RETURN(std::vector<TrialRecord> trials,
-                          store_->studies().LoadTrials(record.study_id));
-  PLINTH_ASSIGN_OR_RETURN(Rebuilt rebuilt, Rebuild(study.config, trials, trial, 0));
-  rebuilt.study->set_name(record.name);
-  rebuilt.study->SetPruner(std::move(pruner));
-  PLINTH_ASSIGN_OR_RETURN(bool prune, rebuilt.study->ShouldPrune(rebuilt.target));
+  Study& engine = Engine(*c);
+  const int target = static_cast<int>(trial.number);
+  // A pruner per decision, as without the cache: "auto" resources are estimated from the
+  // history each time (tune/README.md).
+  engine.SetPruner(std::move(pruner));
+  Result<bool> prune = engine.ShouldPrune(target);
+  engine.SetPruner(nullptr);
+  if (!prune.ok()) {
+    c->engine.reset();
+    return prune.status();
+  }
   // Successive halving records the trial's value at each rung it reaches; later decisions (on
   // any replica) compare against those records, so they are kept with the trial.
-  const std::vector<double>& rungs = rebuilt.study->trial(rebuilt.target).completed_rungs;
+  const std::vector<double>& rungs = engine.trial(target).completed_rungs;
   if (rungs != CompletedRungs(trial)) {
     JsonWriter w;
     w.StartArray();
     for (double v : rungs) w.Double(v);
     w.EndArray();
-    PLINTH_RETURN_IF_ERROR(
-        store_->studies().SetTrialSystemAttr(trial.trial_id, {kCompletedRungs, w.Take()}));
+    Status saved =
+        store_->studies().SetTrialSystemAttr(trial.trial_id, {kCompletedRungs, w.Take()});
+    if (!saved.ok()) {
+      c->engine.reset();
+      return saved;
+    }
   }
-  return prune;
+  return *prune;
 }
 
 Status TuneService::Heartbeat(int64_t trial_id) {
@@ -762,8 +1100,8 @@ Status TuneService::Heartbeat(int64_t trial_id) {
 
 Result<TrialRecord> TuneService::Tell(const TellRequest& request) {
   PLINTH_ASSIGN_OR_RETURN(TrialRecord trial, store_->studies().GetTrial(request.trial_id));
-  PLINTH_ASSIGN_OR_RETURN(store::StudyRecord record, store_->studies().GetStudy(trial.study_id));
-  PLINTH_ASSIGN_OR_RETURN(StudyView study, Load(record, false));
+  PLINTH_ASSIGN_OR_RETURN(CachedStudyPtr c, CachedById(trial.study_id));
+  const StudyView& study = c->view;  // settings never change: no lock needed
   const size_t n = study.config.directions.size();
   store::TrialFinish finish;
   finish.now = clock_->NowMillis();
@@ -847,11 +1185,14 @@ Result<TrialRecord> TuneService::GetTrial(int64_t trial_id) {
 Result<store::TrialPage> TuneService::ListTrials(const StudyRef& ref,
                                                  const std::vector<StoredTrialState>& states,
                                                  int64_t max_results, int64_t offset) {
-  PLINTH_ASSIGN_OR_RETURN(store::StudyRecord record, Resolve(ref));
-  PLINTH_ASSIGN_OR_RETURN(StudyView study, Load(record, false));
-  PLINTH_RETURN_IF_ERROR(Sweep(study).status());
+  PLINTH_ASSIGN_OR_RETURN(CachedStudyPtr c, Cached(ref));
+  {
+    std::lock_guard lock(c->mu);
+    PLINTH_RETURN_IF_ERROR(Refresh(*c));
+    PLINTH_RETURN_IF_ERROR(SweepIfStale(*c).status());
+  }
   store::TrialListRequest request;
-  request.study_id = record.study_id;
+  request.study_id = c->view.record.study_id;
   request.states = states;
   request.max_results = max_results;
   request.offset = offset;
@@ -859,13 +1200,16 @@ Result<store::TrialPage> TuneService::ListTrials(const StudyRef& ref,
 }
 
 Result<std::vector<TrialRecord>> TuneService::BestTrials(const StudyRef& ref) {
-  PLINTH_ASSIGN_OR_RETURN(store::StudyRecord record, Resolve(ref));
-  PLINTH_ASSIGN_OR_RETURN(StudyView study, Load(record, false));
-  PLINTH_RETURN_IF_ERROR(Sweep(study).status());
-  const auto& directions = study.config.directions;
+  PLINTH_ASSIGN_OR_RETURN(CachedStudyPtr c, Cached(ref));
+  {
+    std::lock_guard lock(c->mu);
+    PLINTH_RETURN_IF_ERROR(Refresh(*c));
+    PLINTH_RETURN_IF_ERROR(SweepIfStale(*c).status());
+  }
+  const auto& directions = c->view.config.directions;
   std::vector<TrialRecord> complete;
   store::TrialListRequest request;
-  request.study_id = record.study_id;
+  request.study_id = c->view.record.study_id;
   request.states = {StoredTrialState::kComplete};
   request.max_results = kPage;
   for (;;) {

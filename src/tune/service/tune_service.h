@@ -5,27 +5,40 @@
 // named `trial-<number>` in the study's experiment, with the params as MLflow params and the
 // objective and intermediate values as metrics.
 //
-// Sampling happens on the server, with the engine's samplers (random, grid, TPE): an ask loads
-// the study's trials, rebuilds an in-memory Study from them (running trials included, so TPE's
-// constant liar sees them), and samples the declared search space; `Suggest` samples one more
-// parameter of a running trial, so define-by-run (conditional) spaces work across requests.
-// Seeded samplers draw from a stream derived from (seed, trial number, parameters already set),
-// so a seeded study told in the same order repeats itself. Nothing is cached between requests:
-// any replica can answer any call.
+// Sampling happens on the server, with the engine's samplers (random, grid, TPE, GP, CMA-ES,
+// auto): an ask samples the declared search space against an in-memory Study that mirrors the
+// stored trials (running trials included, so TPE's constant liar sees them); `Suggest` samples
+// one more parameter of a running trial, so define-by-run (conditional) spaces work across
+// requests. Each sampling request gets a fresh sampler seeded from (seed, trial number,
+// parameters already set), so a seeded study told in the same order repeats itself.
+//
+// The cache: per study, the service keeps its settings, its trials as last read and the mirror
+// Study, and before each use asks the store for the study's change counter
+// (StudyStore::StudyVersion, bumped in the same transaction as every trial write); when it
+// moved, only the trials written since are loaded and replayed into the mirror (a change the
+// engine cannot replay, such as a queued trial starting, rebuilds the mirror from the cached
+// trials). So any replica can answer any call, sees every other replica's writes, and an ask
+// costs the sampler's time plus a few small store reads and writes instead of a reload of the
+// history. A trial's joint (multivariate) sample, drawn at its first sampled parameter, is kept
+// by the replica that drew it for the trial's later suggestions; another replica draws again.
 //
 // Liveness: every call on a trial (suggest, report, heartbeat, tell) refreshes its heartbeat. A
 // RUNNING trial silent for longer than the study's heartbeat_grace_seconds is failed (its run
 // FAILED) by the next ask, trial listing or best-trial call on the study, and with
 // retry_failed a WAITING copy with the same params is queued.
 //
-// Thread-safe: no state besides its collaborators, which are thread-safe.
+// Thread-safe: requests on one study take turns on its cache entry (a mutex per study); the
+// map of entries has its own mutex. The collaborators are thread-safe.
 #ifndef PLINTH_TUNE_SERVICE_TUNE_SERVICE_H_
 #define PLINTH_TUNE_SERVICE_TUNE_SERVICE_H_
 
+#include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "core/clock.h"
@@ -53,6 +66,9 @@ Result<std::unique_ptr<Pruner>> MakeBuiltinPruner(const PrunerConfig& config);
 
 struct TuneServiceOptions {
   PrunerFactory pruner_factory = MakeBuiltinPruner;
+  // Studies kept in memory at once; past it the least recently used is dropped (and read
+  // again from the store when next used).
+  size_t max_cached_studies = 64;
 };
 
 // A study as the service hands it out: the stored record with its parsed settings and trial
@@ -127,12 +143,29 @@ class TuneService {
   Result<std::vector<store::TrialRecord>> SweepStaleTrials(const StudyRef& ref);
 
  private:
+  // A study's cache entry (defined in the .cc).
+  struct CachedStudy;
+  using CachedStudyPtr = std::shared_ptr<CachedStudy>;
+
   Result<StudyView> Load(const store::StudyRecord& record, bool with_counts);
   Result<store::StudyRecord> Resolve(const StudyRef& ref);
+  // The entry of a study (made on first use), by reference, id or one of its trials' ids.
+  // Failure: kNotFound; kInvalidArgument for a corrupted study row.
+  Result<CachedStudyPtr> Cached(const StudyRef& ref);
+  Result<CachedStudyPtr> CachedById(int64_t study_id);
+  Result<CachedStudyPtr> CachedForTrial(int64_t trial_id);
+  Result<CachedStudyPtr> Insert(const store::StudyRecord& record);
+  // Brings an entry up to the store: reads the change counter, loads the trials written
+  // since and replays them into the mirror. Caller holds the entry's mutex.
+  Status Refresh(CachedStudy& c);
+  // The mirror, rebuilt from the cached trials if a change could not be replayed.
+  Study& Engine(CachedStudy& c);
+  // Fails the study's silent RUNNING trials (the store decides); asks the store only when a
+  // cached heartbeat is older than the grace (cached heartbeats are never newer than stored).
+  Result<std::vector<store::TrialRecord>> SweepIfStale(CachedStudy& c);
   Result<std::vector<store::TrialRecord>> Sweep(const StudyView& study);
-  // Samples `wanted` for `target` from the history in `trials`.
-  Result<std::vector<store::TrialParamRecord>> Sample(const StudyView& study,
-                                                      const std::vector<store::TrialRecord>& trials,
+  // Samples `wanted` for the RUNNING trial `target` against the refreshed entry.
+  Result<std::vector<store::TrialParamRecord>> Sample(CachedStudy& c,
                                                       const store::TrialRecord& target,
                                                       const SearchSpace& wanted);
   void FinishRun(const store::TrialRecord& trial, store::RunStatus status);
@@ -141,6 +174,12 @@ class TuneService {
   tracking::TrackingService* tracking_;
   Clock* clock_;
   TuneServiceOptions options_;
+
+  std::mutex mu_;
+  std::unordered_map<int64_t, CachedStudyPtr> cache_;    // GUARDED_BY(mu_)
+  std::unordered_map<std::string, int64_t> study_ids_;   // GUARDED_BY(mu_): by name
+  std::unordered_map<int64_t, int64_t> study_of_trial_;  // GUARDED_BY(mu_): cached trials
+  uint64_t uses_ = 0;                                    // GUARDED_BY(mu_)
 };
 
 }  // namespace plinth::tune

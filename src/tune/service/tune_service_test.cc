@@ -414,6 +414,142 @@ TEST_F(TuneServiceTest, CmaEsAndGpRunOverTheStore) {
               HasSubstr("one objective"));
 }
 
+// The cache (tune_service.h): two services on one store (two replicas) that take turns at
+// asking, telling and letting a trial fall silent sample exactly what a service that reads the
+// whole study afresh for every trial samples on a second store fed the same story. Seeded TPE
+// depends on every earlier trial, so a replica that missed a write (a tell, a heartbeat
+// failure, the other's asks) would draw differently.
+TEST_F(TuneServiceTest, ReplicasSharingAStoreSeeEachOthersWrites) {
+  // The reference: its own store; a new service (an empty cache) for every call.
+  store::SqliteStoreOptions options;
+  options.path = dir_ + "/reference.db";
+  auto opened = store::OpenSqliteStore(options, kNow);
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  std::unique_ptr<store::MetadataStore> reference_store = std::move(opened).value();
+  tracking::TrackingService reference_tracking(reference_store.get(), &clock_,
+                                               tracking::TrackingOptions{});
+  auto fresh = [&] {
+    return std::make_unique<TuneService>(reference_store.get(), &reference_tracking, &clock_);
+  };
+  const std::string settings = std::string(R"({"name": "shared", )") + kSpace +
+                               R"(, "heartbeat_grace_seconds": 5,
+      "sampler": {"type": "tpe", "seed": 11, "n_startup_trials": 3}})";
+  auto study = Create(settings);
+  ASSERT_TRUE(study.ok()) << study.status().ToString();
+  JsonDocument doc;
+  ASSERT_TRUE(ParseJson(settings, &doc).ok());
+  auto reference_study = fresh()->CreateStudy(StudyConfigFromRequest(doc).value(), {}, false);
+  ASSERT_TRUE(reference_study.ok());
+  const int64_t id = study->record.study_id;
+  const int64_t reference_id = reference_study->record.study_id;
+
+  TuneService replica(store_.get(), tracking_.get(), &clock_);
+  int silent = 0;
+  for (int i = 0; i < 24; ++i) {
+    SCOPED_TRACE(i);
+    // An irregular turn order, so each service often finds the other's writes.
+    TuneService& service = (i % 3 == 1 || i % 5 == 0) ? replica : *service_;
+    auto asked = service.Ask({id, ""});
+    ASSERT_TRUE(asked.ok() && asked->trial) << asked.status().ToString();
+    auto reference = fresh()->Ask({reference_id, ""});
+    ASSERT_TRUE(reference.ok() && reference->trial);
+    const TrialRecord& t = *asked->trial;
+    const TrialRecord& r = *reference->trial;
+    ASSERT_EQ(t.number, r.number);
+    ASSERT_EQ(t.params.size(), 3u);
+    for (const auto& p : r.params) EXPECT_EQ(Param(t, p.name), p.internal) << p.name;
+    if (i == 7 || i == 15) {
+      // This worker vanishes: the trial stays RUNNING until the next ask after the grace
+      // fails it, on whichever service asks.
+      ++silent;
+      clock_.Advance(6000);
+      continue;
+    }
+    TellRequest tell;
+    tell.trial_id = t.trial_id;
+    tell.values = {std::pow(Param(t, "x") - 1, 2) + Param(t, "n")};
+    ASSERT_TRUE((i % 2 == 0 ? replica : *service_).Tell(tell).ok());
+    tell.trial_id = r.trial_id;
+    ASSERT_TRUE(fresh()->Tell(tell).ok());
+  }
+  auto failed = service_->ListTrials({id, ""}, {StoredTrialState::kFail}, 100, 0);
+  ASSERT_TRUE(failed.ok());
+  EXPECT_EQ(failed->trials.size(), static_cast<size_t>(silent));
+}
+
+// Define-by-run across replicas: a parameter one replica suggested is the trial's on the
+// other, and a value told on one reaches the other's next samples.
+TEST_F(TuneServiceTest, DefineByRunSuggestionsMoveBetweenReplicas) {
+  auto study = Create(R"({"name": "dbr", "sampler": {"type": "tpe", "seed": 4,
+                                                     "n_startup_trials": 2}})");
+  ASSERT_TRUE(study.ok());
+  TuneService replica(store_.get(), tracking_.get(), &clock_);
+  auto x = Distribution::Float(-5, 5).value();
+  auto k = Distribution::Categorical({std::string("a"), std::string("b")}).value();
+  for (int i = 0; i < 8; ++i) {
+    SCOPED_TRACE(i);
+    TrialRecord t = Ask(study->record.study_id);
+    auto first = replica.Suggest(t.trial_id, "x", x);
+    ASSERT_TRUE(first.ok()) << first.status().ToString();
+    auto again = service_->Suggest(t.trial_id, "x", x);
+    ASSERT_TRUE(again.ok());
+    EXPECT_EQ(again->internal, first->internal);
+    auto choice = service_->Suggest(t.trial_id, "k", k);
+    ASSERT_TRUE(choice.ok()) << choice.status().ToString();
+    EXPECT_EQ(replica.Suggest(t.trial_id, "k", k)->internal, choice->internal);
+    TellRequest tell;
+    tell.trial_id = t.trial_id;
+    tell.values = {first->internal * first->internal + choice->internal};
+    ASSERT_TRUE((i % 2 == 0 ? replica : *service_).Tell(tell).ok());
+    EXPECT_EQ(replica.Suggest(t.trial_id, "y", x).status().code(), StatusCode::kFailedPrecondition);
+  }
+  auto stored = service_->ListTrials({study->record.study_id, ""}, {}, 100, 0);
+  ASSERT_TRUE(stored.ok());
+  for (const TrialRecord& t : stored->trials) {
+    EXPECT_EQ(t.state, StoredTrialState::kComplete);
+    EXPECT_EQ(t.params.size(), 2u);
+  }
+}
+
+// AutoSampler (tune/auto_sampler.h) over the store: a categorical space goes to TPE, a numeric
+// one to GP after its start-up trials; samples stay in the space and a seeded study repeats.
+TEST_F(TuneServiceTest, AutoSamplerRunsOverTheStore) {
+  std::vector<std::vector<double>> runs;
+  for (const char* name : {"auto-1", "auto-2"}) {
+    auto study = Create(std::string(R"({"name": ")") + name + R"(", )" + kSpace +
+                        R"(, "sampler": {"type": "auto", "seed": 9}})");
+    ASSERT_TRUE(study.ok()) << study.status().ToString();
+    EXPECT_EQ(study->config.sampler.type, "auto");
+    std::vector<double> xs;
+    for (int i = 0; i < 14; ++i) {
+      TrialRecord t = Ask(study->record.study_id);
+      ASSERT_EQ(t.params.size(), 3u);
+      EXPECT_LE(std::abs(Param(t, "x")), 5);
+      xs.push_back(Param(t, "x"));
+      ASSERT_TRUE(Tell(t.trial_id, {std::pow(Param(t, "x") - 1, 2) + Param(t, "c")}).ok());
+    }
+    runs.push_back(xs);
+  }
+  EXPECT_EQ(runs[0], runs[1]);
+  auto numeric = Create(R"({"name": "auto-gp", "sampler": {"type": "auto", "seed": 2},
+      "search_space": {"x": {"type": "float", "low": -3, "high": 3},
+                       "y": {"type": "float", "low": -3, "high": 3}}})");
+  ASSERT_TRUE(numeric.ok()) << numeric.status().ToString();
+  double best = 1e9;
+  for (int i = 0; i < 16; ++i) {
+    TrialRecord t = Ask(numeric->record.study_id);
+    const double v = std::pow(Param(t, "x") - 1, 2) + std::pow(Param(t, "y") + 1, 2);
+    best = std::min(best, v);
+    ASSERT_TRUE(Tell(t.trial_id, {v}).ok());
+  }
+  EXPECT_LT(best, 1.0);
+  EXPECT_THAT(Create(R"({"name": "auto-mo", "directions": ["minimize", "maximize"],
+                         "sampler": {"type": "auto"}})")
+                  .status()
+                  .message(),
+              HasSubstr("sampler.type"));
+}
+
 TEST_F(TuneServiceTest, SeveralObjectivesGiveAParetoFront) {
   auto study = Create(R"({"name": "mo", "directions": ["minimize", "maximize"],
       "search_space": {"x": {"type": "float", "low": 0, "high": 1}}})");
