@@ -12,6 +12,10 @@ constexpr double kNegInf = -std::numeric_limits<double>::infinity();
 // A kernel whose log density is this far below the largest one's adds less than e^-40 ≈ 4e-18
 // of the mixture's density; LogPdf leaves it out (relative change < n_kernels · 4e-18).
 constexpr double kNegligible = -40.0;
+// The cell cache: discrete dimensions of at most kMaxCells grid points, at most kMaxCellCache
+// masses (8 MB) per dimension.
+constexpr size_t kMaxCells = 4096;
+constexpr size_t kMaxCellCache = size_t{1} << 20;
 
 }  // namespace
 
@@ -19,7 +23,8 @@ void ParzenEstimator::Build(std::span<const Distribution* const> dims,
                             std::span<const double> observations, size_t n_obs,
                             std::span<const double> obs_weights,
                             const ParzenEstimatorParameters& params,
-                            std::span<const uint32_t> sorted_order) {
+                            std::span<const uint32_t> sorted_order,
+                            std::span<const int> kernel_ids) {
   weights_.clear();
   if (n_obs == 0) {
     weights_.push_back(1.0);
@@ -44,7 +49,8 @@ void ParzenEstimator::Build(std::span<const Distribution* const> dims,
       BuildCategorical(&dim, obs, n_obs, params);
     } else {
       const uint32_t* order = sorted_order.empty() ? nullptr : sorted_order.data() + d * n_obs;
-      BuildNumerical(&dim, obs, order, n_obs, params);
+      BuildNumerical(&dim, obs, order, kernel_ids.empty() ? nullptr : kernel_ids.data(), n_obs,
+                     params);
     }
   }
 
@@ -127,7 +133,8 @@ void ParzenEstimator::BuildCategorical(Dim* dim, const double* obs, size_t n_obs
 }
 
 void ParzenEstimator::BuildNumerical(Dim* dim, const double* obs, const uint32_t* order,
-                                     size_t n_obs, const ParzenEstimatorParameters& params) {
+                                     const int* ids, size_t n_obs,
+                                     const ParzenEstimatorParameters& params) {
   const Distribution& dist = *dim->dist;
   dim->log = dist.log();
   dim->step = dist.has_step() ? dist.step() : 0.0;
@@ -212,15 +219,39 @@ void ParzenEstimator::BuildNumerical(Dim* dim, const double* obs, const uint32_t
 
   const size_t n_kernels = n_obs + 1;
   dim->log_mass.resize(n_kernels);
+  PrepareKernelCache(dim, ids, n_obs);
+  // Whether kernel k (an observation with an id) had this centre and bandwidth last time.
+  auto cached = [&](size_t k) {
+    if (ids == nullptr) {
+      return false;
+    }
+    const size_t id = static_cast<size_t>(ids[k]);
+    return dim->cached_mu[id] == mu[k] && dim->cached_sigma[id] == sigma[k];
+  };
+  auto remember = [&](size_t k) {
+    if (ids != nullptr) {
+      const size_t id = static_cast<size_t>(ids[k]);
+      dim->cached_mu[id] = mu[k];
+      dim->cached_sigma[id] = sigma[k];
+      dim->cached_log_mass[id] = dim->log_mass[k];
+    }
+  };
   if (dim->step == 0.0) {
     dim->log_sigma.resize(n_kernels);
     // Past ~100 observations most bandwidths are the clipped minimum: log it once.
     const double log_min_sigma = std::log(min_sigma);
-    for (size_t k = 0; k < n_kernels; ++k) {
-      dim->log_mass[k] =
-          truncnorm::LogGaussMass((low - mu[k]) / sigma[k], (high - mu[k]) / sigma[k]);
+    for (size_t k = 0; k < n_obs; ++k) {
+      if (cached(k)) {
+        dim->log_mass[k] = dim->cached_log_mass[ids[k]];
+      } else {
+        dim->log_mass[k] =
+            truncnorm::LogGaussMass((low - mu[k]) / sigma[k], (high - mu[k]) / sigma[k]);
+        remember(k);
+      }
       dim->log_sigma[k] = sigma[k] == min_sigma ? log_min_sigma : std::log(sigma[k]);
     }
+    dim->log_mass[n_obs] = dim->prior_log_mass;
+    dim->log_sigma[n_obs] = std::log(sigma[n_obs]);
     return;
   }
   // Discrete: many kernels share (mu, sigma) on a grid; compute each pair's masses once.
@@ -229,6 +260,8 @@ void ParzenEstimator::BuildNumerical(Dim* dim, const double* obs, const uint32_t
   // repeats without another sort; a repeat missed only costs one more evaluation.
   dim->unique_mu.clear();
   dim->unique_sigma.clear();
+  cell_mass_.clear();
+  dim->unique_slot.clear();
   dim->unique_of_kernel.resize(n_kernels);
   for (size_t r = 0; r < n_obs; ++r) {
     size_t k = sort_buf_[r].second;
@@ -236,19 +269,105 @@ void ParzenEstimator::BuildNumerical(Dim* dim, const double* obs, const uint32_t
         dim->unique_sigma.back() != sigma[k]) {
       dim->unique_mu.push_back(mu[k]);
       dim->unique_sigma.push_back(sigma[k]);
+      cell_mass_.push_back(std::numeric_limits<double>::quiet_NaN());
+      dim->unique_slot.push_back(kNoSlot);
     }
-    dim->unique_of_kernel[k] = dim->unique_mu.size() - 1;
+    const size_t u = dim->unique_mu.size() - 1;
+    dim->unique_of_kernel[k] = u;
+    if (std::isnan(cell_mass_[u]) && cached(k)) {
+      cell_mass_[u] = dim->cached_log_mass[ids[k]];
+      dim->unique_slot[u] = dim->cached_slot[ids[k]];
+    }
   }
   dim->unique_mu.push_back(mu[n_obs]);
   dim->unique_sigma.push_back(sigma[n_obs]);
+  cell_mass_.push_back(dim->prior_log_mass);
+  dim->unique_slot.push_back(kNoSlot);
   dim->unique_of_kernel[n_obs] = dim->unique_mu.size() - 1;
-  cell_mass_.resize(dim->unique_mu.size());
   for (size_t u = 0; u < dim->unique_mu.size(); ++u) {
-    double m = dim->unique_mu[u], sg = dim->unique_sigma[u];
-    cell_mass_[u] = truncnorm::LogGaussMass((low - m) / sg, (high - m) / sg);
+    if (std::isnan(cell_mass_[u])) {
+      double m = dim->unique_mu[u], sg = dim->unique_sigma[u];
+      cell_mass_[u] = truncnorm::LogGaussMass((low - m) / sg, (high - m) / sg);
+    }
   }
+  AssignCellSlots(dim);
   for (size_t k = 0; k < n_kernels; ++k) {
-    dim->log_mass[k] = cell_mass_[dim->unique_of_kernel[k]];
+    const size_t u = dim->unique_of_kernel[k];
+    dim->log_mass[k] = cell_mass_[u];
+    if (k < n_obs && ids != nullptr) {
+      remember(k);
+      dim->cached_slot[ids[k]] = dim->unique_slot.empty() ? kNoSlot : dim->unique_slot[u];
+    }
+  }
+}
+
+void ParzenEstimator::PrepareKernelCache(Dim* dim, const int* ids, size_t n_obs) {
+  // Everything cached depends on the transformed bounds (and a cell on the step and the
+  // log); another range, say another parameter in this slot, starts afresh.
+  if (dim->cached_low != dim->low || dim->cached_high != dim->high ||
+      dim->cached_step != dim->step || dim->cached_log != dim->log) {
+    dim->cached_low = dim->low;
+    dim->cached_high = dim->high;
+    dim->cached_step = dim->step;
+    dim->cached_log = dim->log;
+    dim->cached_mu.clear();
+    dim->cached_sigma.clear();
+    dim->cached_log_mass.clear();
+    dim->cached_slot.clear();
+    dim->slot_of_pair.clear();
+    dim->cell_cache.clear();
+    dim->n_cells = 0;
+    if (dim->step != 0.0) {
+      const Distribution& dist = *dim->dist;
+      const double cells = std::nearbyint((dist.high() - dist.low()) / dim->step) + 1;
+      if (cells <= static_cast<double>(kMaxCells)) {
+        dim->n_cells = static_cast<size_t>(cells);
+      }
+    }
+    const double m = 0.5 * (dim->low + dim->high), sg = dim->high - dim->low;
+    dim->prior_log_mass = truncnorm::LogGaussMass((dim->low - m) / sg, (dim->high - m) / sg);
+  }
+  if (ids == nullptr) {
+    return;
+  }
+  int max_id = -1;
+  for (size_t k = 0; k < n_obs; ++k) {
+    max_id = std::max(max_id, ids[k]);
+  }
+  const size_t size = static_cast<size_t>(max_id + 1);
+  if (size > dim->cached_mu.size()) {
+    constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+    dim->cached_mu.resize(size, kNaN);
+    dim->cached_sigma.resize(size, kNaN);
+    dim->cached_log_mass.resize(size, kNaN);
+    dim->cached_slot.resize(size, kNoSlot);
+  }
+}
+
+void ParzenEstimator::AssignCellSlots(Dim* dim) {
+  const size_t n_unique = dim->unique_mu.size();
+  if (dim->n_cells == 0 || n_unique * dim->n_cells > kMaxCellCache) {
+    dim->unique_slot.clear();  // LogPdf's per-call memo instead
+    return;
+  }
+  if ((dim->slot_of_pair.size() + n_unique) * dim->n_cells > kMaxCellCache) {
+    // Full: start again (rows of pairs no longer used go with it).
+    dim->slot_of_pair.clear();
+    dim->cell_cache.clear();
+    std::fill(dim->cached_slot.begin(), dim->cached_slot.end(), kNoSlot);
+    std::fill(dim->unique_slot.begin(), dim->unique_slot.end(), kNoSlot);
+  }
+  for (size_t u = 0; u < n_unique; ++u) {
+    if (dim->unique_slot[u] != kNoSlot) {
+      continue;
+    }
+    auto [it, inserted] = dim->slot_of_pair.try_emplace(
+        {dim->unique_mu[u], dim->unique_sigma[u]}, static_cast<uint32_t>(dim->slot_of_pair.size()));
+    if (inserted) {
+      dim->cell_cache.resize(dim->cell_cache.size() + dim->n_cells,
+                             std::numeric_limits<double>::quiet_NaN());
+    }
+    dim->unique_slot[u] = it->second;
   }
 }
 
@@ -330,10 +449,15 @@ void ParzenEstimator::Sample(RandomState* rng, size_t n, Candidates* out) {
 }
 
 double ParzenEstimator::CellLogMass(size_t dd, size_t ux, size_t u) {
-  const Dim& dim = dims_[discrete_dims_[dd]];
-  const size_t n_unique = dim.unique_mu.size();
-  double& memo = cell_memo_[dd][ux * n_unique + u];
-  if (std::isnan(memo)) {
+  Dim& dim = dims_[discrete_dims_[dd]];
+  const int64_t cell = grid_cell_[dd][ux];
+  double* slot;
+  if (cell >= 0) {
+    slot = &dim.cell_cache[dim.unique_slot[u] * dim.n_cells + static_cast<size_t>(cell)];
+  } else {
+    slot = &cell_memo_[dd][ux * dim.unique_mu.size() + u];
+  }
+  if (std::isnan(*slot)) {
     const double x = unique_x_[dd][ux];
     double left = x - dim.step / 2;
     double right = x + dim.step / 2;
@@ -342,10 +466,41 @@ double ParzenEstimator::CellLogMass(size_t dd, size_t ux, size_t u) {
       right = std::log(right);
     }
     const double m = dim.unique_mu[u], sg = dim.unique_sigma[u];
-    memo = truncnorm::LogGaussMass((left - m) / sg, (right - m) / sg);
+    *slot = truncnorm::LogGaussMass((left - m) / sg, (right - m) / sg);
   }
-  return memo;
+  return *slot;
 }
+
+namespace {
+
+// The largest of v[0..n), NaNs ignored (-inf for none); four running maxima so that the
+// comparisons overlap.
+double MaxOf(const double* v, size_t n) {
+  double m0 = kNegInf, m1 = kNegInf, m2 = kNegInf, m3 = kNegInf;
+  size_t k = 0;
+  for (; k + 4 <= n; k += 4) {
+    m0 = v[k] > m0 ? v[k] : m0;
+    m1 = v[k + 1] > m1 ? v[k + 1] : m1;
+    m2 = v[k + 2] > m2 ? v[k + 2] : m2;
+    m3 = v[k + 3] > m3 ? v[k + 3] : m3;
+  }
+  for (; k < n; ++k) {
+    m0 = v[k] > m0 ? v[k] : m0;
+  }
+  return std::max(std::max(m0, m1), std::max(m2, m3));
+}
+
+// Writes the indices k with !(v[k] < cutoff) to out (which has room for n); returns how many.
+size_t Survivors(const double* v, size_t n, double cutoff, uint32_t* out) {
+  size_t m = 0;
+  for (size_t k = 0; k < n; ++k) {
+    out[m] = static_cast<uint32_t>(k);
+    m += !(v[k] < cutoff);
+  }
+  return m;
+}
+
+}  // namespace
 
 void ParzenEstimator::LogPdf(const Candidates& points, std::span<double> out) {
   const size_t n = points.n;
@@ -353,11 +508,14 @@ void ParzenEstimator::LogPdf(const Candidates& points, std::span<double> out) {
   row_buf_.resize(K);
   exp_buf_.resize(K);
   bound_buf_.resize(K);
+  survivors_.resize(K);
 
-  // Discrete dimensions: each point's cell, and a memo of the cell masses filled on demand.
+  // Discrete dimensions: each point's cell, and a memo of the cell masses filled on demand
+  // (the cell cache where the dimension has one and the point is on its grid).
   const size_t n_discrete = discrete_dims_.size();
   unique_x_.resize(n_discrete);
   cell_memo_.resize(n_discrete);
+  grid_cell_.resize(n_discrete);
   point_cell_.resize(n_discrete * n);
   // The discrete terms are log(mass on the cell / mass on the range) <= 0 when every point lies
   // within its range, so the other terms bound a kernel's density from above (see below).
@@ -369,8 +527,26 @@ void ParzenEstimator::LogPdf(const Candidates& points, std::span<double> out) {
     ux.assign(x, x + n);
     std::sort(ux.begin(), ux.end());
     ux.erase(std::unique(ux.begin(), ux.end()), ux.end());
-    cell_memo_[dd].assign(ux.size() * dim.unique_mu.size(),
-                          std::numeric_limits<double>::quiet_NaN());
+    std::vector<int64_t>& cells = grid_cell_[dd];
+    cells.assign(ux.size(), -1);
+    bool all_on_grid = !dim.unique_slot.empty();
+    if (all_on_grid) {
+      const double dlow = dim.dist->low();
+      for (size_t j = 0; j < ux.size(); ++j) {
+        const double c = std::nearbyint((ux[j] - dlow) / dim.step);
+        if (c >= 0 && c < static_cast<double>(dim.n_cells) && dlow + c * dim.step == ux[j]) {
+          cells[j] = static_cast<int64_t>(c);
+        } else {
+          all_on_grid = false;
+        }
+      }
+    }
+    if (all_on_grid) {
+      cell_memo_[dd].clear();
+    } else {
+      cell_memo_[dd].assign(ux.size() * dim.unique_mu.size(),
+                            std::numeric_limits<double>::quiet_NaN());
+    }
     for (size_t i = 0; i < n; ++i) {
       point_cell_[dd * n + i] =
           static_cast<size_t>(std::lower_bound(ux.begin(), ux.end(), x[i]) - ux.begin());
@@ -381,6 +557,7 @@ void ParzenEstimator::LogPdf(const Candidates& points, std::span<double> out) {
   }
 
   double* row = row_buf_.data();
+  uint32_t* survivors = survivors_.data();
   for (size_t i = 0; i < n; ++i) {
     // Every term that is cheap for all kernels: the offset, the continuous kernels' squared
     // distances, the categorical rows.
@@ -415,10 +592,20 @@ void ParzenEstimator::LogPdf(const Candidates& points, std::span<double> out) {
       }
     }
 
+    // Kernels more than -kNegligible below the largest change the sum by less than e^-40 of
+    // itself each: only the others (the survivors) get an exp.
     double max = kNegInf;
+    size_t n_survivors = 0;
     if (n_discrete == 0) {
+      max = MaxOf(row, K);
+      if (std::isinf(max) && max < 0) {
+        max = 0;  // every kernel gives 0: log 0 = -inf, not NaN
+      }
+      // The test the exp loop below makes, row[k] - max < kNegligible, as a cutoff on row[k]
+      // would round differently: make it here too.
       for (size_t k = 0; k < K; ++k) {
-        max = std::max(max, row[k]);
+        survivors[n_survivors] = static_cast<uint32_t>(k);
+        n_survivors += !(row[k] - max < kNegligible);
       }
     } else {
       // Cell masses cost an erfc each, so only kernels that can matter get them. A kernel's
@@ -458,32 +645,34 @@ void ParzenEstimator::LogPdf(const Candidates& points, std::span<double> out) {
             bound[k] += std::min(peak - 0.5 * (z * z), 0.0);
           }
         }
+        // The kernel with the largest bound (the first, as a scan would pick) sets the cutoff.
+        const double top_bound = MaxOf(bound, K);
         size_t top = 0;
-        for (size_t k = 1; k < K; ++k) {
-          if (bound[k] > bound[top]) {
-            top = k;
-          }
+        while (top + 1 < K && !(bound[top] == top_bound)) {
+          ++top;
         }
         cutoff = complete(top) + kNegligible;
+        n_survivors = Survivors(bound, K, cutoff, survivors);
       } else {
-        std::fill(bound, bound + K, 0.0);
-      }
-      for (size_t k = 0; k < K; ++k) {
-        if (bound[k] < cutoff) {
-          row[k] = kNegInf;
-          continue;
+        n_survivors = K;
+        for (size_t k = 0; k < K; ++k) {
+          survivors[k] = static_cast<uint32_t>(k);
         }
+      }
+      // A kernel below the cutoff has complete <= bound < cutoff <= max + kNegligible: its
+      // exp would be skipped below in any case.
+      for (size_t j = 0; j < n_survivors; ++j) {
+        const size_t k = survivors[j];
         row[k] = complete(k);
         max = std::max(max, row[k]);
-        cutoff = std::max(cutoff, row[k] + kNegligible);
+      }
+      if (std::isinf(max) && max < 0) {
+        max = 0;
       }
     }
-    if (std::isinf(max) && max < 0) {
-      max = 0;  // every kernel gives 0: log 0 = -inf, not NaN
-    }
-    // Kernels more than -kNegligible below the largest change the sum by less than e^-40 of
-    // itself each; skipping their exp is most of LogPdf's saving in a long history.
-    for (size_t k = 0; k < K; ++k) {
+    std::fill(exp_buf_.begin(), exp_buf_.end(), 0.0);
+    for (size_t j = 0; j < n_survivors; ++j) {
+      const size_t k = survivors[j];
       const double d = row[k] - max;
       exp_buf_[k] = d < kNegligible ? 0.0 : std::exp(d);
     }

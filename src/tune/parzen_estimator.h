@@ -19,7 +19,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <span>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -54,9 +56,14 @@ class ParzenEstimator {
   // `sorted_order`, if not empty, is column-major like `observations` and gives for each
   // numerical dimension the observation indices in ascending order of value (ties by index),
   // which spares the sort the bandwidth rule needs; categorical columns are ignored.
+  // `kernel_ids`, if not empty, names each observation with a small non-negative integer that
+  // is stable from one Build to the next (TPE passes trial numbers): a kernel whose centre and
+  // bandwidth are those it had under the same id last time reuses its masses instead of
+  // recomputing them. Ids are hints only; results never depend on them.
   void Build(std::span<const Distribution* const> dims, std::span<const double> observations,
              size_t n_obs, std::span<const double> obs_weights,
-             const ParzenEstimatorParameters& params, std::span<const uint32_t> sorted_order = {});
+             const ParzenEstimatorParameters& params, std::span<const uint32_t> sorted_order = {},
+             std::span<const int> kernel_ids = {});
 
   // Draws `n` points from the mixture, consuming `rng` as Optuna's sampler consumes numpy's:
   // kernel indices, one uniform per point per categorical dimension, then one per point per
@@ -80,6 +87,12 @@ class ParzenEstimator {
   }
 
  private:
+  static constexpr uint32_t kNoSlot = 0xFFFFFFFFu;
+  struct PairHash {
+    size_t operator()(const std::pair<double, double>& p) const {
+      return std::hash<double>()(p.first) * 0x9E3779B97F4A7C15ull ^ std::hash<double>()(p.second);
+    }
+  };
   struct Dim {
     const Distribution* dist = nullptr;
     bool categorical = false;
@@ -96,18 +109,38 @@ class ParzenEstimator {
     // Discrete: kernels with equal (mu, sigma) share their cell masses; kernel -> pair.
     std::vector<size_t> unique_of_kernel;
     std::vector<double> unique_mu, unique_sigma;
+    // Discrete, with a cell cache: each pair's row in it.
+    std::vector<uint32_t> unique_slot;
+
+    // Kept across Builds (see Build's kernel_ids), for the bounds they were computed with:
+    // by kernel id, the (mu, sigma) last seen and their log mass, log sigma and cell-cache row.
+    double cached_low = 0.0, cached_high = 0.0, cached_step = -1.0;
+    bool cached_log = false;
+    std::vector<double> cached_mu, cached_sigma, cached_log_mass, cached_log_sigma;
+    std::vector<uint32_t> cached_slot;
+    double prior_log_mass = 0.0;  // the prior kernel's, for these bounds
+    // Discrete dimensions with a small grid: log mass of a (mu, sigma) pair on each cell of the
+    // grid, one row per pair (NaN until used), kept across Builds and LogPdf calls so that a
+    // long study computes each cell mass once.
+    size_t n_cells = 0;  // 0: no cell cache (grid too large)
+    std::unordered_map<std::pair<double, double>, uint32_t, PairHash> slot_of_pair;
+    std::vector<double> cell_cache;
     // Categorical.
     size_t n_choices = 0;
     std::vector<double> cat_weights;      // kernel-major
     std::vector<double> log_cat_weights;  // choice-major: log p[k][x] at [x * K + k]
   };
 
-  void BuildNumerical(Dim* dim, const double* obs, const uint32_t* order, size_t n_obs,
-                      const ParzenEstimatorParameters& params);
+  void BuildNumerical(Dim* dim, const double* obs, const uint32_t* order, const int* ids,
+                      size_t n_obs, const ParzenEstimatorParameters& params);
+  // Clears the dimension's caches if its range changed, and sizes them for `ids`.
+  void PrepareKernelCache(Dim* dim, const int* ids, size_t n_obs);
   void BuildCategorical(Dim* dim, const double* obs, size_t n_obs,
                         const ParzenEstimatorParameters& params);
+  // Discrete: sets up the cell cache's row of each unique (mu, sigma) pair.
+  void AssignCellSlots(Dim* dim);
   // The log mass of unique kernel `u` of discrete dimension `dd` on the cell of that
-  // dimension's unique point `ux`, computed on first use (LogPdf's memo).
+  // dimension's unique point `ux`, computed on first use (the cell cache, or LogPdf's memo).
   double CellLogMass(size_t dd, size_t ux, size_t u);
 
   std::vector<Dim> dims_;
@@ -127,7 +160,10 @@ class ParzenEstimator {
   // LogPdf, per discrete dimension: the points' distinct values, and the memo of cell masses
   // (distinct value-major, NaN until computed).
   std::vector<std::vector<double>> unique_x_, cell_memo_;
+  // Per discrete dimension and distinct value: its cell in the cell cache, or -1 (memo).
+  std::vector<std::vector<int64_t>> grid_cell_;
   std::vector<size_t> point_cell_;
+  std::vector<uint32_t> survivors_;
   std::vector<double> cat_rows_, cat_log_rows_;
   truncnorm::PpfWorkspace ppf_ws_;
 };

@@ -394,10 +394,12 @@ Status TpeSampler::BuildEstimators(const Study& study, const Split& split, const
   // contribution).
   PLINTH_RETURN_IF_ERROR(GatherObservations(study, split.below, param_ids_buf_, &obs_below_,
                                             &order_below_, &n_obs, study.is_multi_objective()));
-  below->Build(dims_buf_, obs_below_, n_obs, weights_buf_, parzen_params_, order_below_);
+  // Trial numbers name the kernels, so that kernels unchanged since the last suggestion keep
+  // their masses.
+  below->Build(dims_buf_, obs_below_, n_obs, weights_buf_, parzen_params_, order_below_, kept_buf_);
   PLINTH_RETURN_IF_ERROR(
       GatherObservations(study, split.above, param_ids_buf_, &obs_above_, &order_above_, &n_obs));
-  above->Build(dims_buf_, obs_above_, n_obs, weights_buf_, parzen_params_, order_above_);
+  above->Build(dims_buf_, obs_above_, n_obs, weights_buf_, parzen_params_, order_above_, kept_buf_);
   return Status::Ok();
 }
 
