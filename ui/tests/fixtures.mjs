@@ -252,6 +252,42 @@ export async function seedLongRun(url, experimentId, n) {
   return id;
 }
 
+// An experiment with n runs, each with 4 params, 3 metrics and 2 tags (as bench/ui/runs.mjs
+// seeds them, minus the FINISHED update), 16 runs in flight. Returns the experiment id.
+export async function seedManyRuns(url, n, name = "many-runs") {
+  const { experiment_id } = await api(url, "experiments/create", { name });
+  const t0 = Date.UTC(2025, 0, 1);
+  let next = 0;
+  const worker = async () => {
+    for (let i = next++; i < n; i = next++) {
+      const acc = ((i * 7919) % 10007) / 10007;
+      const runName = `run-${String(i).padStart(6, "0")}`;
+      const { run } = await api(url, "runs/create", {
+        experiment_id,
+        run_name: runName,
+        start_time: t0 + i * 1000,
+        tags: [{ key: "team", value: ["vision", "nlp", "tabular", "speech"][i % 4] }, { key: "mlflow.user", value: "bench" }],
+      });
+      await api(url, "runs/log-batch", {
+        run_id: run.info.run_id,
+        params: [
+          { key: "lr", value: ["0.1", "0.01", "0.001", "0.0001"][i % 4] },
+          { key: "depth", value: String(2 + (i % 10)) },
+          { key: "optimizer", value: ["adam", "sgd", "rmsprop"][i % 3] },
+          { key: "batch_size", value: ["32", "64", "128", "256"][Math.floor(i / 4) % 4] },
+        ],
+        metrics: [
+          { key: "acc", value: acc, timestamp: t0 + i * 1000 + 60000, step: 0 },
+          { key: "loss", value: 1 - acc, timestamp: t0 + i * 1000 + 60000, step: 0 },
+          { key: "f1", value: acc * 0.9, timestamp: t0 + i * 1000 + 60000, step: 0 },
+        ],
+      });
+    }
+  };
+  await Promise.all(Array.from({ length: 16 }, worker));
+  return experiment_id;
+}
+
 // A small deterministic generator (mulberry32), so seeded data is the same on every run.
 function rng(seed) {
   let a = seed >>> 0;
