@@ -4,7 +4,10 @@ Python process.
 (a) Sampler overhead: CPU seconds per trial of a study whose objective costs nothing, at 100,
     1,000 and 10,000 trials, for TPE and random (and GP/CMA-ES/auto where plinth has them),
     Optuna in memory and with SQLite storage. CPU time (time.process_time) of this one-threaded
-    process, so other load on the machine changes it little.
+    process, so other load on the machine changes it little. plinth also through `plinth server`
+    (storage="http://127.0.0.1:PORT", a server the bench starts on a scratch SQLite): every
+    trial is an ask, five suggests and a tell over HTTP, each trial a tracked run; its CPU is the
+    client's plus the server's (/proc/PID/stat).
 (b) Quality: the best value after 50/100/200 trials over N seeds on Branin, Hartmann-6,
     Rosenbrock-10, Styblinski-Tang-10, Ackley-5 and a mixed categorical/conditional space, with a
     two-sided Mann-Whitney U test per function and budget.
@@ -21,9 +24,13 @@ import json
 import math
 import os
 import platform
+import shlex
+import socket
+import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 
 import numpy as np
@@ -143,23 +150,63 @@ def overhead_objective(trial):
     return x * x + math.log10(lr) ** 2 + (n - 20) ** 2 / 100 + (k == "b") + y
 
 
-def run_overhead(engine, sampler, n_trials, storage, budget_s, seed=0):
-    """CPU seconds per trial; a run stopped by `budget_s` reports the trials it reached."""
+class Server:
+    """A `plinth server` on a scratch SQLite store, for the through-the-server rows."""
+
+    def __init__(self, binary: str, work: str):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        self.url = f"http://127.0.0.1:{port}"
+        self.log = open(os.path.join(work, "server.log"), "wb")
+        self.proc = subprocess.Popen(
+            [binary, "server", "--port", str(port), "--backend-store-uri",
+             f"sqlite:///{work}/server.db", "--artifacts-destination", f"{work}/artifacts"],
+            stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(self.url + "/health", timeout=1) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"plinth server did not start (see {work}/server.log)")
+            time.sleep(0.1)
+
+    def cpu_s(self) -> float:
+        """The server process's user + system CPU seconds so far."""
+        with open(f"/proc/{self.proc.pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=60)
+        self.log.close()
+
+
+def run_overhead(engine, sampler, n_trials, storage, budget_s, seed=0, server=None):
+    """CPU seconds per trial; a run stopped by `budget_s` (wall) reports the trials it reached.
+    engine "plinth-server": plinth.tune against `server` (CPU = this process + the server)."""
     if engine == "plinth":
         study = pt.create_study(sampler=plinth_samplers()[sampler](seed))
+    elif engine == "plinth-server":
+        study = pt.create_study(storage=server.url, sampler=plinth_samplers()[sampler](seed),
+                                study_name=f"overhead-{sampler}-{n_trials}-{time.time_ns()}")
     else:
         study = optuna.create_study(sampler=optuna_samplers()[sampler](seed), storage=storage)
+    server_cpu = server.cpu_s() if server else 0.0
     start_cpu, start_wall = time.process_time(), time.monotonic()
-    done = 0
-    step = max(1, min(100, n_trials // 10))
-    while done < n_trials:
-        study.optimize(overhead_objective, n_trials=min(step, n_trials - done))
-        done += min(step, n_trials - done)
-        if time.monotonic() - start_wall > budget_s:
-            break
+    study.optimize(overhead_objective, n_trials=n_trials, timeout=budget_s)
     cpu = time.process_time() - start_cpu
-    return {"trials": done, "cpu_s": cpu, "wall_s": time.monotonic() - start_wall,
-            "cpu_ms_per_trial": 1e3 * cpu / done, "complete": done == n_trials}
+    wall = time.monotonic() - start_wall
+    if server:
+        cpu += server.cpu_s() - server_cpu
+    done = len(study.trials)
+    return {"trials": done, "cpu_s": cpu, "wall_s": wall, "cpu_ms_per_trial": 1e3 * cpu / done,
+            "wall_ms_per_trial": 1e3 * wall / done, "complete": done == n_trials}
 
 
 def best_curve(engine, sampler, fn, seed, budgets):
@@ -188,40 +235,112 @@ def main(argv=None):
     p.add_argument("--quick", action="store_true", help="smoke run (minutes)")
     p.add_argument("--docs", action="store_true", help="write docs/benchmarks.md's tune section")
     p.add_argument("--seeds", type=int, default=20)
-    p.add_argument("--budget-s", type=float, default=600,
-                   help="wall-clock cap per overhead run (Optuna TPE at 10,000 trials)")
+    p.add_argument("--budget-s", type=float, default=90,
+                   help="wall-clock cap per overhead run (Optuna TPE at 10,000 trials); GP "
+                        "runs past 100 trials get at most --gp-budget-s")
+    p.add_argument("--gp-budget-s", type=float, default=60)
     p.add_argument("--skip-quality", action="store_true")
+    p.add_argument("--plinth-bin", default=os.environ.get("PLINTH_BIN",
+                                                          str(REPO / "build" / "src" / "plinth")),
+                   help="the plinth binary for the through-the-server rows")
+    p.add_argument("--server-only", action="store_true",
+                   help="only the through-the-server overhead rows (before/after comparisons)")
+    p.add_argument("--sizes", default=None, help="comma-separated trial counts (default "
+                                                 "100,1000,10000)")
     args = p.parse_args(argv)
     sizes = [100, 1000] if args.quick else [100, 1000, 10000]
+    if args.sizes:
+        sizes = [int(v) for v in args.sizes.split(",")]
     seeds = 3 if args.quick else args.seeds
     budgets = [50, 100] if args.quick else [50, 100, 200]
-    res = {"machine": machine_info(), "overhead": [], "quality": [], "quick": args.quick}
+    res = {"machine": machine_info(), "overhead": [], "quality": [], "quick": args.quick,
+           "command": command_line(argv if argv is not None else sys.argv[1:])}
 
     ours, theirs = plinth_samplers(), optuna_samplers()
+    server_samplers = ("tpe", "gp", "random")
     with tempfile.TemporaryDirectory() as tmp:
-        for n in sizes:
-            for sampler in ("tpe", "random", "gp", "cmaes", "auto"):
-                if sampler in ours:
-                    r = run_overhead("plinth", sampler, n, None, args.budget_s)
-                    res["overhead"].append({"engine": "plinth", "storage": "in-process",
-                                            "sampler": sampler, "n": n, **r})
-                    print(f"plinth {sampler:6} n={n:5}: {r['cpu_ms_per_trial']:.4f} ms/trial",
-                          flush=True)
-                if sampler not in theirs:
-                    continue
-                storages = [("in-memory", None)]
-                if n <= 1000:
-                    storages.append(("sqlite", f"sqlite:///{tmp}/optuna-{sampler}-{n}.db"))
-                for label, storage in storages:
-                    budget = args.budget_s if not args.quick else 60
-                    if sampler == "gp" and n > 1000:
-                        budget = min(budget, 300)
-                    r = run_overhead("optuna", sampler, n, storage, budget)
-                    res["overhead"].append({"engine": "optuna", "storage": label,
-                                            "sampler": sampler, "n": n, **r})
-                    print(f"optuna {sampler:6} {label:9} n={n:5}: {r['cpu_ms_per_trial']:.3f} "
-                          f"ms/trial ({r['trials']} trials)", flush=True)
+        server = Server(args.plinth_bin, tmp) if os.path.exists(args.plinth_bin) else None
+        if server is None:
+            print(f"no plinth binary at {args.plinth_bin}: no through-the-server rows")
+        try:
+            run_sizes(args, sizes, ours, theirs, server_samplers, server, tmp, res)
+        finally:
+            if server:
+                server.stop()
+    if args.server_only:
+        args.skip_quality = True
+    quality(args, ours, seeds, budgets, res)
 
+    stamp = time.strftime("%Y%m%d-%H%M%S") + ("-quick" if args.quick else "")
+    out_dir = REPO / "bench" / "results"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / f"tune-{stamp}.json").write_text(json.dumps(res, indent=1))
+    md = render(res)
+    (out_dir / f"tune-{stamp}.md").write_text(md)
+    print(md)
+    if args.docs and not args.server_only:
+        write_docs(md)
+
+
+def command_line(argv) -> str:
+    """How the run was started, for the docs (without the binary's path, which is local)."""
+    shown, skip = [], False
+    for a in argv:
+        if skip:
+            skip = False
+            continue
+        if a == "--plinth-bin":
+            skip = True
+            continue
+        if not a.startswith("--plinth-bin="):
+            shown.append(shlex.quote(a))
+    return " ".join(["bench/tune/run.sh", *shown])
+
+
+def budget_for(args, sampler, n):
+    budget = args.budget_s if not args.quick else 60
+    if sampler == "gp" and n > 100:
+        budget = min(budget, args.gp_budget_s)
+    return budget
+
+
+def run_sizes(args, sizes, ours, theirs, server_samplers, server, tmp, res):
+    def through_server(sampler, n):
+        r = run_overhead("plinth-server", sampler, n, None, budget_for(args, sampler, n),
+                         server=server)
+        res["overhead"].append({"engine": "plinth", "storage": "server", "sampler": sampler,
+                                "n": n, **r})
+        print(f"plinth {sampler:6} server    n={n:5}: {r['cpu_ms_per_trial']:.3f} CPU ms/trial, "
+              f"{r['wall_ms_per_trial']:.3f} wall ({r['trials']} trials)", flush=True)
+
+    for n in sizes:
+        if args.server_only:
+            for sampler in server_samplers:
+                through_server(sampler, n)
+            continue
+        for sampler in ("tpe", "random", "gp", "cmaes", "auto"):
+            if sampler in ours:
+                r = run_overhead("plinth", sampler, n, None, budget_for(args, sampler, n))
+                res["overhead"].append({"engine": "plinth", "storage": "in-process",
+                                        "sampler": sampler, "n": n, **r})
+                print(f"plinth {sampler:6} n={n:5}: {r['cpu_ms_per_trial']:.4f} ms/trial "
+                      f"({r['trials']} trials)", flush=True)
+            if sampler in ours and sampler in server_samplers and server:
+                through_server(sampler, n)
+            if sampler not in theirs:
+                continue
+            storages = [("in-memory", None)]
+            if n <= 1000:
+                storages.append(("sqlite", f"sqlite:///{tmp}/optuna-{sampler}-{n}.db"))
+            for label, storage in storages:
+                r = run_overhead("optuna", sampler, n, storage, budget_for(args, sampler, n))
+                res["overhead"].append({"engine": "optuna", "storage": label,
+                                        "sampler": sampler, "n": n, **r})
+                print(f"optuna {sampler:6} {label:9} n={n:5}: {r['cpu_ms_per_trial']:.3f} "
+                      f"ms/trial ({r['trials']} trials)", flush=True)
+
+
+def quality(args, ours, seeds, budgets, res):
     if not args.skip_quality:
         ours_default = "auto" if "auto" in ours else "tpe"
         for fname, fn in FUNCTIONS.items():
@@ -243,16 +362,6 @@ def main(argv=None):
                 print(f"{fname:30} {b:4}: plinth {row['plinth_median']:.4g} optuna "
                       f"{row['optuna_median']:.4g} p={row['p_value']:.3g}", flush=True)
 
-    stamp = time.strftime("%Y%m%d-%H%M%S") + ("-quick" if args.quick else "")
-    out_dir = REPO / "bench" / "results"
-    out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / f"tune-{stamp}.json").write_text(json.dumps(res, indent=1))
-    md = render(res)
-    (out_dir / f"tune-{stamp}.md").write_text(md)
-    print(md)
-    if args.docs:
-        write_docs(md)
-
 
 def verdict(row):
     if row["p_value"] >= 0.05:
@@ -262,45 +371,78 @@ def verdict(row):
 
 def render(res) -> str:
     m = res["machine"]
+    command = res.get("command") or "bench/tune/run.sh --docs"
     lines = ["## Tuning: plinth.tune vs Optuna", "",
              f"Measured {m['date']} on {m['nproc']} cores (load average at start "
              f"{m['load_at_start'][0]}), Python {m['python']}, Optuna {m['optuna']}, "
-             f"plinth {m['plinth']}. Command: `bench/tune/run.sh --docs`"
+             f"plinth {m['plinth']}. Command: `{command}`"
              + (" (quick run)" if res["quick"] else "") + ".", "",
              "### (a) Sampler overhead", "",
              "CPU milliseconds per trial of a study whose objective costs nothing (five "
              "parameters: float, log float, int, 4-way categorical, float), measured with "
-             "`time.process_time()` in one Python process. plinth runs in process "
-             "(`storage=None`). A run that hit the time cap reports the trials it reached.", "",
-             "| sampler | trials | plinth ms/trial | Optuna in-memory ms/trial | Optuna SQLite ms/trial | vs in-memory | vs SQLite |",
-             "|---|---:|---:|---:|---:|---:|---:|"]
+             "`time.process_time()` in one Python process. *in process*: plinth with "
+             "`storage=None`. *server*: plinth.tune with `storage=\"http://127.0.0.1:PORT\"` "
+             "against a `plinth server` the bench started on a scratch SQLite file — per trial "
+             "an ask, five suggests and a tell over HTTP (the study's cache answers them; each "
+             "trial is also a tracked MLflow run), CPU of the client plus the server process, "
+             "wall time beside it. Optuna: in memory, and with SQLite storage (RDBStorage, one "
+             "process) — the comparable to the server column: both persist every trial where "
+             "other workers can share the study. A run that hit its time cap (wall clock; GP "
+             "past 100 trials has a shorter one) reports the trials it reached.", "",
+             "| sampler | trials | plinth in process | plinth server (CPU) | plinth server (wall) "
+             "| Optuna in-memory | Optuna SQLite | in process vs in-memory | server vs SQLite |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     by = {(r["engine"], r["storage"], r["sampler"], r["n"]): r for r in res["overhead"]}
     for sampler in ("tpe", "random", "gp", "cmaes", "auto"):
         for n in sorted({r["n"] for r in res["overhead"]}):
             ours = by.get(("plinth", "in-process", sampler, n))
+            served = by.get(("plinth", "server", sampler, n))
             mem = by.get(("optuna", "in-memory", sampler, n))
             sql = by.get(("optuna", "sqlite", sampler, n))
-            if not ours and not mem:
+            if not ours and not mem and not served:
                 continue
 
-            def cell(r, nd=3):
+            def cell(r, nd=3, key="cpu_ms_per_trial"):
                 if not r:
                     return "—"
-                s = f"{r['cpu_ms_per_trial']:.{nd}f}"
-                return s if r["complete"] else f"{s} (capped at {r['trials']})"
+                s = f"{r[key]:.{nd}f}"
+                return s if r["complete"] else f"{s} (capped at {r['trials']:,})"
 
-            def ratio(r):
-                if not r or not ours:
+            def ratio(theirs, mine):
+                if not theirs or not mine:
                     return "—"
-                return f"{r['cpu_ms_per_trial'] / ours['cpu_ms_per_trial']:.0f}×"
-            lines.append(f"| {sampler} | {n:,} | {cell(ours, 4)} | {cell(mem)} | {cell(sql)} | "
-                         f"{ratio(mem)} | {ratio(sql)} |")
+                x = theirs["cpu_ms_per_trial"] / mine["cpu_ms_per_trial"]
+                return f"{x:.0f}×" if x >= 10 else f"{x:.1f}×"
+            lines.append(f"| {sampler} | {n:,} | {cell(ours, 4)} | {cell(served)} | "
+                         f"{cell(served, 3, 'wall_ms_per_trial') if served else '—'} | "
+                         f"{cell(mem)} | {cell(sql)} | {ratio(mem, ours)} | "
+                         f"{ratio(sql, served)} |")
     tpe1k = by.get(("plinth", "in-process", "tpe", 1000))
     opt1k = by.get(("optuna", "in-memory", "tpe", 1000))
     if tpe1k and opt1k:
         x = opt1k["cpu_ms_per_trial"] / tpe1k["cpu_ms_per_trial"]
         lines += ["", f"Target: TPE overhead ≥ 50× lower than Optuna's at 1,000 trials — "
                   f"measured {x:.0f}× ({'met' if x >= 50 else 'not met'})."]
+    for n in (1000, 10000):
+        served = by.get(("plinth", "server", "tpe", n))
+        sql = by.get(("optuna", "sqlite", "tpe", n))
+        mem = by.get(("optuna", "in-memory", "tpe", n))
+        ours = by.get(("plinth", "in-process", "tpe", n))
+        if not served or not ours:
+            continue
+        line = (f"Through `plinth server`, TPE at {n:,} trials costs "
+                f"{served['cpu_ms_per_trial']:.2f} CPU ms per trial (client + server) against "
+                f"{ours['cpu_ms_per_trial']:.2f} in process: seven HTTP requests and the store "
+                "writes of a tracked trial, not the sampler, are most of it")
+        if sql:
+            line += (f"; Optuna with SQLite storage takes {sql['cpu_ms_per_trial']:.1f} "
+                     f"({sql['cpu_ms_per_trial'] / served['cpu_ms_per_trial']:.0f}× more)")
+        if mem:
+            x = served["cpu_ms_per_trial"] / mem["cpu_ms_per_trial"]
+            line += (f", Optuna in memory {mem['cpu_ms_per_trial']:.1f} "
+                     + (f"(plinth's server is {x:.1f}× slower than it)" if x > 1 else
+                        f"({1 / x:.1f}× more than plinth's server)"))
+        lines += ["", line + "."]
     if res["quality"]:
         q = res["quality"]
         lines += ["", "### (b) Quality", "",
