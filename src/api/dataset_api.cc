@@ -240,7 +240,8 @@ void RegisterDatasetApi(http::Router& router, data::DatasetService* service) {
   // Drift between two stored dataset versions: {"reference": "name@v", "current": "name@v",
   // "method"?, "threshold"?, "drift_share"?, "column_methods"?: {col: method}}. The reference
   // is its stored drift reference (built on first use), so repeated reports against one
-  // training set parse only the current data.
+  // training set parse only the current data. "distributions": true adds each column's
+  // reference and current shares per bin or category (what the HTML report draws).
   AddJsonRoute(router, Method::kPost, "/api/plinth/v1/drift",
                [service](const Request&, const RequestMessage& m, JsonWriter& w) -> Status {
                  PLINTH_ASSIGN_OR_RETURN(std::string ref_text, m.RequiredString("reference"));
@@ -248,10 +249,12 @@ void RegisterDatasetApi(http::Router& router, data::DatasetService* service) {
                  PLINTH_ASSIGN_OR_RETURN(auto ref, ParseRef(ref_text, "reference"));
                  PLINTH_ASSIGN_OR_RETURN(auto cur, ParseRef(cur_text, "current"));
                  PLINTH_ASSIGN_OR_RETURN(drift::DriftOptions options, DriftOptionsFrom(m));
+                 PLINTH_ASSIGN_OR_RETURN(auto distributions, m.Bool("distributions"));
                  PLINTH_ASSIGN_OR_RETURN(auto reference,
                                          service->DriftReferenceOf(ref.first, ref.second));
                  PLINTH_ASSIGN_OR_RETURN(auto current, service->ReadVersion(cur.first, cur.second));
-                 auto drift = data::ComputeTableDrift(*reference, current.table, options, false);
+                 auto drift = data::ComputeTableDrift(*reference, current.table, options,
+                                                      distributions.value_or(false));
                  if (!drift.ok()) {
                    // An empty column or a test refused for a column is the caller's data.
                    return InvalidArgument(drift.status().message());

@@ -637,7 +637,8 @@ std::string DriftToJson(const TableDrift& drift) {
   out["reference_rows"] = drift.reference_rows;
   out["current_rows"] = drift.current_rows;
   ordered_json columns = ordered_json::object();
-  for (const drift::ColumnDrift& c : drift.result.columns) {
+  for (size_t i = 0; i < drift.result.columns.size(); ++i) {
+    const drift::ColumnDrift& c = drift.result.columns[i];
     const drift::TestResult& t = c.result;
     columns[c.name] = {
         {"test", std::string(drift::MethodId(t.method))},
@@ -649,6 +650,18 @@ std::string DriftToJson(const TableDrift& drift) {
         {"column_type", c.kind == drift::ColumnKind::kNumerical ? "num" : "cat"},
         {"default_test", c.default_method},
     };
+    if (i < drift.distributions.size()) {
+      const ColumnDistribution& d = drift.distributions[i];
+      ordered_json dist = {{"kind", d.numeric ? "histogram" : "categories"}};
+      if (d.numeric) {
+        dist["edges"] = d.edges;
+      } else {
+        dist["labels"] = d.labels;
+      }
+      dist["reference"] = d.reference;
+      dist["current"] = d.current;
+      columns[c.name]["distribution"] = std::move(dist);
+    }
   }
   out["columns"] = columns;
   out["skipped"] = drift.skipped;

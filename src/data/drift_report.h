@@ -82,7 +82,9 @@ Result<TableDrift> ComputeTableDrift(const DriftReference& reference, const Tabl
 // {"dataset_drift", "drift_share" (share of drifted columns), "drift_share_threshold",
 //  "number_of_columns", "number_of_drifted_columns", "columns": {name: {"test", "statistic",
 //  "p_value" (null for distances), "score", "threshold", "drifted", "column_type",
-//  "default_test"}}, "skipped": [...]}
+//  "default_test", "distribution"?}}, "skipped": [...]}; "distribution" ({"kind": "histogram"
+//  with "edges" | "categories" with "labels", "reference", "current": shares}) when the drift
+//  was computed with distributions.
 std::string DriftToJson(const TableDrift& drift);
 // A self-contained page: summary, then one row per column with its test and an inline SVG of
 // the reference and current distributions. No scripts, no external resources.

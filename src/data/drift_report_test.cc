@@ -119,7 +119,19 @@ TEST(DriftReferenceTest, StoredReferenceGivesTheSameReport) {
   auto bare = ComputeTableDrift(*stored, cur->table, {}, false);
   ASSERT_TRUE(bare.ok());
   EXPECT_TRUE(bare->distributions.empty());
-  EXPECT_EQ(DriftToJson(*bare), DriftToJson(*direct));
+  auto direct_bare = ComputeTableDrift(ref->table, cur->table, {}, false);
+  ASSERT_TRUE(direct_bare.ok());
+  EXPECT_EQ(DriftToJson(*bare), DriftToJson(*direct_bare));
+  // With distributions the JSON carries them: shares per bin or category, summing to 1.
+  const auto with = nlohmann::json::parse(DriftToJson(*via));
+  const auto& x = with["columns"]["x"]["distribution"];
+  EXPECT_EQ(x["kind"], "histogram");
+  EXPECT_EQ(x["edges"].size(), x["reference"].size() + 1);
+  double total = 0;
+  for (const auto& v : x["current"]) total += v.get<double>();
+  EXPECT_NEAR(total, 1.0, 1e-9);
+  EXPECT_EQ(with["columns"]["plan"]["distribution"]["kind"], "categories");
+  EXPECT_FALSE(nlohmann::json::parse(DriftToJson(*bare))["columns"]["x"].contains("distribution"));
 }
 
 TEST(DriftReferenceTest, DamagedReferenceIsRefused) {

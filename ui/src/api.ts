@@ -454,6 +454,15 @@ export interface ColumnDrift {
   drifted: boolean;
   column_type: "num" | "cat";
   default_test?: boolean;
+  // Asked for with {distributions: true}: shares of the non-null values per bin (edges) or
+  // category (labels), computed by the server from the data the tests ran on.
+  distribution?: {
+    kind: "histogram" | "categories";
+    edges?: number[];
+    labels?: string[];
+    reference: number[];
+    current: number[];
+  };
 }
 export interface DriftReport {
   dataset_drift: boolean;
@@ -483,7 +492,7 @@ export async function getDatasetVersion(name: string, version?: number) {
 
 // Drift between two stored versions ("name@v"), with the server's default tests.
 export async function driftBetween(reference: string, current: string) {
-  return post<DriftReport>("drift", { reference, current }, PLINTH);
+  return post<DriftReport>("drift", { reference, current, distributions: true }, PLINTH);
 }
 
 // A missing route (an older plinth, or mlflow server) is a 404 with ENDPOINT_NOT_FOUND (or no

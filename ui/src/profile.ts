@@ -1,7 +1,7 @@
 // A dataset version's stored profile drawn per column (counts, nulls, distinct, range,
 // quantiles, a histogram or the top values), and the distributions the drift page plots for
 // two versions: numeric histograms re-binned onto common edges, categories' shares.
-import type { ColumnProfile } from "./api";
+import type { ColumnDrift, ColumnProfile } from "./api";
 import { h, formatNumber } from "./dom";
 import { barChart, PALETTE } from "./chart";
 
@@ -76,6 +76,24 @@ export function compareDistributions(ref: ColumnProfile | undefined, cur: Column
       labels: order.map((v) => (v.length > 14 ? v.slice(0, 13) + "…" : v)),
       reference: order.map((v) => (rn ? (r.get(v) ?? 0) / rn : 0)),
       current: order.map((v) => (cn ? (c.get(v) ?? 0) / cn : 0)),
+      kind: "categories",
+    };
+  }
+  return null;
+}
+
+// A column's distribution as a drift report carries it (exact, from the server), or null.
+export function reportDistribution(d: ColumnDrift): Distribution | null {
+  const x = d.distribution;
+  if (!x || !x.reference.length) return null;
+  if (x.kind === "histogram" && x.edges?.length) {
+    return { labels: x.edges.slice(0, -1).map(edgeLabel), reference: x.reference, current: x.current, kind: "histogram" };
+  }
+  if (x.kind === "categories" && x.labels?.length) {
+    return {
+      labels: x.labels.map((v) => (v.length > 14 ? v.slice(0, 13) + "…" : v)),
+      reference: x.reference,
+      current: x.current,
       kind: "categories",
     };
   }

@@ -694,6 +694,8 @@ describe("web UI", () => {
     assert.match(await page.textContent("#drift-summary"), /3 of 5 columns drifted/);
     await page.waitForFunction(() => document.querySelectorAll("#drift-plots figure.drawn").length === 5);
     assert.ok((await inked("#drift-plots figure[data-column='income'] canvas")) > 200);
+    // The plots are the server's distributions of the data the tests ran on, not estimates.
+    assert.match(await page.textContent("#app"), /computed by the server from the data the tests ran on/);
     await screenshot("drift");
     // The version pickers re-run it the other way round.
     await page.selectOption("#reference", "2");

@@ -1,13 +1,14 @@
 // Drift between two stored versions of a dataset (#/datasets/<name>/drift?reference=v1&
 // current=v2): POST api/plinth/v1/drift with "name@1" and "name@2" (Evidently's default tests
 // and thresholds, computed by the server on the stored bytes), per column the test, statistic,
-// p-value, threshold and verdict, and reference against current distributions drawn from the
-// two versions' stored profiles (histograms re-binned onto common bins, shares of the top
-// values for categorical columns).
+// p-value, threshold and verdict, and reference against current distributions: the server's
+// own (asked for with distributions: true — 30 bins over both versions' range, or the most
+// frequent categories, from the data the tests ran on), or, from a server that does not send
+// them, estimates from the two versions' stored profiles.
 import { datasetVersions, driftBetween, getDatasetVersion, isMissingRoute, ApiError, DatasetVersion, DriftReport } from "../api";
 import { h, formatNumber, errorBox } from "../dom";
 import { hashFor, Route } from "../route";
-import { compareDistributions, distributionChart, distributionKey } from "../profile";
+import { compareDistributions, distributionChart, distributionKey, reportDistribution } from "../profile";
 import { missingApi } from "./studies";
 
 const fixed = (v: number | null | undefined) => (v === null || v === undefined ? "–" : formatNumber(v));
@@ -142,9 +143,12 @@ export async function renderDrift(view: HTMLElement, name: string, route: Route,
   const refCols = new Map((refVersion?.profile?.columns ?? []).map((c) => [c.name, c]));
   const curCols = new Map((curVersion?.profile?.columns ?? []).map((c) => [c.name, c]));
   const plots: (() => void)[] = [];
+  // The server's own bins and categories when it sent them (the data the tests ran on); else
+  // an estimate from the two versions' stored profiles.
+  const exact = names.some((c) => reportDistribution(report.columns[c]) !== null);
   const figures = names.map((c) => {
     const d = report.columns[c];
-    const dist = compareDistributions(refCols.get(c), curCols.get(c), d.column_type === "cat");
+    const dist = reportDistribution(d) ?? compareDistributions(refCols.get(c), curCols.get(c), d.column_type === "cat");
     const box = h("div.mini-chart");
     const fig = h(
       "figure.chart.column-drift",
@@ -165,7 +169,9 @@ export async function renderDrift(view: HTMLElement, name: string, route: Route,
     h(
       "p.muted.small",
       {},
-      "Shares of the non-null values, drawn from each version's stored profile (numbers: its 20-bin histogram re-binned onto common bins; categories: its most frequent values). The tests above ran on the full data.",
+      exact
+        ? "Shares of the non-null values per bin (numbers: 30 equal bins over both versions' range) or category (the most frequent), computed by the server from the data the tests ran on."
+        : "Shares of the non-null values, drawn from each version's stored profile (numbers: its 20-bin histogram re-binned onto common bins; categories: its most frequent values). The tests above ran on the full data.",
     ),
     distributionKey(),
     h("div.profile-grid", { id: "drift-plots" }, ...figures),
