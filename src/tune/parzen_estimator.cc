@@ -154,8 +154,18 @@ void ParzenEstimator::BuildNumerical(Dim* dim, const double* obs, const uint32_t
   std::vector<double>& sigma = dim->sigma;
   mu.resize(n_obs + 1);
   sigma.resize(n_obs + 1);
-  for (size_t i = 0; i < n_obs; ++i) {
-    mu[i] = dim->log ? std::log(obs[i]) : obs[i];
+  PrepareKernelCache(dim, ids, n_obs);
+  if (!dim->log) {
+    std::copy_n(obs, n_obs, mu.data());
+  } else if (ids == nullptr) {
+    for (size_t i = 0; i < n_obs; ++i) {
+      mu[i] = std::log(obs[i]);
+    }
+  } else {
+    for (size_t i = 0; i < n_obs; ++i) {
+      const size_t id = static_cast<size_t>(ids[i]);
+      mu[i] = dim->cached_obs[id] == obs[i] ? dim->cached_mu[id] : std::log(obs[i]);
+    }
   }
 
   // Bandwidths from the gaps between sorted centres. Equal centres are ordered by observation
@@ -219,7 +229,6 @@ void ParzenEstimator::BuildNumerical(Dim* dim, const double* obs, const uint32_t
 
   const size_t n_kernels = n_obs + 1;
   dim->log_mass.resize(n_kernels);
-  PrepareKernelCache(dim, ids, n_obs);
   // Whether kernel k (an observation with an id) had this centre and bandwidth last time.
   auto cached = [&](size_t k) {
     if (ids == nullptr) {
@@ -231,6 +240,7 @@ void ParzenEstimator::BuildNumerical(Dim* dim, const double* obs, const uint32_t
   auto remember = [&](size_t k) {
     if (ids != nullptr) {
       const size_t id = static_cast<size_t>(ids[k]);
+      dim->cached_obs[id] = obs[k];
       dim->cached_mu[id] = mu[k];
       dim->cached_sigma[id] = sigma[k];
       dim->cached_log_mass[id] = dim->log_mass[k];
@@ -243,12 +253,16 @@ void ParzenEstimator::BuildNumerical(Dim* dim, const double* obs, const uint32_t
     for (size_t k = 0; k < n_obs; ++k) {
       if (cached(k)) {
         dim->log_mass[k] = dim->cached_log_mass[ids[k]];
-      } else {
-        dim->log_mass[k] =
-            truncnorm::LogGaussMass((low - mu[k]) / sigma[k], (high - mu[k]) / sigma[k]);
-        remember(k);
+        dim->log_sigma[k] = dim->cached_log_sigma[ids[k]];
+        continue;
       }
+      dim->log_mass[k] =
+          truncnorm::LogGaussMass((low - mu[k]) / sigma[k], (high - mu[k]) / sigma[k]);
       dim->log_sigma[k] = sigma[k] == min_sigma ? log_min_sigma : std::log(sigma[k]);
+      remember(k);
+      if (ids != nullptr) {
+        dim->cached_log_sigma[ids[k]] = dim->log_sigma[k];
+      }
     }
     dim->log_mass[n_obs] = dim->prior_log_mass;
     dim->log_sigma[n_obs] = std::log(sigma[n_obs]);
@@ -310,8 +324,10 @@ void ParzenEstimator::PrepareKernelCache(Dim* dim, const int* ids, size_t n_obs)
     dim->cached_high = dim->high;
     dim->cached_step = dim->step;
     dim->cached_log = dim->log;
+    dim->cached_obs.clear();
     dim->cached_mu.clear();
     dim->cached_sigma.clear();
+    dim->cached_log_sigma.clear();
     dim->cached_log_mass.clear();
     dim->cached_slot.clear();
     dim->slot_of_pair.clear();
@@ -337,7 +353,9 @@ void ParzenEstimator::PrepareKernelCache(Dim* dim, const int* ids, size_t n_obs)
   const size_t size = static_cast<size_t>(max_id + 1);
   if (size > dim->cached_mu.size()) {
     constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+    dim->cached_obs.resize(size, kNaN);
     dim->cached_mu.resize(size, kNaN);
+    dim->cached_log_sigma.resize(size, kNaN);
     dim->cached_sigma.resize(size, kNaN);
     dim->cached_log_mass.resize(size, kNaN);
     dim->cached_slot.resize(size, kNoSlot);
@@ -410,6 +428,7 @@ void ParzenEstimator::Sample(RandomState* rng, size_t n, Candidates* out) {
   quantiles_.resize(n_numerical * n);
   a_buf_.resize(n_numerical * n);
   b_buf_.resize(n_numerical * n);
+  mass_buf_.resize(n_numerical * n);
   ppf_out_.resize(n_numerical * n);
   for (double& q : quantiles_) {
     q = rng->Uniform(0.0, 1.0);
@@ -424,9 +443,10 @@ void ParzenEstimator::Sample(RandomState* rng, size_t n, Candidates* out) {
       size_t k = active_[i];
       a_buf_[j] = (dim.low - dim.mu[k]) / dim.sigma[k];
       b_buf_[j] = (dim.high - dim.mu[k]) / dim.sigma[k];
+      mass_buf_[j] = dim.log_mass[k];  // Build's LogGaussMass of these very (a, b)
     }
   }
-  truncnorm::Ppf(quantiles_, a_buf_, b_buf_, ppf_out_, &ppf_ws_);
+  truncnorm::Ppf(quantiles_, a_buf_, b_buf_, mass_buf_, ppf_out_, &ppf_ws_);
   j = 0;
   for (size_t d = 0; d < n_dims; ++d) {
     const Dim& dim = dims_[d];

@@ -113,10 +113,11 @@ class ParzenEstimator {
     std::vector<uint32_t> unique_slot;
 
     // Kept across Builds (see Build's kernel_ids), for the bounds they were computed with:
-    // by kernel id, the (mu, sigma) last seen and their log mass, log sigma and cell-cache row.
+    // by kernel id, the observation, (mu, sigma) last seen and their log mass, log sigma and
+    // cell-cache row.
     double cached_low = 0.0, cached_high = 0.0, cached_step = -1.0;
     bool cached_log = false;
-    std::vector<double> cached_mu, cached_sigma, cached_log_mass, cached_log_sigma;
+    std::vector<double> cached_obs, cached_mu, cached_sigma, cached_log_mass, cached_log_sigma;
     std::vector<uint32_t> cached_slot;
     double prior_log_mass = 0.0;  // the prior kernel's, for these bounds
     // Discrete dimensions with a small grid: log mass of a (mu, sigma) pair on each cell of the
@@ -155,7 +156,7 @@ class ParzenEstimator {
   std::vector<std::pair<double, size_t>> sort_buf_;
   std::vector<double> sorted_buf_;
   std::vector<size_t> active_;
-  std::vector<double> quantiles_, a_buf_, b_buf_, ppf_out_;
+  std::vector<double> quantiles_, a_buf_, b_buf_, mass_buf_, ppf_out_;
   std::vector<double> row_buf_, exp_buf_, bound_buf_, cell_mass_;
   // LogPdf, per discrete dimension: the points' distinct values, and the memo of cell masses
   // (distinct value-major, NaN until computed).
@@ -164,8 +165,8 @@ class ParzenEstimator {
   std::vector<std::vector<int64_t>> grid_cell_;
   std::vector<size_t> point_cell_;
   std::vector<uint32_t> survivors_;
-  std::vector<double> cat_rows_, cat_log_rows_;
   truncnorm::PpfWorkspace ppf_ws_;
+  std::vector<double> cat_rows_, cat_log_rows_;
 };
 
 }  // namespace plinth::tune

@@ -137,6 +137,11 @@ double LogGaussMass(double a, double b) {
 
 void Ppf(std::span<const double> q, std::span<const double> a, std::span<const double> b,
          std::span<double> out, PpfWorkspace* ws) {
+  Ppf(q, a, b, {}, out, ws);
+}
+
+void Ppf(std::span<const double> q, std::span<const double> a, std::span<const double> b,
+         std::span<const double> log_mass, std::span<double> out, PpfWorkspace* ws) {
   const size_t n = q.size();
   std::vector<size_t>& index = ws->index;
   std::vector<double>& x = ws->x;
@@ -149,9 +154,9 @@ void Ppf(std::span<const double> q, std::span<const double> a, std::span<const d
       if ((a[i] < 0) != left) {
         continue;
       }
-      double log_mass = LogGaussMass(a[i], b[i]);
-      double log_phi = left ? LogAddExp(LogNdtr(a[i]), std::log(q[i]) + log_mass)
-                            : LogAddExp(LogNdtr(-b[i]), std::log1p(-q[i]) + log_mass);
+      const double mass = log_mass.empty() ? LogGaussMass(a[i], b[i]) : log_mass[i];
+      double log_phi = left ? LogAddExp(LogNdtr(a[i]), std::log(q[i]) + mass)
+                            : LogAddExp(LogNdtr(-b[i]), std::log1p(-q[i]) + mass);
       index.push_back(i);
       x.push_back(log_phi);
     }

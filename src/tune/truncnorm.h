@@ -34,6 +34,10 @@ struct PpfWorkspace {
 // together, until every element converges), so results agree bit for bit as often as possible.
 void Ppf(std::span<const double> q, std::span<const double> a, std::span<const double> b,
          std::span<double> out, PpfWorkspace* ws);
+// The same with log_mass[i] = LogGaussMass(a[i], b[i]) given (the kernels' masses, which the
+// caller has already).
+void Ppf(std::span<const double> q, std::span<const double> a, std::span<const double> b,
+         std::span<const double> log_mass, std::span<double> out, PpfWorkspace* ws);
 
 }  // namespace plinth::tune::truncnorm
 
