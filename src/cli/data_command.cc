@@ -141,6 +141,27 @@ bool CheckFormat(const std::string& format, bool html_allowed, std::ostream& err
   return false;
 }
 
+// Reads `path` with `csv` plus the command's delimiter and thread options. On failure writes
+// the reason to `err` and returns nullopt (exit 2); records skipped in collect mode are
+// reported as a warning when `warn_bad_rows`.
+std::optional<data::CsvReadResult> ReadTable(const DataCommandOptions& options,
+                                             const std::string& path, data::CsvOptions csv,
+                                             std::ostream& err, bool warn_bad_rows = true) {
+  if (!ReadOptions(options, &csv, err)) {
+    return std::nullopt;
+  }
+  auto read = data::ReadCsvFile(path, csv);
+  if (!read.ok()) {
+    err << "error: " << read.status().message() << "\n";
+    return std::nullopt;
+  }
+  if (warn_bad_rows && !read->bad_rows.empty()) {
+    err << "warning: " << read->bad_rows.size() << " malformed records skipped (first at line "
+        << read->bad_rows.front().line << ")\n";
+  }
+  return std::move(*read);
+}
+
 // "name=value" split at the last '=' (column names may hold '=').
 bool SplitAssignment(const std::string& text, std::string* name, std::string* value) {
   const size_t eq = text.rfind('=');
@@ -164,13 +185,9 @@ int RunDataValidate(const DataCommandOptions& options, std::ostream& out, std::o
     return kUsage;
   }
   auto shared = std::make_shared<const data::Suite>(std::move(*suite));
-  data::CsvOptions csv = data::SuiteCsvOptions(*shared);
-  if (!ReadOptions(options, &csv, err)) {
-    return kUsage;
-  }
-  auto read = data::ReadCsvFile(options.file, csv);
-  if (!read.ok()) {
-    err << "error: " << read.status().message() << "\n";
+  // Malformed records are part of the validation result, not a warning.
+  auto read = ReadTable(options, options.file, data::SuiteCsvOptions(*shared), err, false);
+  if (!read) {
     return kUsage;
   }
   data::ValidateOptions validate;
@@ -198,17 +215,9 @@ int RunDataValidate(const DataCommandOptions& options, std::ostream& out, std::o
 int RunDataInferSuite(const DataCommandOptions& options, std::ostream& out, std::ostream& err) {
   data::CsvOptions csv;
   csv.bad_rows = data::BadRowMode::kCollect;
-  if (!ReadOptions(options, &csv, err)) {
+  auto read = ReadTable(options, options.file, csv, err);
+  if (!read) {
     return kUsage;
-  }
-  auto read = data::ReadCsvFile(options.file, csv);
-  if (!read.ok()) {
-    err << "error: " << read.status().message() << "\n";
-    return kUsage;
-  }
-  if (!read->bad_rows.empty()) {
-    err << "warning: " << read->bad_rows.size() << " malformed records skipped (first at line "
-        << read->bad_rows.front().line << ")\n";
   }
   data::ProfileOptions profile_options;
   profile_options.threads = options.threads;
@@ -227,17 +236,9 @@ int RunDataProfile(const DataCommandOptions& options, std::ostream& out, std::os
   }
   data::CsvOptions csv;
   csv.bad_rows = data::BadRowMode::kCollect;
-  if (!ReadOptions(options, &csv, err)) {
+  auto read = ReadTable(options, options.file, csv, err);
+  if (!read) {
     return kUsage;
-  }
-  auto read = data::ReadCsvFile(options.file, csv);
-  if (!read.ok()) {
-    err << "error: " << read.status().message() << "\n";
-    return kUsage;
-  }
-  if (!read->bad_rows.empty()) {
-    err << "warning: " << read->bad_rows.size() << " malformed records skipped (first at line "
-        << read->bad_rows.front().line << ")\n";
   }
   data::ProfileOptions profile_options;
   profile_options.threads = options.threads;
@@ -250,13 +251,8 @@ int RunDataReference(const DataCommandOptions& options, std::ostream& out, std::
     err << "error: -o FILE is required (a drift reference is binary)\n";
     return kUsage;
   }
-  data::CsvOptions csv;
-  if (!ReadOptions(options, &csv, err)) {
-    return kUsage;
-  }
-  auto read = data::ReadCsvFile(options.file, csv);
-  if (!read.ok()) {
-    err << "error: " << read.status().message() << "\n";
+  auto read = ReadTable(options, options.file, data::CsvOptions{}, err);
+  if (!read) {
     return kUsage;
   }
   const data::DriftReference reference = data::BuildDriftReference(read->table, options.threads);
@@ -320,7 +316,7 @@ int RunDataDrift(const DataCommandOptions& options, std::ostream& out, std::ostr
     return kUsage;
   }
   data::CsvOptions csv;
-  if (!ReadOptions(options, &csv, err)) {
+  if (!ReadOptions(options, &csv, err)) {  // checked before any file is read
     return kUsage;
   }
   // The reference is a CSV file or a stored drift reference (`plinth data reference`).
@@ -330,16 +326,13 @@ int RunDataDrift(const DataCommandOptions& options, std::ostream& out, std::ostr
   }
   std::optional<data::CsvReadResult> reference;
   if (!*stored) {
-    auto read = data::ReadCsvFile(options.reference, csv);
-    if (!read.ok()) {
-      err << "error: " << read.status().message() << "\n";
+    reference = ReadTable(options, options.reference, csv, err);
+    if (!reference) {
       return kUsage;
     }
-    reference = std::move(*read);
   }
-  auto current = data::ReadCsvFile(options.current, csv);
-  if (!current.ok()) {
-    err << "error: " << current.status().message() << "\n";
+  auto current = ReadTable(options, options.current, csv, err);
+  if (!current) {
     return kUsage;
   }
   const bool html = options.format == "html";
