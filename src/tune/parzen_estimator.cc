@@ -313,6 +313,13 @@ void ParzenEstimator::BuildNumerical(Dim* dim, const double* obs, const uint32_t
       dim->cached_slot[ids[k]] = dim->unique_slot.empty() ? kNoSlot : dim->unique_slot[u];
     }
   }
+  dim->kernel_row.clear();
+  if (!dim->unique_slot.empty()) {
+    dim->kernel_row.resize(n_kernels);
+    for (size_t k = 0; k < n_kernels; ++k) {
+      dim->kernel_row[k] = dim->unique_slot[dim->unique_of_kernel[k]] * dim->n_cells;
+    }
+  }
 }
 
 void ParzenEstimator::PrepareKernelCache(Dim* dim, const int* ids, size_t n_obs) {
@@ -493,21 +500,62 @@ double ParzenEstimator::CellLogMass(size_t dd, size_t ux, size_t u) {
 
 namespace {
 
-// The largest of v[0..n), NaNs ignored (-inf for none); four running maxima so that the
-// comparisons overlap.
-double MaxOf(const double* v, size_t n) {
-  double m0 = kNegInf, m1 = kNegInf, m2 = kNegInf, m3 = kNegInf;
+// LogPdf's loops over all kernels, once per point. On x86-64 GCC also compiles them for AVX2
+// and picks the build at load time: elementwise arithmetic (no FMA: parzen_estimator.cc is
+// built with -ffp-contract=off) gives the same bits at either width.
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+#define PLINTH_KERNEL_LOOP __attribute__((target_clones("avx2", "default")))
+#else
+#define PLINTH_KERNEL_LOOP
+#endif
+
+// row[k] = base[k] − ½·((x − mu[k]) / sigma[k])², a continuous dimension's term (base may be
+// row).
+PLINTH_KERNEL_LOOP void SubtractSquaredDistance(const double* base, const double* mu,
+                                                const double* inv_sigma, double x, size_t n,
+                                                double* row) {
+  for (size_t k = 0; k < n; ++k) {
+    const double z = (x - mu[k]) * inv_sigma[k];
+    row[k] = base[k] - 0.5 * (z * z);
+  }
+}
+
+PLINTH_KERNEL_LOOP void AddTo(const double* v, size_t n, double* row) {
+  for (size_t k = 0; k < n; ++k) {
+    row[k] += v[k];
+  }
+}
+
+// bound[k] += min(peak − ½·(gap_k / sigma_k)², 0), gap_k the distance from mu[k] to the cell
+// [left, right]: a discrete dimension's bound on log(cell mass / range mass) (see LogPdf).
+PLINTH_KERNEL_LOOP void AddCellBound(const double* mu, const double* inv_sigma, double left,
+                                     double right, double peak, size_t n, double* bound) {
+  for (size_t k = 0; k < n; ++k) {
+    const double gap = std::max(std::max(left - mu[k], mu[k] - right), 0.0);
+    const double z = gap * inv_sigma[k];
+    bound[k] += std::min(peak - 0.5 * (z * z), 0.0);
+  }
+}
+
+// The largest of v[0..n), NaNs ignored (-inf for none); eight running maxima, which the
+// compiler keeps in vector registers.
+PLINTH_KERNEL_LOOP double MaxOf(const double* v, size_t n) {
+  double m[8];
+  std::fill(m, m + 8, kNegInf);
   size_t k = 0;
-  for (; k + 4 <= n; k += 4) {
-    m0 = v[k] > m0 ? v[k] : m0;
-    m1 = v[k + 1] > m1 ? v[k + 1] : m1;
-    m2 = v[k + 2] > m2 ? v[k + 2] : m2;
-    m3 = v[k + 3] > m3 ? v[k + 3] : m3;
+  for (; k + 8 <= n; k += 8) {
+    for (size_t j = 0; j < 8; ++j) {
+      m[j] = v[k + j] > m[j] ? v[k + j] : m[j];
+    }
   }
   for (; k < n; ++k) {
-    m0 = v[k] > m0 ? v[k] : m0;
+    m[0] = v[k] > m[0] ? v[k] : m[0];
   }
-  return std::max(std::max(m0, m1), std::max(m2, m3));
+  double out = m[0];
+  for (size_t j = 1; j < 8; ++j) {
+    out = m[j] > out ? m[j] : out;
+  }
+  return out;
 }
 
 // Writes the indices k with !(v[k] < cutoff) to out (which has room for n); returns how many.
@@ -536,6 +584,7 @@ void ParzenEstimator::LogPdf(const Candidates& points, std::span<double> out) {
   unique_x_.resize(n_discrete);
   cell_memo_.resize(n_discrete);
   grid_cell_.resize(n_discrete);
+  cell_column_.resize(n_discrete);
   point_cell_.resize(n_discrete * n);
   // The discrete terms are log(mass on the cell / mass on the range) <= 0 when every point lies
   // within its range, so the other terms bound a kernel's density from above (see below).
@@ -581,7 +630,7 @@ void ParzenEstimator::LogPdf(const Candidates& points, std::span<double> out) {
   for (size_t i = 0; i < n; ++i) {
     // Every term that is cheap for all kernels: the offset, the continuous kernels' squared
     // distances, the categorical rows.
-    std::copy(kernel_offset_.begin(), kernel_offset_.end(), row);
+    const double* base = kernel_offset_.data();
     bool outside = false;
     for (size_t d : continuous_dims_) {
       const Dim& dim = dims_[d];
@@ -592,12 +641,11 @@ void ParzenEstimator::LogPdf(const Candidates& points, std::span<double> out) {
       if (x < dim.low || x > dim.high) {
         outside = true;
       }
-      const double* mu = dim.mu.data();
-      const double* inv_sigma = dim.inv_sigma.data();
-      for (size_t k = 0; k < K; ++k) {
-        const double z = (x - mu[k]) * inv_sigma[k];
-        row[k] -= 0.5 * (z * z);
-      }
+      SubtractSquaredDistance(base, dim.mu.data(), dim.inv_sigma.data(), x, K, row);
+      base = row;
+    }
+    if (base != row) {
+      std::copy_n(base, K, row);
     }
     if (outside) {
       out[i] = kNegInf;  // a density of 0 under every kernel
@@ -605,11 +653,7 @@ void ParzenEstimator::LogPdf(const Candidates& points, std::span<double> out) {
     }
     for (size_t d : categorical_dims_) {
       const Dim& dim = dims_[d];
-      const double* lw =
-          dim.log_cat_weights.data() + static_cast<size_t>(points.values[d * n + i]) * K;
-      for (size_t k = 0; k < K; ++k) {
-        row[k] += lw[k];
-      }
+      AddTo(dim.log_cat_weights.data() + static_cast<size_t>(points.values[d * n + i]) * K, K, row);
     }
 
     // Kernels more than -kNegligible below the largest change the sum by less than e^-40 of
@@ -633,11 +677,23 @@ void ParzenEstimator::LogPdf(const Candidates& points, std::span<double> out) {
       // the cell's nearest point (over the smallest bandwidth): with those bounds added, a
       // kernel that falls -kNegligible below some kernel's complete density contributes less
       // than e^kNegligible of the sum and is left out.
+      // The point's column of each cell cache (nullptr: the memo).
+      for (size_t dd = 0; dd < n_discrete; ++dd) {
+        Dim& dim = dims_[discrete_dims_[dd]];
+        const int64_t cell = grid_cell_[dd][point_cell_[dd * n + i]];
+        cell_column_[dd] = cell >= 0 ? dim.cell_cache.data() + cell : nullptr;
+      }
       auto complete = [&](size_t k) {
         double v = row[k];
         for (size_t dd = 0; dd < n_discrete; ++dd) {
           const Dim& dim = dims_[discrete_dims_[dd]];
-          v += CellLogMass(dd, point_cell_[dd * n + i], dim.unique_of_kernel[k]);
+          const double* column = cell_column_[dd];
+          double mass = column != nullptr ? column[dim.kernel_row[k]]
+                                          : std::numeric_limits<double>::quiet_NaN();
+          if (std::isnan(mass)) {
+            mass = CellLogMass(dd, point_cell_[dd * n + i], dim.unique_of_kernel[k]);
+          }
+          v += mass;
         }
         return v;
       };
@@ -657,13 +713,7 @@ void ParzenEstimator::LogPdf(const Candidates& points, std::span<double> out) {
           // log of width / (sqrt(2π) · smallest sigma), and a margin for rounding.
           const double peak =
               std::log((right - left) / dim.min_sigma) - truncnorm::kLogSqrt2Pi + 1e-6;
-          const double* mu = dim.mu.data();
-          const double* inv_sigma = dim.inv_sigma.data();
-          for (size_t k = 0; k < K; ++k) {
-            const double gap = std::max(std::max(left - mu[k], mu[k] - right), 0.0);
-            const double z = gap * inv_sigma[k];
-            bound[k] += std::min(peak - 0.5 * (z * z), 0.0);
-          }
+          AddCellBound(dim.mu.data(), dim.inv_sigma.data(), left, right, peak, K, bound);
         }
         // The kernel with the largest bound (the first, as a scan would pick) sets the cutoff.
         const double top_bound = MaxOf(bound, K);

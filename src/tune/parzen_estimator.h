@@ -111,6 +111,7 @@ class ParzenEstimator {
     std::vector<double> unique_mu, unique_sigma;
     // Discrete, with a cell cache: each pair's row in it.
     std::vector<uint32_t> unique_slot;
+    std::vector<size_t> kernel_row;  // kernel -> its row's offset in cell_cache
 
     // Kept across Builds (see Build's kernel_ids), for the bounds they were computed with:
     // by kernel id, the observation, (mu, sigma) last seen and their log mass, log sigma and
@@ -165,6 +166,7 @@ class ParzenEstimator {
   std::vector<std::vector<int64_t>> grid_cell_;
   std::vector<size_t> point_cell_;
   std::vector<uint32_t> survivors_;
+  std::vector<const double*> cell_column_;
   truncnorm::PpfWorkspace ppf_ws_;
   std::vector<double> cat_rows_, cat_log_rows_;
 };
