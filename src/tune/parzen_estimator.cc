@@ -39,6 +39,11 @@ void ParzenEstimator::Build(std::span<const Distribution* const> dims,
     log_weights_[k] = std::log(weights_[k]);
   }
 
+  // Ids index the caches: without one per observation, or with a negative one, go without.
+  if (kernel_ids.size() != n_obs ||
+      std::any_of(kernel_ids.begin(), kernel_ids.end(), [](int id) { return id < 0; })) {
+    kernel_ids = {};
+  }
   dims_.resize(dims.size());
   for (size_t d = 0; d < dims.size(); ++d) {
     Dim& dim = dims_[d];

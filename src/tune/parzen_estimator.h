@@ -59,7 +59,8 @@ class ParzenEstimator {
   // `kernel_ids`, if not empty, names each observation with a small non-negative integer that
   // is stable from one Build to the next (TPE passes trial numbers): a kernel whose centre and
   // bandwidth are those it had under the same id last time reuses its masses instead of
-  // recomputing them. Ids are hints only; results never depend on them.
+  // recomputing them. Ids are hints only; results never depend on them. The caches grow with
+  // the largest id (a few doubles per id and numerical dimension).
   void Build(std::span<const Distribution* const> dims, std::span<const double> observations,
              size_t n_obs, std::span<const double> obs_weights,
              const ParzenEstimatorParameters& params, std::span<const uint32_t> sorted_order = {},
