@@ -563,7 +563,29 @@ PLINTH_KERNEL_LOOP double MaxOf(const double* v, size_t n) {
   return out;
 }
 
+// The index of the first element of v[0..n) equal to `value`, n − 1 if none; eight at a time
+// (compared together) until a block holds it.
+PLINTH_KERNEL_LOOP size_t FirstIndexOf(const double* v, size_t n, double value) {
+  size_t k = 0;
+  for (; k + 8 <= n; k += 8) {
+    int hits = 0;
+    for (size_t j = 0; j < 8; ++j) {
+      hits |= v[k + j] == value;
+    }
+    if (hits != 0) {
+      break;
+    }
+  }
+  for (; k < n; ++k) {
+    if (v[k] == value) {
+      return k;
+    }
+  }
+  return n - 1;
+}
+
 // Writes the indices k with !(v[k] < cutoff) to out (which has room for n); returns how many.
+// Branch-free: every index is written, the count advances past the survivors only.
 size_t Survivors(const double* v, size_t n, double cutoff, uint32_t* out) {
   size_t m = 0;
   for (size_t k = 0; k < n; ++k) {
@@ -721,12 +743,7 @@ void ParzenEstimator::LogPdf(const Candidates& points, std::span<double> out) {
           AddCellBound(dim.mu.data(), dim.inv_sigma.data(), left, right, peak, K, bound);
         }
         // The kernel with the largest bound (the first, as a scan would pick) sets the cutoff.
-        const double top_bound = MaxOf(bound, K);
-        size_t top = 0;
-        while (top + 1 < K && !(bound[top] == top_bound)) {
-          ++top;
-        }
-        cutoff = complete(top) + kNegligible;
+        cutoff = complete(FirstIndexOf(bound, K, MaxOf(bound, K))) + kNegligible;
         n_survivors = Survivors(bound, K, cutoff, survivors);
       } else {
         n_survivors = K;
