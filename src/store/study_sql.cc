@@ -440,11 +440,11 @@ Result<TrialChanges> LoadTrialsSince(SqlSession& s, int64_t study_id, int64_t si
   // `version` was committed before it could be read (versions are taken under a row lock).
   TrialChanges out;
   PLINTH_ASSIGN_OR_RETURN(out.version, StudyVersion(s, study_id));
-  if (since > 0 && out.version <= since) return out;
-  // From 0: every trial, those written before the counter existed (version 0) too.
-  const std::string where = since > 0 ? "t.study_id=? AND t.version>?" : "t.study_id=?";
+  if (since >= 0 && out.version <= since) return out;
+  // From -1: every trial, those written before the counter existed (version 0) too.
+  const std::string where = since >= 0 ? "t.study_id=? AND t.version>?" : "t.study_id=?";
   std::vector<SqlArg> args{study_id};
-  if (since > 0) args.emplace_back(since);
+  if (since >= 0) args.emplace_back(since);
   PLINTH_ASSIGN_OR_RETURN(
       SqlRows r, s.Run(std::string(kTrialSelect) + " t WHERE " + where + " ORDER BY number", args));
   out.trials.reserve(r.size());

@@ -150,7 +150,8 @@ class StudyStore {
   // Failure: kNotFound.
   virtual Result<int64_t> StudyVersion(int64_t study_id) = 0;
   // The trials written after `since` (a version read before), with what LoadTrials loads, and
-  // the version they bring the reader to. LoadTrialsSince(id, 0) loads every trial.
+  // the version they bring the reader to. LoadTrialsSince(id, -1) loads every trial (those
+  // last written before the counter existed have version 0).
   // Failure: kNotFound.
   virtual Result<TrialChanges> LoadTrialsSince(int64_t study_id, int64_t since) = 0;
   virtual Result<TrialPage> ListTrials(const TrialListRequest& request) = 0;

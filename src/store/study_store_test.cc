@@ -312,11 +312,11 @@ TEST_P(StudyStoreTest, TheVersionMovesWithTrialWritesAndLoadsOnlyChangedTrials) 
   auto v0 = st().StudyVersion(id);
   ASSERT_TRUE(IsOk(v0));
   EXPECT_EQ(st().StudyVersion(999).status().code(), StatusCode::kNotFound);
-  EXPECT_EQ(st().LoadTrialsSince(999, 0).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(st().LoadTrialsSince(999, -1).status().code(), StatusCode::kNotFound);
   TrialRecord a = Ask(id);
   TrialRecord b = Ask(id);
   Ask(other);
-  auto all = st().LoadTrialsSince(id, 0);
+  auto all = st().LoadTrialsSince(id, -1);
   ASSERT_TRUE(IsOk(all));
   ASSERT_EQ(all->trials.size(), 2u);
   EXPECT_GT(all->version, *v0);

@@ -743,11 +743,11 @@ Result<TuneService::CachedStudyPtr> TuneService::CachedForTrial(int64_t trial_id
 Status TuneService::Refresh(CachedStudy& c) {
   const int64_t study_id = c.view.record.study_id;
   PLINTH_ASSIGN_OR_RETURN(store::TrialChanges changes,
-                          store_->studies().LoadTrialsSince(study_id, c.loaded ? c.version : 0));
+                          store_->studies().LoadTrialsSince(study_id, c.loaded ? c.version : -1));
   if (c.loaded && changes.version < c.version) {
     // The counter went back (a database restored under a running server): read it all again.
     c.loaded = false;
-    PLINTH_ASSIGN_OR_RETURN(changes, store_->studies().LoadTrialsSince(study_id, 0));
+    PLINTH_ASSIGN_OR_RETURN(changes, store_->studies().LoadTrialsSince(study_id, -1));
   }
   if (!c.loaded) {
     c.trials.clear();
