@@ -12,8 +12,10 @@
 // every choice plus 1 on the observed one, normalised; the prior row is uniform.
 // Mixture weights: the caller's per-observation weights plus prior_weight, normalised.
 //
-// Build() reuses its buffers, so rebuilding per suggestion allocates nothing once warm.
-// Not thread-safe.
+// Build() reuses its buffers, so rebuilding per suggestion allocates nothing once warm. Given
+// kernel ids (TPE's trial numbers) it also keeps each kernel's masses, and a discrete
+// dimension's cell masses, from one Build to the next, as most kernels of a long study are
+// unchanged between suggestions. Not thread-safe.
 #ifndef PLINTH_TUNE_PARZEN_ESTIMATOR_H_
 #define PLINTH_TUNE_PARZEN_ESTIMATOR_H_
 
