@@ -235,6 +235,9 @@ def main(argv=None):
     p.add_argument("--quick", action="store_true", help="smoke run (minutes)")
     p.add_argument("--docs", action="store_true", help="write docs/benchmarks.md's tune section")
     p.add_argument("--seeds", type=int, default=20)
+    p.add_argument("--first-seed", type=int, default=0,
+                   help="quality seeds are first-seed … first-seed + seeds − 1 (a fresh sample "
+                        "to check whether a verdict holds)")
     p.add_argument("--budget-s", type=float, default=90,
                    help="wall-clock cap per overhead run (Optuna TPE at 10,000 trials); GP "
                         "runs past 100 trials get at most --gp-budget-s")
@@ -245,9 +248,19 @@ def main(argv=None):
                    help="the plinth binary for the through-the-server rows")
     p.add_argument("--server-only", action="store_true",
                    help="only the through-the-server overhead rows (before/after comparisons)")
+    p.add_argument("--quality-only", action="store_true",
+                   help="only the quality part (before/after comparisons of a sampler change)")
+    p.add_argument("--functions", default=None,
+                   help="comma-separated quality functions, each a case-insensitive prefix of a "
+                        "name in FUNCTIONS (e.g. styblinski,rosenbrock); default all")
     p.add_argument("--sizes", default=None, help="comma-separated trial counts (default "
                                                  "100,1000,10000)")
     args = p.parse_args(argv)
+    if args.docs and (args.quality_only or args.functions or args.first_seed):
+        p.error("--docs needs the whole benchmark "
+                "(no --quality-only, --functions or --first-seed)")
+    if args.quality_only and (args.skip_quality or args.server_only):
+        p.error("--quality-only contradicts --skip-quality and --server-only")
     sizes = [100, 1000] if args.quick else [100, 1000, 10000]
     if args.sizes:
         sizes = [int(v) for v in args.sizes.split(",")]
@@ -259,8 +272,12 @@ def main(argv=None):
     ours, theirs = plinth_samplers(), optuna_samplers()
     server_samplers = ("tpe", "gp", "random")
     with tempfile.TemporaryDirectory() as tmp:
-        server = Server(args.plinth_bin, tmp) if os.path.exists(args.plinth_bin) else None
-        if server is None:
+        if args.quality_only:
+            sizes, server = [], None
+        elif os.path.exists(args.plinth_bin):
+            server = Server(args.plinth_bin, tmp)
+        else:
+            server = None
             print(f"no plinth binary at {args.plinth_bin}: no through-the-server rows")
         try:
             run_sizes(args, sizes, ours, theirs, server_samplers, server, tmp, res)
@@ -340,13 +357,25 @@ def run_sizes(args, sizes, ours, theirs, server_samplers, server, tmp, res):
                       f"ms/trial ({r['trials']} trials)", flush=True)
 
 
+def selected_functions(spec):
+    if not spec:
+        return FUNCTIONS
+    out = {}
+    for prefix in (v.strip().lower() for v in spec.split(",") if v.strip()):
+        found = [name for name in FUNCTIONS if name.lower().startswith(prefix)]
+        if not found:
+            sys.exit(f"--functions: no function starts with {prefix!r} ({', '.join(FUNCTIONS)})")
+        out.update((name, FUNCTIONS[name]) for name in found)
+    return out
+
+
 def quality(args, ours, seeds, budgets, res):
     if not args.skip_quality:
         ours_default = "auto" if "auto" in ours else "tpe"
-        for fname, fn in FUNCTIONS.items():
+        for fname, fn in selected_functions(args.functions).items():
             a = {b: [] for b in budgets}
             o = {b: [] for b in budgets}
-            for seed in range(seeds):
+            for seed in range(args.first_seed, args.first_seed + seeds):
                 for b, v in best_curve("plinth", ours_default, fn, seed, budgets).items():
                     a[b].append(v)
                 for b, v in best_curve("optuna", "tpe", fn, seed, budgets).items():

@@ -5,6 +5,7 @@
 # (Optuna 5.0.0, scipy; scripts/setup-venv.sh).
 #   BUILD_DIR=build bench/tune/run.sh [--quick] [--docs] [--seeds N] [--budget-s S]
 #       [--gp-budget-s S] [--skip-quality] [--server-only] [--sizes 100,1000]
+#       [--quality-only] [--functions styblinski,rosenbrock] [--first-seed 20]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 BUILD_DIR="${BUILD_DIR:-build}"
