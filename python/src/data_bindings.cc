@@ -11,7 +11,6 @@
 #include <fstream>
 #include <memory>
 #include <optional>
-#include <sstream>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -286,21 +285,6 @@ drift::DriftOptions DriftOptionsFrom(const py::dict& o) {
   return options;
 }
 
-// The bytes of a file when it is a stored drift reference, else nullopt (a CSV file).
-std::optional<std::string> ReadIfReference(const std::string& path) {
-  std::ifstream file(path, std::ios::binary);
-  if (!file) throw py::value_error("cannot open " + path);
-  std::string head(64, '\0');
-  file.read(head.data(), static_cast<std::streamsize>(head.size()));
-  head.resize(static_cast<size_t>(file.gcount()));
-  if (!data::IsDriftReference(head)) return std::nullopt;
-  std::ostringstream all;
-  file.clear();
-  file.seekg(0);
-  all << file.rdbuf();
-  return std::move(all).str();
-}
-
 // One side of a drift report: Python columns (a list of tuples), a CSV path, or (reference
 // only) the path of a stored drift reference.
 struct DriftSide {
@@ -315,13 +299,14 @@ DriftSide SideFrom(const py::object& value, bool reference) {
   DriftSide side;
   if (py::isinstance<py::str>(value)) {
     side.name = value.cast<std::string>();
-    std::optional<std::string> bytes = ReadIfReference(side.name);
     py::gil_scoped_release release;
-    if (bytes) {
+    auto read = data::ReadDriftReferenceFile(side.name);
+    if (!read.ok()) throw py::value_error(read.status().message());  // as a CSV read failure
+    if (auto stored = std::move(*read)) {
       if (!reference) {
         throw py::value_error(side.name + " is a drift reference: pass it as the reference");
       }
-      side.stored = TakeData(data::DecodeDriftReference(*bytes));
+      side.stored = std::move(*stored);
     } else {
       side.csv = TakeData(data::ReadCsvFile(side.name, data::CsvOptions{}));
     }

@@ -108,28 +108,15 @@ std::optional<std::unique_ptr<data::DriftReference>> ReadDriftReference(
   if (!std::filesystem::exists(path, exists_ec)) {
     return FetchDriftReference(path, tracking_uri, err);
   }
-  std::ifstream file(path, std::ios::binary);
-  if (!file) {
-    err << "error: cannot open " << path << "\n";
+  auto read = data::ReadDriftReferenceFile(path);
+  if (!read.ok()) {
+    err << "error: " << read.status().message() << "\n";
     return std::nullopt;
   }
-  std::string bytes(64, '\0');
-  file.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  bytes.resize(static_cast<size_t>(file.gcount()));
-  if (!data::IsDriftReference(bytes)) {
+  if (!read->has_value()) {
     return std::unique_ptr<data::DriftReference>();
   }
-  std::error_code ec;
-  const auto size = std::filesystem::file_size(path, ec);
-  bytes.resize(ec ? 0 : static_cast<size_t>(size));
-  file.clear();
-  file.seekg(0);
-  file.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  if (ec || static_cast<size_t>(file.gcount()) != bytes.size()) {
-    err << "error: cannot read " << path << "\n";
-    return std::nullopt;
-  }
-  return DecodeReference(path, bytes, err);
+  return std::make_unique<data::DriftReference>(std::move(**read));
 }
 
 bool CheckFormat(const std::string& format, bool html_allowed, std::ostream& err) {

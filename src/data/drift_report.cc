@@ -3,8 +3,11 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <filesystem>
+#include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "data/parallel.h"
 #include "data/sketches.h"
@@ -563,6 +566,33 @@ Result<DriftReference> DecodeDriftReference(std::string_view bytes) {
     }
   }
   return ref;
+}
+
+Result<std::optional<DriftReference>> ReadDriftReferenceFile(const std::string& path) {
+  std::ifstream file(path, std::ios::binary);
+  if (!file) {
+    std::error_code ec;
+    return Status(std::filesystem::exists(path, ec) ? StatusCode::kInternal : StatusCode::kNotFound,
+                  "cannot open " + path);
+  }
+  std::string head(64, '\0');
+  file.read(head.data(), static_cast<std::streamsize>(head.size()));
+  head.resize(static_cast<size_t>(file.gcount()));
+  if (!IsDriftReference(head)) {
+    return std::optional<DriftReference>();
+  }
+  std::ostringstream all;
+  file.clear();
+  file.seekg(0);
+  all << file.rdbuf();
+  if (!file && !file.eof()) {
+    return Internal("cannot read " + path);
+  }
+  auto decoded = DecodeDriftReference(all.view());
+  if (!decoded.ok()) {
+    return InvalidArgument(path + ": " + decoded.status().message());
+  }
+  return std::optional<DriftReference>(std::move(*decoded));
 }
 
 Result<TableDrift> ComputeTableDrift(const DriftReference& reference, const Table& current,

@@ -13,6 +13,7 @@
 #define PLINTH_DATA_DRIFT_REPORT_H_
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -74,6 +75,10 @@ std::string EncodeDriftReference(const DriftReference& reference);
 bool IsDriftReference(std::string_view head);
 // Failure: kInvalidArgument for anything EncodeDriftReference did not write.
 Result<DriftReference> DecodeDriftReference(std::string_view bytes);
+// The drift reference stored in the file at `path`, or nullopt when the file is something else
+// (a CSV file). Failure: kNotFound / kInternal when it cannot be read, kInvalidArgument (naming
+// the file) for a damaged reference.
+Result<std::optional<DriftReference>> ReadDriftReferenceFile(const std::string& path);
 // Drift of `current` against a stored reference: the same report ComputeTableDrift gives on
 // the reference's rows (same tests, statistics and p-values).
 Result<TableDrift> ComputeTableDrift(const DriftReference& reference, const Table& current,
