@@ -229,14 +229,19 @@ class Tokenizer {
 
   // Tokenizes records of [chunk->base, chunk->end) into chunk->spans, at most `max_records`.
   // `ncols` 0 skips the field-count check. `stop_on_error` stops at the first malformed
-  // record. Returns the position after the last record read.
-  const char* Run(Chunk* chunk, size_t ncols, size_t max_records, bool stop_on_error) const {
+  // record. `wanted` (ncols flags, or null for all) names the fields whose spans are kept:
+  // each record then holds one span per wanted field, in order, so a suite reading 15 of 100
+  // columns stores (and copies) 15 spans a row, not 100. Returns the position after the last
+  // record read.
+  const char* Run(Chunk* chunk, size_t ncols, size_t max_records, bool stop_on_error,
+                  const uint8_t* wanted = nullptr) const {
 #ifdef __SSE2__
-    if (max_records == SIZE_MAX && ncols != 0 && RunPlain(chunk, ncols)) {
+    if (max_records == SIZE_MAX && ncols != 0 && wanted != nullptr &&
+        RunPlain(chunk, ncols, wanted)) {
       return chunk->end;
     }
 #endif
-    return RunGeneral(chunk, ncols, max_records, stop_on_error);
+    return RunGeneral(chunk, ncols, max_records, stop_on_error, wanted);
   }
 
  private:
@@ -244,10 +249,12 @@ class Tokenizer {
   // The common chunk: no CR, quotes only around whole fields that hold no delimiter, LF or
   // quote ("c5_000"), every record with `ncols` fields. Then a field ends at each delimiter
   // and a record at each LF, so 64 bytes at a time become bit masks and the fields are read
-  // off their set bits (a few cycles a field instead of a byte loop). Returns false, leaving
-  // the chunk untouched, when the chunk is not like that: RunGeneral then reads it (and
-  // reports what is wrong, if anything).
-  bool RunPlain(Chunk* chunk, size_t ncols) const {
+  // off their set bits (a few cycles a field instead of a byte loop). The quotes are checked
+  // a block at a time, not per field: the bytes inside quotes (a prefix XOR of the quote
+  // mask) must hold no delimiter or LF, an opening quote must start a field and a closing one
+  // end it. Returns false, leaving the chunk untouched, when the chunk is not like that:
+  // RunGeneral then reads it (and reports what is wrong, if anything).
+  bool RunPlain(Chunk* chunk, size_t ncols, const uint8_t* wanted) const {
     const char* const base = chunk->base;
     const size_t size = static_cast<size_t>(chunk->end - base);
     if (std::memchr(base, '\r', size) != nullptr) {
@@ -257,7 +264,7 @@ class Tokenizer {
                   vq = _mm_set1_epi8(quote_);
     // Spans go to a per-thread buffer with room for any chunk (at most one field per byte,
     // plus one), written by index, then copied out once: no growth checks or fresh pages
-    // per field.
+    // per field. Every field's span is written; only a wanted field's moves the end on.
     thread_local std::vector<Span> scratch;
     if (scratch.size() < size + 2) {
       scratch.resize(size + 2);
@@ -267,48 +274,17 @@ class Tokenizer {
     int64_t line = chunk->first_line;
     size_t field_start = 0;
     size_t nfields = 0;
-    bool ok = true;
-    bool in_quotes = false;
-    size_t closed_at = SIZE_MAX;  // the closing quote of the current field, if it was quoted
-    auto quote_at = [&](size_t pos) {
-      if (!in_quotes && pos == field_start && closed_at == SIZE_MAX) {
-        in_quotes = true;
-      } else if (in_quotes) {
-        in_quotes = false;
-        closed_at = pos;
-      } else {
-        ok = false;  // a quote inside a field, or a doubled quote: not plain
-      }
-    };
-    // One field or record end at offset `pos` (LF when `newline`).
-    auto end_at = [&](size_t pos, bool newline) {
-      if (in_quotes || (closed_at != SIZE_MAX && closed_at + 1 != pos)) {
-        ok = false;  // a delimiter or LF inside quotes, or text after a closing quote
-        return;
-      }
-      if (newline && nfields == 0 && pos == field_start) {  // a blank line
-        ++line;
-        field_start = pos + 1;
-        return;
-      }
-      if (closed_at != SIZE_MAX) {
-        spans[nspans++] = {static_cast<uint32_t>(field_start + 1),
-                           static_cast<uint32_t>(closed_at - field_start - 1)};
-        closed_at = SIZE_MAX;
-      } else {
-        spans[nspans++] = {static_cast<uint32_t>(field_start),
-                           static_cast<uint32_t>(pos - field_start)};
-      }
+    chunk->lines.reserve(size / 64 + 16);
+    // A field's span, its quotes (only ever both, around the whole field) left out.
+    auto field_end = [&](size_t pos) __attribute__((always_inline)) {
+      const size_t quoted = field_start < pos && base[field_start] == quote_;
+      spans[nspans] = {static_cast<uint32_t>(field_start + quoted),
+                       static_cast<uint32_t>(pos - field_start - 2 * quoted)};
+      nspans += wanted[nfields];
       ++nfields;
       field_start = pos + 1;
-      if (newline) {
-        ok = ok && nfields == ncols;
-        chunk->lines.push_back(line);
-        ++line;
-        nfields = 0;
-      }
     };
-    auto mask64 = [](const char* at, __m128i v) {
+    auto mask64 = [](const char* at, __m128i v) __attribute__((always_inline)) {
       uint64_t m = 0;
       for (int k = 0; k < 4; ++k) {
         const __m128i w = _mm_loadu_si128(reinterpret_cast<const __m128i*>(at + 16 * k));
@@ -317,42 +293,84 @@ class Tokenizer {
       }
       return m;
     };
-    size_t block = 0;
-    for (; block + 64 <= size && ok; block += 64) {
+    uint64_t inside_carry = 0;   // all ones when the previous block ended inside quotes
+    uint64_t boundary_carry = 1;  // bit 0: the byte before this block ended a field (or none)
+    alignas(16) char tail[64];
+    for (size_t block = 0; block < size; block += 64) {
       const char* at = base + block;
-      const uint64_t d = mask64(at, vd), n = mask64(at, vn), q = mask64(at, vq);
-      for (uint64_t m = d | n | q; m != 0 && ok; m &= m - 1) {
+      uint64_t valid = ~uint64_t{0};
+      if (size - block < 64) {  // the last bytes, padded with bytes that are none of the three
+        std::memset(tail, 0, sizeof tail);
+        std::memcpy(tail, at, size - block);
+        at = tail;
+        valid = (uint64_t{1} << (size - block)) - 1;
+      }
+      const uint64_t n = mask64(at, vn) & valid, q = mask64(at, vq) & valid;
+      const uint64_t b = (mask64(at, vd) & valid) | n;
+      if (q != 0 || inside_carry != 0) {
+        uint64_t inside = q;  // from an opening quote up to its closing quote, exclusive
+        for (int shift = 1; shift < 64; shift *= 2) {
+          inside ^= inside << shift;
+        }
+        inside ^= inside_carry;
+        const uint64_t opening = q & inside, closing = q & ~inside;
+        const size_t next = block + 64;
+        const bool next_ends = next >= size || base[next] == delimiter_ || base[next] == '\n';
+        const uint64_t ends = (b >> 1) | (next_ends ? uint64_t{1} << 63 : 0) |
+                              (valid == ~uint64_t{0} ? 0 : (valid + 1) >> 1);
+        if ((b & inside) != 0 || (opening & ~((b << 1) | boundary_carry)) != 0 ||
+            (closing & ~ends) != 0) {
+          chunk->lines.clear();
+          return false;
+        }
+        inside_carry = static_cast<uint64_t>(static_cast<int64_t>(inside) >> 63);
+      }
+      boundary_carry = b >> 63;
+      for (uint64_t m = b; m != 0; m &= m - 1) {
         const int bit = __builtin_ctzll(m);
         const size_t pos = block + static_cast<size_t>(bit);
-        if ((q >> bit) & 1) {
-          quote_at(pos);
-        } else {
-          end_at(pos, (n >> bit) & 1);
+        if (((n >> bit) & 1) == 0) {
+          if (nfields + 1 >= ncols) {  // more fields than the header
+            chunk->lines.clear();
+            return false;
+          }
+          field_end(pos);
+          continue;
         }
+        if (nfields == 0 && pos == field_start) {  // a blank line
+          ++line;
+          field_start = pos + 1;
+          continue;
+        }
+        if (nfields + 1 != ncols) {  // fewer fields than the header
+          chunk->lines.clear();
+          return false;
+        }
+        field_end(pos);
+        chunk->lines.push_back(line);
+        ++line;
+        nfields = 0;
       }
     }
-    for (size_t pos = block; pos < size && ok; ++pos) {
-      const char c = base[pos];
-      if (c == quote_) {
-        quote_at(pos);
-      } else if (c == delimiter_ || c == '\n') {
-        end_at(pos, c == '\n');
-      }
-    }
-    if (ok && (field_start < size || nfields > 0)) {  // a last record without its LF
-      end_at(size, true);
-    }
-    ok = ok && !in_quotes;
-    if (!ok) {
+    if (inside_carry != 0) {  // a quote never closed
       chunk->lines.clear();
       return false;
+    }
+    if (field_start < size || nfields > 0) {  // a last record without its LF
+      if (nfields + 1 != ncols) {
+        chunk->lines.clear();
+        return false;
+      }
+      field_end(size);
+      chunk->lines.push_back(line);
     }
     chunk->spans.assign(spans, spans + nspans);
     return true;
   }
 #endif
 
-  const char* RunGeneral(Chunk* chunk, size_t ncols, size_t max_records, bool stop_on_error) const {
+  const char* RunGeneral(Chunk* chunk, size_t ncols, size_t max_records, bool stop_on_error,
+                         const uint8_t* wanted) const {
     const char* const base = chunk->base;
     const char* const end = chunk->end;
     const char* p = base;
@@ -494,8 +512,10 @@ class Tokenizer {
           scan_unquoted();
           content_end = p;
         }
-        chunk->spans.push_back({static_cast<uint32_t>(content_begin - base),
-                                static_cast<uint32_t>(content_end - content_begin) | flags});
+        if (wanted == nullptr || (nfields < ncols && wanted[nfields])) {
+          chunk->spans.push_back({static_cast<uint32_t>(content_begin - base),
+                                  static_cast<uint32_t>(content_end - content_begin) | flags});
+        }
         ++nfields;
         if (p >= end) {
           break;
@@ -640,17 +660,19 @@ Column IntsToFloats(const Column& ints) {
   return out;
 }
 
-Column StringsFromSpans(const Chunk& chunk, size_t c, size_t ncols, char quote) {
+// The spans of one column: a chunk keeps `stride` spans a record (its wanted fields) and the
+// column's are at `slot` in each.
+Column StringsFromSpans(const Chunk& chunk, size_t slot, size_t stride, char quote) {
   Column out("", DataType::kString);
   const size_t rows = chunk.rows();
   size_t bytes = 0;
   for (size_t r = 0; r < rows; ++r) {
-    bytes += chunk.spans[r * ncols + c].len & kLenMask;
+    bytes += chunk.spans[r * stride + slot].len & kLenMask;
   }
   out.Reserve(rows, bytes);
   std::string scratch;
   for (size_t r = 0; r < rows; ++r) {
-    std::string_view text = FieldText(chunk, chunk.spans[r * ncols + c], quote, &scratch);
+    std::string_view text = FieldText(chunk, chunk.spans[r * stride + slot], quote, &scratch);
     if (IsNull(text)) {
       out.AppendNull();
     } else {
@@ -660,22 +682,23 @@ Column StringsFromSpans(const Chunk& chunk, size_t c, size_t ncols, char quote) 
   return out;
 }
 
-// Converts column c of a tokenized chunk: to `forced` when given (cells that do not parse
-// become null and are listed), else to the narrowest kind that holds every value.
-void ConvertChunkColumn(const Chunk& chunk, size_t c, size_t ncols, char quote,
+// Converts column c of a tokenized chunk (its spans at `slot` of each record's `stride`): to
+// `forced` when given (cells that do not parse become null and are listed), else to the
+// narrowest kind that holds every value.
+void ConvertChunkColumn(const Chunk& chunk, size_t c, size_t slot, size_t stride, char quote,
                         std::optional<DataType> forced, ChunkColumn* out) {
   const size_t rows = chunk.rows();
   std::string scratch;
   if (forced) {
     out->kind = KindOf(*forced);
     if (out->kind == Kind::kString) {
-      out->column = StringsFromSpans(chunk, c, ncols, quote);
+      out->column = StringsFromSpans(chunk, slot, stride, quote);
       return;
     }
     Column column("", *forced);
     column.Reserve(rows);
     for (size_t r = 0; r < rows; ++r) {
-      std::string_view text = FieldText(chunk, chunk.spans[r * ncols + c], quote, &scratch);
+      std::string_view text = FieldText(chunk, chunk.spans[r * stride + slot], quote, &scratch);
       if (IsNull(text)) {
         column.AppendNull();
       } else if (!AppendAs(out->kind, text, &column)) {
@@ -690,7 +713,7 @@ void ConvertChunkColumn(const Chunk& chunk, size_t c, size_t ncols, char quote,
   size_t leading_nulls = 0;
   std::optional<Column> column;
   for (size_t r = 0; r < rows; ++r) {
-    const Span span = chunk.spans[r * ncols + c];
+    const Span span = chunk.spans[r * stride + slot];
     if (span.len & kEscaped) {  // holds a quote: only a string can
       kind = Kind::kString;
       break;
@@ -731,7 +754,7 @@ void ConvertChunkColumn(const Chunk& chunk, size_t c, size_t ncols, char quote,
   }
   out->kind = kind;
   if (kind == Kind::kString) {
-    out->column = StringsFromSpans(chunk, c, ncols, quote);
+    out->column = StringsFromSpans(chunk, slot, stride, quote);
   } else if (kind == Kind::kNull) {
     out->leading_nulls = rows;
   } else {
@@ -802,9 +825,33 @@ Result<CsvReadResult> ParseCsv(std::string_view input, const CsvOptions& options
     body_line += *p == '\n';
   }
 
-  // Pass 1: quotes and newlines per raw chunk, then cuts at newlines outside quotes.
+  // Columns to type and keep, and each one's index in the table.
+  std::vector<uint8_t> wanted(ncols, 1);
+  if (!options.only_columns.empty()) {
+    bool any = false;
+    for (size_t c = 0; c < ncols; ++c) {
+      wanted[c] = std::find(options.only_columns.begin(), options.only_columns.end(), names[c]) !=
+                  options.only_columns.end();
+      any = any || wanted[c];
+    }
+    wanted[0] = wanted[0] || !any;
+  }
+  // A wanted column's index in the table is also its slot among a record's kept spans.
+  std::vector<int> table_index(ncols, -1);
+  int kept = 0;
+  for (size_t c = 0; c < ncols; ++c) {
+    if (wanted[c]) {
+      table_index[c] = kept++;
+    }
+  }
+  const size_t stride = static_cast<size_t>(kept);
+
+  // Pass 1: quotes and newlines per raw chunk, then cuts at newlines outside quotes. A read
+  // of a few columns does less work a byte, so its chunks are larger (up to 4×, keeping about
+  // as many kept fields a chunk as a whole read; measured ~5 % faster on 15 of 100 columns).
   const size_t body_size = static_cast<size_t>(end - body);
-  const size_t raw_chunks = std::max<size_t>(1, body_size / options.chunk_bytes);
+  const size_t chunk_bytes = options.chunk_bytes * std::clamp<size_t>(ncols / stride, 1, 4);
+  const size_t raw_chunks = std::max<size_t>(1, body_size / chunk_bytes);
   std::vector<const char*> raw(raw_chunks + 1);
   for (size_t i = 0; i <= raw_chunks; ++i) {
     raw[i] = body + body_size * i / raw_chunks;
@@ -852,24 +899,6 @@ Result<CsvReadResult> ParseCsv(std::string_view input, const CsvOptions& options
       forced[c] = it->second;
     }
   }
-  // Columns to type and keep, and each one's index in the table.
-  std::vector<uint8_t> wanted(ncols, 1);
-  if (!options.only_columns.empty()) {
-    bool any = false;
-    for (size_t c = 0; c < ncols; ++c) {
-      wanted[c] = std::find(options.only_columns.begin(), options.only_columns.end(), names[c]) !=
-                  options.only_columns.end();
-      any = any || wanted[c];
-    }
-    wanted[0] = wanted[0] || !any;
-  }
-  std::vector<int> table_index(ncols, -1);
-  int kept = 0;
-  for (size_t c = 0; c < ncols; ++c) {
-    if (wanted[c]) {
-      table_index[c] = kept++;
-    }
-  }
   for (size_t i = 0; i < nchunks; ++i) {
     if (static_cast<size_t>(cuts[i + 1] - cuts[i]) >= kMaxChunk) {
       return InvalidArgument("a CSV record longer than 2 GiB (an unclosed quote?) near line " +
@@ -882,15 +911,16 @@ Result<CsvReadResult> ParseCsv(std::string_view input, const CsvOptions& options
     chunk.base = cuts[i];
     chunk.end = cuts[i + 1];
     chunk.first_line = cut_lines[i];
-    chunk.spans.reserve(static_cast<size_t>(chunk.end - chunk.base) / 6);
-    tokenizer.Run(&chunk, ncols, SIZE_MAX, stop_on_error);
+    chunk.spans.reserve(static_cast<size_t>(chunk.end - chunk.base) / 6 * stride / ncols + 16);
+    tokenizer.Run(&chunk, ncols, SIZE_MAX, stop_on_error, wanted.data());
     if (stop_on_error && !chunk.bad_rows.empty()) {
       return;
     }
     chunk.columns.resize(ncols);
     for (size_t c = 0; c < ncols; ++c) {
       if (wanted[c]) {
-        ConvertChunkColumn(chunk, c, ncols, options.quote, forced[c], &chunk.columns[c]);
+        ConvertChunkColumn(chunk, c, static_cast<size_t>(table_index[c]), stride, options.quote,
+                           forced[c], &chunk.columns[c]);
       }
     }
     // The field index is as large as the typed columns; drop it now and tokenize again in the
@@ -953,10 +983,11 @@ Result<CsvReadResult> ParseCsv(std::string_view input, const CsvOptions& options
           again.base = chunk.base;
           again.end = chunk.end;
           again.first_line = chunk.first_line;
-          tokenizer.Run(&again, ncols, SIZE_MAX, false);
+          tokenizer.Run(&again, ncols, SIZE_MAX, false, wanted.data());
           chunk.spans = std::move(again.spans);
         });
-        column.AppendColumn(StringsFromSpans(chunk, c, ncols, options.quote));
+        column.AppendColumn(
+            StringsFromSpans(chunk, static_cast<size_t>(table_index[c]), stride, options.quote));
       }
       part.column.reset();
     }

@@ -349,6 +349,12 @@ TEST(CsvTest, PlainChunksReadLikeTheGeneralTokenizer) {
         lines.emplace_back("\"x,y\",2,3");  // a delimiter inside quotes
       } else if (kind == 3 && round % 5 == 0) {
         lines.emplace_back("\"say \"\"hi\"\"\",2,3");  // doubled quotes
+      } else if (kind == 5 && round % 3 == 1) {
+        lines.emplace_back("\"two\nlines\",2,3");  // a line break inside quotes
+      } else if (kind == 6 && round % 4 == 1) {
+        lines.emplace_back("a\"b,2,3");  // a quote inside an unquoted field (a bad row)
+      } else if (kind == 4 && round % 2 == 1) {
+        lines.emplace_back("1,2,3,4,5");  // too many fields
       } else {
         auto field = [&](int i) -> std::string {
           switch (rng() % 5) {
@@ -395,6 +401,32 @@ TEST(CsvTest, PlainChunksReadLikeTheGeneralTokenizer) {
         ASSERT_EQ(x.IsValid(r), y.IsValid(r)) << round << " " << r << " " << c;
         if (x.IsValid(r)) {
           EXPECT_EQ(x.String(r), y.String(r)) << round << " " << r << " " << c;
+        }
+      }
+    }
+    // Reading some columns keeps only their fields' spans: the same values, lines and bad
+    // rows as the whole read, through both tokenizers.
+    for (const std::vector<std::string>& only :
+         {std::vector<std::string>{"b"}, std::vector<std::string>{"a", "c"},
+          std::vector<std::string>{"c"}}) {
+      CsvOptions some = options;
+      some.only_columns = only;
+      for (const std::string* text : {&lf, &crlf}) {
+        auto part = ReadCsvString(*text, some);
+        ASSERT_TRUE(part.ok()) << round;
+        ASSERT_EQ(part->table.columns.size(), only.size()) << round;
+        ASSERT_EQ(part->table.num_rows(), plain->table.num_rows()) << round;
+        ASSERT_EQ(part->bad_rows.size(), plain->bad_rows.size()) << round;
+        for (size_t k = 0; k < only.size(); ++k) {
+          const Column& x = part->table.columns[k];
+          const Column& y = plain->table.columns[static_cast<size_t>(only[k][0] - 'a')];
+          for (size_t r = 0; r < x.size(); ++r) {
+            EXPECT_EQ(part->table.SourceLine(r), plain->table.SourceLine(r)) << round << " " << r;
+            ASSERT_EQ(x.IsValid(r), y.IsValid(r)) << round << " " << r << " " << only[k];
+            if (x.IsValid(r)) {
+              EXPECT_EQ(x.String(r), y.String(r)) << round << " " << r << " " << only[k];
+            }
+          }
         }
       }
     }
