@@ -275,6 +275,12 @@ class Tokenizer {
     size_t field_start = 0;
     size_t nfields = 0;
     chunk->lines.reserve(size / 64 + 16);
+    // run[f]: how many fields from f on are unwanted, the record's last field excepted.
+    thread_local std::vector<uint32_t> run;
+    run.assign(ncols, 0);
+    for (size_t f = ncols - 1; f-- > 0;) {
+      run[f] = wanted[f] ? 0 : run[f + 1] + 1;
+    }
     // A field's span, its quotes (only ever both, around the whole field) left out.
     auto field_end = [&](size_t pos) __attribute__((always_inline)) {
       const size_t quoted = field_start < pos && base[field_start] == quote_;
@@ -293,7 +299,7 @@ class Tokenizer {
       }
       return m;
     };
-    uint64_t inside_carry = 0;   // all ones when the previous block ended inside quotes
+    uint64_t inside_carry = 0;    // all ones when the previous block ended inside quotes
     uint64_t boundary_carry = 1;  // bit 0: the byte before this block ended a field (or none)
     alignas(16) char tail[64];
     for (size_t block = 0; block < size; block += 64) {
@@ -327,6 +333,29 @@ class Tokenizer {
       }
       boundary_carry = b >> 63;
       for (uint64_t m = b; m != 0; m &= m - 1) {
+        if (const size_t skip = run[nfields]; skip != 0) {
+          // Fields nobody wants: drop their ends from the mask without writing spans. Only
+          // delimiters can end them (a record's last field is never skipped).
+          const size_t ends = static_cast<size_t>(__builtin_popcountll(m));
+          const uint64_t before = m;
+          if (ends <= skip) {
+            m = 0;
+          } else {
+            for (size_t k = 0; k < skip; ++k) {
+              m &= m - 1;
+            }
+          }
+          const uint64_t dropped = before & ~m;
+          if ((dropped & n) != 0) {  // a record ended early, or a blank line: RunGeneral's
+            chunk->lines.clear();
+            return false;
+          }
+          nfields += std::min(ends, skip);
+          field_start = block + static_cast<size_t>(64 - __builtin_clzll(dropped));
+          if (m == 0) {
+            break;
+          }
+        }
         const int bit = __builtin_ctzll(m);
         const size_t pos = block + static_cast<size_t>(bit);
         if (((n >> bit) & 1) == 0) {
