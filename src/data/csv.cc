@@ -336,21 +336,17 @@ class Tokenizer {
         if (const size_t skip = run[nfields]; skip != 0) {
           // Fields nobody wants: drop their ends from the mask without writing spans. Only
           // delimiters can end them (a record's last field is never skipped).
-          const size_t ends = static_cast<size_t>(__builtin_popcountll(m));
           const uint64_t before = m;
-          if (ends <= skip) {
-            m = 0;
-          } else {
-            for (size_t k = 0; k < skip; ++k) {
-              m &= m - 1;
-            }
+          size_t dropped_ends = 0;  // (a counting loop: the build targets CPUs without POPCNT)
+          for (; dropped_ends < skip && m != 0; ++dropped_ends) {
+            m &= m - 1;
           }
           const uint64_t dropped = before & ~m;
           if ((dropped & n) != 0) {  // a record ended early, or a blank line: RunGeneral's
             chunk->lines.clear();
             return false;
           }
-          nfields += std::min(ends, skip);
+          nfields += dropped_ends;
           field_start = block + static_cast<size_t>(64 - __builtin_clzll(dropped));
           if (m == 0) {
             break;
@@ -1087,8 +1083,9 @@ class MappedFile {
         return Internal("cannot map " + path + ": " + std::strerror(err));
       }
       data_ = mapped;
-      // Chunks are read front to back by each thread; ask for read-ahead.
-      madvise(data_, size_, MADV_SEQUENTIAL | MADV_WILLNEED);
+      // Ask for read-ahead of the whole file (the advice values are not flags: this was once
+      // written MADV_SEQUENTIAL | MADV_WILLNEED, which is MADV_WILLNEED).
+      madvise(data_, size_, MADV_WILLNEED);
     }
     ::close(fd);
     return Status::Ok();
