@@ -525,20 +525,33 @@ PLINTH_KERNEL_LOOP void SubtractSquaredDistance(const double* base, const double
   }
 }
 
+// The same followed by a categorical dimension's term: row[k] = (base[k] − ½·z²) + add[k], the
+// two steps' roundings as done one after the other.
+PLINTH_KERNEL_LOOP void SubtractSquaredDistanceAdd(const double* base, const double* mu,
+                                                   const double* inv_sigma, double x,
+                                                   const double* add, size_t n, double* row) {
+  for (size_t k = 0; k < n; ++k) {
+    const double z = (x - mu[k]) * inv_sigma[k];
+    row[k] = (base[k] - 0.5 * (z * z)) + add[k];
+  }
+}
+
 PLINTH_KERNEL_LOOP void AddTo(const double* v, size_t n, double* row) {
   for (size_t k = 0; k < n; ++k) {
     row[k] += v[k];
   }
 }
 
-// bound[k] += min(peak − ½·(gap_k / sigma_k)², 0), gap_k the distance from mu[k] to the cell
-// [left, right]: a discrete dimension's bound on log(cell mass / range mass) (see LogPdf).
-PLINTH_KERNEL_LOOP void AddCellBound(const double* mu, const double* inv_sigma, double left,
-                                     double right, double peak, size_t n, double* bound) {
+// bound[k] = base[k] + min(peak − ½·(gap_k / sigma_k)², 0), gap_k the distance from mu[k] to
+// the cell [left, right]: a discrete dimension's bound on log(cell mass / range mass) (see
+// LogPdf). base may be bound.
+PLINTH_KERNEL_LOOP void AddCellBound(const double* base, const double* mu,
+                                     const double* inv_sigma, double left, double right,
+                                     double peak, size_t n, double* bound) {
   for (size_t k = 0; k < n; ++k) {
     const double gap = std::max(std::max(left - mu[k], mu[k] - right), 0.0);
     const double z = gap * inv_sigma[k];
-    bound[k] += std::min(peak - 0.5 * (z * z), 0.0);
+    bound[k] = base[k] + std::min(peak - 0.5 * (z * z), 0.0);
   }
 }
 
@@ -593,6 +606,43 @@ size_t Survivors(const double* v, size_t n, double cutoff, uint32_t* out) {
     m += !(v[k] < cutoff);
   }
   return m;
+}
+
+// PairwiseSum of the n values a[base .. base + n) of an array that is 0 except at the ascending
+// indices idx[0..m), which hold terms[0..m) (none negative): the same bits, as adding 0 to a
+// non-negative partial sum leaves it unchanged, without reading or summing the zeros. The
+// mixture's log-sum-exp has a few terms worth an exp among hundreds of kernels.
+double SparsePairwiseSum(const uint32_t* idx, const double* terms, size_t m, size_t base,
+                         size_t n) {
+  if (m == 0) {
+    return 0.0;
+  }
+  if (n < 8) {
+    double res = 0.0;
+    for (size_t j = 0; j < m; ++j) {
+      res += terms[j];
+    }
+    return res;
+  }
+  if (n <= 128) {
+    // PairwiseSum's eight lanes over the first n − n % 8 values, then the rest in order.
+    const size_t lanes_end = base + n - n % 8;
+    double r[8] = {0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0};
+    size_t j = 0;
+    for (; j < m && idx[j] < lanes_end; ++j) {
+      r[(idx[j] - base) % 8] += terms[j];
+    }
+    double res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
+    for (; j < m; ++j) {
+      res += terms[j];
+    }
+    return res;
+  }
+  size_t n2 = n / 2;
+  n2 -= n2 % 8;
+  const size_t m2 = static_cast<size_t>(std::lower_bound(idx, idx + m, base + n2) - idx);
+  return SparsePairwiseSum(idx, terms, m2, base, n2) +
+         SparsePairwiseSum(idx + m2, terms + m2, m - m2, base + n2, n - n2);
 }
 
 }  // namespace
@@ -657,30 +707,46 @@ void ParzenEstimator::LogPdf(const Candidates& points, std::span<double> out) {
   for (size_t i = 0; i < n; ++i) {
     // Every term that is cheap for all kernels: the offset, the continuous kernels' squared
     // distances, the categorical rows.
-    const double* base = kernel_offset_.data();
     bool outside = false;
     for (size_t d : continuous_dims_) {
       const Dim& dim = dims_[d];
-      double x = points.values[d * n + i];
-      if (dim.log) {
-        x = std::log(x);
-      }
-      if (x < dim.low || x > dim.high) {
+      const double x = points.values[d * n + i];
+      const double t = dim.log ? std::log(x) : x;
+      if (t < dim.low || t > dim.high) {
         outside = true;
       }
-      SubtractSquaredDistance(base, dim.mu.data(), dim.inv_sigma.data(), x, K, row);
-      base = row;
-    }
-    if (base != row) {
-      std::copy_n(base, K, row);
     }
     if (outside) {
       out[i] = kNegInf;  // a density of 0 under every kernel
       continue;
     }
-    for (size_t d : categorical_dims_) {
-      const Dim& dim = dims_[d];
-      AddTo(dim.log_cat_weights.data() + static_cast<size_t>(points.values[d * n + i]) * K, K, row);
+    // The first categorical dimension's row is added in the last continuous dimension's pass.
+    auto categorical_row = [&](size_t c) {
+      const size_t d = categorical_dims_[c];
+      return dims_[d].log_cat_weights.data() + static_cast<size_t>(points.values[d * n + i]) * K;
+    };
+    const double* base = kernel_offset_.data();
+    size_t next_categorical = 0;
+    for (size_t c = 0; c < continuous_dims_.size(); ++c) {
+      const Dim& dim = dims_[continuous_dims_[c]];
+      double x = points.values[continuous_dims_[c] * n + i];
+      if (dim.log) {
+        x = std::log(x);
+      }
+      if (c + 1 == continuous_dims_.size() && !categorical_dims_.empty()) {
+        SubtractSquaredDistanceAdd(base, dim.mu.data(), dim.inv_sigma.data(), x,
+                                   categorical_row(0), K, row);
+        next_categorical = 1;
+      } else {
+        SubtractSquaredDistance(base, dim.mu.data(), dim.inv_sigma.data(), x, K, row);
+      }
+      base = row;
+    }
+    if (base != row) {
+      std::copy_n(base, K, row);
+    }
+    for (size_t c = next_categorical; c < categorical_dims_.size(); ++c) {
+      AddTo(categorical_row(c), K, row);
     }
 
     // Kernels more than -kNegligible below the largest change the sum by less than e^-40 of
@@ -727,7 +793,7 @@ void ParzenEstimator::LogPdf(const Candidates& points, std::span<double> out) {
       double cutoff = kNegInf;
       double* bound = bound_buf_.data();
       if (discrete_bounded) {
-        std::copy(row, row + K, bound);
+        const double* bound_base = row;
         for (size_t dd = 0; dd < n_discrete; ++dd) {
           const Dim& dim = dims_[discrete_dims_[dd]];
           const double x = points.values[discrete_dims_[dd] * n + i];
@@ -740,7 +806,9 @@ void ParzenEstimator::LogPdf(const Candidates& points, std::span<double> out) {
           // log of width / (sqrt(2π) · smallest sigma), and a margin for rounding.
           const double peak =
               std::log((right - left) / dim.min_sigma) - truncnorm::kLogSqrt2Pi + 1e-6;
-          AddCellBound(dim.mu.data(), dim.inv_sigma.data(), left, right, peak, K, bound);
+          AddCellBound(bound_base, dim.mu.data(), dim.inv_sigma.data(), left, right, peak, K,
+                       bound);
+          bound_base = bound;
         }
         // The kernel with the largest bound (the first, as a scan would pick) sets the cutoff.
         cutoff = complete(FirstIndexOf(bound, K, MaxOf(bound, K))) + kNegligible;
@@ -762,13 +830,13 @@ void ParzenEstimator::LogPdf(const Candidates& points, std::span<double> out) {
         max = 0;
       }
     }
-    std::fill(exp_buf_.begin(), exp_buf_.end(), 0.0);
+    // The survivors' terms, in kernel order; every other kernel's term is 0.
+    double* terms = exp_buf_.data();
     for (size_t j = 0; j < n_survivors; ++j) {
-      const size_t k = survivors[j];
-      const double d = row[k] - max;
-      exp_buf_[k] = d < kNegligible ? 0.0 : std::exp(d);
+      const double d = row[survivors[j]] - max;
+      terms[j] = d < kNegligible ? 0.0 : std::exp(d);
     }
-    out[i] = std::log(PairwiseSum(exp_buf_.data(), K)) + max;
+    out[i] = std::log(SparsePairwiseSum(survivors, terms, n_survivors, 0, K)) + max;
   }
 }
 
