@@ -132,10 +132,14 @@ class GPSampler(BaseSampler):
     _kind = "gp"
 
     def __init__(self, *, seed: int | None = None, n_startup_trials: int = 10,
-                 deterministic_objective: bool = False, warn_independent_sampling: bool = True):
+                 deterministic_objective: bool = False, warn_independent_sampling: bool = True,
+                 lengthscale_prior: str = "optuna"):
+        """``lengthscale_prior``: ``"optuna"`` (Optuna's GPSampler) or ``"dim_scaled"`` (the
+        dimension-scaled LogNormal prior of Hvarfner et al. 2024, as AutoSampler's GP uses)."""
         self._opts = dict(seed=seed, n_startup_trials=n_startup_trials,
                           deterministic_objective=deterministic_objective,
-                          warn_independent_sampling=warn_independent_sampling)
+                          warn_independent_sampling=warn_independent_sampling,
+                          lengthscale_prior=lengthscale_prior)
 
     def _options(self) -> dict:
         return dict(self._opts)

@@ -305,6 +305,10 @@ std::unique_ptr<NativeStudy> MakeStudy(const std::string& sampler, const py::dic
     Opt(options, "n_startup_trials", &o.n_startup_trials);
     Opt(options, "deterministic_objective", &o.deterministic_objective);
     Opt(options, "warn_independent_sampling", &o.warn_independent_sampling);
+    if (options.contains("lengthscale_prior") && !options["lengthscale_prior"].is_none()) {
+      o.lengthscale_prior =
+          Take(tune::ParseGpLengthscalePrior(options["lengthscale_prior"].cast<std::string>()));
+    }
     return std::make_unique<NativeStudy>(Take(tune::GpSampler::Create(std::move(o))), maximize);
   }
   if (sampler == "auto") {

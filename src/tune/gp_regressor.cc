@@ -18,7 +18,36 @@ double GammaLogPrior(double x, double concentration, double rate) {
   return (concentration - 1.0) * std::log(x) - rate * x;
 }
 
+// The lengthscale prior's log density at raw = log λ (constants omitted), and its derivative
+// in raw. Dimension-scaled: log ℓ = −raw/2, log p = −log ℓ − (log ℓ − μ)²/(2σ²).
+struct LengthscalePriorTerm {
+  double log_prior;
+  double derivative;
+};
+LengthscalePriorTerm LengthscaleLogPrior(GpLengthscalePrior prior, double raw, size_t dim) {
+  if (prior == GpLengthscalePrior::kOptuna) {
+    const double lambda = std::exp(raw);
+    return {-(0.1 / lambda + 0.1 * lambda), 0.1 / lambda - 0.1 * lambda};
+  }
+  const double mu = std::sqrt(2.0) + 0.5 * std::log(static_cast<double>(dim));
+  const double sigma_sq = 3.0;
+  const double log_l = -0.5 * raw;
+  const double z = log_l - mu;
+  // d/d log ℓ = −1 − z/σ², and d log ℓ/d raw = −½.
+  return {-log_l - z * z / (2.0 * sigma_sq), 0.5 + 0.5 * z / sigma_sq};
+}
+
 }  // namespace
+
+std::string_view GpLengthscalePriorName(GpLengthscalePrior prior) {
+  return prior == GpLengthscalePrior::kOptuna ? "optuna" : "dim_scaled";
+}
+
+Result<GpLengthscalePrior> ParseGpLengthscalePrior(std::string_view name) {
+  if (name == "optuna") return GpLengthscalePrior::kOptuna;
+  if (name == "dim_scaled") return GpLengthscalePrior::kDimensionScaled;
+  return InvalidArgument("lengthscale_prior must be \"optuna\" or \"dim_scaled\".");
+}
 
 double Matern52(double squared_distance) {
   const double sqrt5d = std::sqrt(5.0 * squared_distance);
@@ -31,11 +60,13 @@ double Matern52Derivative(double squared_distance) {
 }
 
 GpRegressor::GpRegressor(std::vector<double> x, std::vector<double> y,
-                         std::vector<bool> is_categorical, GpKernelParams params)
+                         std::vector<bool> is_categorical, GpKernelParams params,
+                         GpLengthscalePrior lengthscale_prior)
     : x_(std::move(x)),
       y_(std::move(y)),
       is_categorical_(std::move(is_categorical)),
-      params_(std::move(params)) {}
+      params_(std::move(params)),
+      lengthscale_prior_(lengthscale_prior) {}
 
 std::vector<double> GpRegressor::LengthScales() const {
   std::vector<double> out;
@@ -109,7 +140,12 @@ double GpRegressor::Loss(std::span<const double> raw, bool deterministic, double
   const double mll = logdet_part - 0.5 * inv_l_y.squaredNorm();
 
   double log_prior = GammaLogPrior(scale, 2.0, 1.0) + GammaLogPrior(noise, 1.1, 30.0);
-  for (size_t k = 0; k < d; ++k) log_prior -= 0.1 / lambda[k] + 0.1 * lambda[k];
+  std::vector<double> g_prior(d);
+  for (size_t k = 0; k < d; ++k) {
+    const LengthscalePriorTerm term = LengthscaleLogPrior(lengthscale_prior_, raw[k], d);
+    log_prior += term.log_prior;
+    g_prior[k] = term.derivative;
+  }
 
   // d mll / dθ = ½ tr((αα' − C⁻¹) ∂C/∂θ), α = C⁻¹y; chain rule to the log parameters.
   VectorXd alpha = llt.matrixU().solve(inv_l_y);
@@ -136,8 +172,8 @@ double GpRegressor::Loss(std::span<const double> raw, bool deterministic, double
     }
   }
   for (size_t k = 0; k < d; ++k) {
-    // Loss = −mll − prior; ∂prior/∂log λ = 0.1/λ − 0.1λ.
-    grad[k] = -(lambda[k] * g_lambda[k] + (0.1 / lambda[k] - 0.1 * lambda[k]));
+    // Loss = −mll − prior (Optuna's: ∂prior/∂log λ = 0.1/λ − 0.1λ).
+    grad[k] = -(lambda[k] * g_lambda[k] + g_prior[k]);
   }
   grad[d] = -(scale * g_scale + (1.0 - scale));
   grad[d + 1] =
@@ -162,7 +198,10 @@ double GpRegressor::MarginalLogLikelihood() const {
 double GpRegressor::LogPrior() const {
   double lp =
       GammaLogPrior(params_.kernel_scale, 2.0, 1.0) + GammaLogPrior(params_.noise_var, 1.1, 30.0);
-  for (double l : params_.inverse_squared_lengthscales) lp -= 0.1 / l + 0.1 * l;
+  const size_t d = dim();
+  for (double l : params_.inverse_squared_lengthscales) {
+    lp += LengthscaleLogPrior(lengthscale_prior_, std::log(l), d).log_prior;
+  }
   return lp;
 }
 
@@ -304,20 +343,22 @@ void GpRegressor::PosteriorWithGradient(const double* x, double* mean, double* v
 Result<GpRegressor> FitGpRegressor(std::vector<double> x, std::vector<double> y,
                                    std::vector<bool> is_categorical,
                                    const std::optional<GpKernelParams>& cache, bool deterministic,
-                                   double minimum_noise, double gtol) {
+                                   double minimum_noise, double gtol,
+                                   GpLengthscalePrior lengthscale_prior) {
   const size_t d = is_categorical.size();
   GpKernelParams ones{std::vector<double>(d, 1.0), 1.0, 1.0};
   std::vector<GpKernelParams> starts;
   if (cache && cache->inverse_squared_lengthscales.size() == d) starts.push_back(*cache);
   starts.push_back(ones);
   for (GpKernelParams& start : starts) {
-    GpRegressor gpr(x, y, is_categorical, std::move(start));
+    GpRegressor gpr(x, y, is_categorical, std::move(start), lengthscale_prior);
     if (gpr.Fit(deterministic, minimum_noise, gtol).ok()) {
       return gpr;
     }
   }
   // Optuna logs a warning and uses the default parameters as they are.
-  GpRegressor gpr(std::move(x), std::move(y), std::move(is_categorical), std::move(ones));
+  GpRegressor gpr(std::move(x), std::move(y), std::move(is_categorical), std::move(ones),
+                  lengthscale_prior);
   PLINTH_RETURN_IF_ERROR(gpr.Cache());
   return gpr;
 }

@@ -7,7 +7,9 @@
 // noise_var on the diagonal. Hyperparameters are fitted MAP: minimise −(log marginal
 // likelihood + log prior) over raw = (log λ, log kernel_scale, log(noise_var − minimum_noise))
 // with Optuna's prior −Σ(0.1/λ + 0.1·λ) + Gamma(2, 1) on the scale + Gamma(1.1, 30) on the
-// noise, by L-BFGS (lbfgsb.h) from the previous fit, then from all-ones if that fails.
+// noise, by L-BFGS (lbfgsb.h) from the previous fit, then from all-ones if that fails. The
+// lengthscale part of the prior can instead be the dimension-scaled one of Hvarfner et al.
+// (GpLengthscalePrior::kDimensionScaled), which AutoSampler's GP uses.
 //
 // Inputs are rows of n×d doubles (numeric dimensions normalised to [0, 1], categorical ones
 // the choice index); targets standardised. A regressor is immutable once fitted, apart from
@@ -15,8 +17,10 @@
 #ifndef PLINTH_TUNE_GP_REGRESSOR_H_
 #define PLINTH_TUNE_GP_REGRESSOR_H_
 
+#include <cstdint>
 #include <optional>
 #include <span>
+#include <string_view>
 #include <vector>
 
 #include "core/result.h"
@@ -25,6 +29,25 @@ namespace plinth::tune {
 
 // Optuna's prior.DEFAULT_MINIMUM_NOISE_VAR.
 inline constexpr double kGpMinimumNoiseVar = 1e-6;
+
+// The prior the MAP fit puts on the lengthscales ℓ_k = λ_k^(−1/2) (inputs in [0, 1]).
+enum class GpLengthscalePrior : uint8_t {
+  // Optuna's: log p = −Σ(0.1/λ_k + 0.1·λ_k). Its mode is ℓ = 1 whatever the dimension, and it
+  // all but forbids ℓ > 5 (−0.1/λ = −2.5 there, −17 at ℓ = 13).
+  kOptuna,
+  // Hvarfner, Hellsten & Nardi 2024 ("Vanilla Bayesian Optimization Performs Great in High
+  // Dimensions"; BoTorch's default since 0.12): ℓ_k ~ LogNormal(μ = √2 + ½·log d, σ = √3), d
+  // the number of kernel dimensions, its density evaluated at ℓ as a MAP fit does:
+  // log p = Σ −log ℓ_k − (log ℓ_k − μ)²/(2σ²). The expected distance between points grows as
+  // √d, and so does this prior's median lengthscale; its heavy upper tail lets the data make a
+  // dimension smooth instead of holding every ℓ near 1, so that in 10-D the posterior variance
+  // does not pile up at the box's faces and corners (log-EI then chases them).
+  kDimensionScaled,
+};
+
+// "optuna" / "dim_scaled" (the Python and JSON spelling). Parse fails with kInvalidArgument.
+std::string_view GpLengthscalePriorName(GpLengthscalePrior prior);
+Result<GpLengthscalePrior> ParseGpLengthscalePrior(std::string_view name);
 
 struct GpKernelParams {
   std::vector<double> inverse_squared_lengthscales;
@@ -41,12 +64,14 @@ class GpRegressor {
  public:
   // x: n rows of is_categorical.size() values; y: n targets.
   GpRegressor(std::vector<double> x, std::vector<double> y, std::vector<bool> is_categorical,
-              GpKernelParams params);
+              GpKernelParams params,
+              GpLengthscalePrior lengthscale_prior = GpLengthscalePrior::kOptuna);
 
   size_t n() const { return y_.size(); }
   size_t dim() const { return is_categorical_.size(); }
   const GpKernelParams& params() const { return params_; }
   const std::vector<bool>& is_categorical() const { return is_categorical_; }
+  GpLengthscalePrior lengthscale_prior() const { return lengthscale_prior_; }
   std::span<const double> x_train() const { return x_; }
   // 1/√λ per dimension (the acquisition optimiser's preconditioner).
   std::vector<double> LengthScales() const;
@@ -93,6 +118,7 @@ class GpRegressor {
   std::vector<double> y_;
   std::vector<bool> is_categorical_;
   GpKernelParams params_;
+  GpLengthscalePrior lengthscale_prior_;
   // Cached by Cache(): lower Cholesky factor of C (n×n, column-major) and C⁻¹y.
   std::vector<double> chol_;
   std::vector<double> alpha_;
@@ -106,10 +132,11 @@ class GpRegressor {
 // dimension), else / on failure from all-ones; if both fail, the all-ones regressor unfitted.
 // The result is cached (ready for Posterior). Failure (kInternal) only if even the all-ones
 // covariance is not positive definite.
-Result<GpRegressor> FitGpRegressor(std::vector<double> x, std::vector<double> y,
-                                   std::vector<bool> is_categorical,
-                                   const std::optional<GpKernelParams>& cache, bool deterministic,
-                                   double minimum_noise = kGpMinimumNoiseVar, double gtol = 1e-2);
+Result<GpRegressor> FitGpRegressor(
+    std::vector<double> x, std::vector<double> y, std::vector<bool> is_categorical,
+    const std::optional<GpKernelParams>& cache, bool deterministic,
+    double minimum_noise = kGpMinimumNoiseVar, double gtol = 1e-2,
+    GpLengthscalePrior lengthscale_prior = GpLengthscalePrior::kOptuna);
 
 }  // namespace plinth::tune
 

@@ -169,7 +169,8 @@ Result<ParamMap> GpSampler::SampleRelative(const Study& study, const FrozenTrial
 
   PLINTH_ASSIGN_OR_RETURN(
       GpRegressor gpr, FitGpRegressor(std::move(x), std::move(y), gp_space.is_categorical(), cache_,
-                                      options_.deterministic_objective));
+                                      options_.deterministic_objective, kGpMinimumNoiseVar,
+                                      /*gtol=*/1e-2, options_.lengthscale_prior));
   cache_ = gpr.params();
 
   AcqfOptimizerOptions opt;

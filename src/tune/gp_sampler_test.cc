@@ -65,6 +65,67 @@ TEST(GpRegressorTest, LossGradientMatchesFiniteDifferences) {
   }
 }
 
+TEST(GpRegressorTest, DimensionScaledPriorGradientAndValue) {
+  Data data = MakeData(20, 4, 1);
+  GpRegressor gpr(data.x, data.y, data.is_cat, {{1, 1, 1, 1}, 1, 1},
+                  GpLengthscalePrior::kDimensionScaled);
+  std::vector<double> raw = {0.3, -0.7, 1.1, -4.2, 0.4, -3.0}, grad(6), tmp(6);
+  for (bool det : {false, true}) {
+    gpr.Loss(raw, det, kGpMinimumNoiseVar, grad);
+    for (size_t k = 0; k < raw.size(); ++k) {
+      std::vector<double> hi = raw, lo = raw;
+      hi[k] += 1e-6;
+      lo[k] -= 1e-6;
+      double fd = (gpr.Loss(hi, det, kGpMinimumNoiseVar, tmp) -
+                   gpr.Loss(lo, det, kGpMinimumNoiseVar, tmp)) /
+                  2e-6;
+      EXPECT_NEAR(grad[k], fd, 1e-5 * std::max(1.0, std::abs(fd))) << k;
+    }
+  }
+  // At ℓ = 1 in d = 4 dimensions: log p = Σ −(0 − μ)²/(2·3), μ = √2 + ½·log 4; the scale
+  // (Gamma(2, 1) at 1) and noise (Gamma(1.1, 30) at 1) terms are Optuna's: −1 − 30.
+  const double mu = std::sqrt(2.0) + 0.5 * std::log(4.0);
+  EXPECT_NEAR(gpr.LogPrior(), 4 * (-mu * mu / 6.0) - 31.0, 1e-12);
+  GpRegressor optuna(data.x, data.y, data.is_cat, {{1, 1, 1, 1}, 1, 1});
+  EXPECT_NEAR(optuna.LogPrior(), 4 * -0.2 - 31.0, 1e-12);
+}
+
+TEST(GpRegressorTest, DimensionScaledPriorAllowsLongLengthscales) {
+  // y depends on the first of 10 dimensions only: the other nine should come out long
+  // (irrelevant). Optuna's prior holds them near ℓ = 1 to 3; the dimension-scaled one lets
+  // them go past 5.
+  RandomState rng(7);
+  const size_t n = 40, d = 10;
+  std::vector<double> x, y;
+  for (size_t i = 0; i < n; ++i) {
+    for (size_t k = 0; k < d; ++k) x.push_back(rng.RandomSample());
+    y.push_back(std::sin(6.0 * x[i * d]));
+  }
+  StandardizeValues(&y);
+  std::vector<bool> is_cat(d, false);
+  auto optuna = FitGpRegressor(x, y, is_cat, std::nullopt, false);
+  auto scaled = FitGpRegressor(x, y, is_cat, std::nullopt, false, kGpMinimumNoiseVar, 1e-2,
+                               GpLengthscalePrior::kDimensionScaled);
+  ASSERT_TRUE(optuna.ok());
+  ASSERT_TRUE(scaled.ok());
+  EXPECT_EQ(scaled->lengthscale_prior(), GpLengthscalePrior::kDimensionScaled);
+  std::vector<double> lo = optuna->LengthScales(), ls = scaled->LengthScales();
+  EXPECT_LT(ls[0], 1.0);  // the relevant dimension stays short
+  for (size_t k = 1; k < d; ++k) {
+    EXPECT_LT(lo[k], 5.0) << k;
+    EXPECT_GT(ls[k], 5.0) << k;
+  }
+}
+
+TEST(GpRegressorTest, LengthscalePriorNames) {
+  for (GpLengthscalePrior p : {GpLengthscalePrior::kOptuna, GpLengthscalePrior::kDimensionScaled}) {
+    auto parsed = ParseGpLengthscalePrior(GpLengthscalePriorName(p));
+    ASSERT_TRUE(parsed.ok());
+    EXPECT_EQ(*parsed, p);
+  }
+  EXPECT_FALSE(ParseGpLengthscalePrior("botorch").ok());
+}
+
 void ExpectGradientMatches(const AcquisitionFunction& acqf, const std::vector<double>& x,
                            const std::vector<bool>& is_cat) {
   std::vector<double> grad(x.size());

@@ -115,7 +115,12 @@ void WriteSampler(JsonWriter& w, const SamplerConfig& s) {
   if (s.type == "gp" || s.type == "cmaes") {
     w.KeyInt64("n_startup_trials", s.n_startup_trials.value_or(s.type == "gp" ? 10 : 1));
   }
-  if (s.type == "gp") w.KeyBool("deterministic_objective", s.deterministic_objective);
+  if (s.type == "gp") {
+    w.KeyBool("deterministic_objective", s.deterministic_objective);
+    if (s.lengthscale_prior != GpLengthscalePrior::kOptuna) {
+      w.KeyString("lengthscale_prior", GpLengthscalePriorName(s.lengthscale_prior));
+    }
+  }
   if (s.type == "cmaes") {
     if (s.sigma0) w.KeyDouble("sigma0", *s.sigma0);
     if (s.popsize) w.KeyInt64("popsize", *s.popsize);
@@ -188,6 +193,13 @@ Result<SamplerConfig> SamplerFromValue(const JsonValue& v, std::string_view fiel
   PLINTH_ASSIGN_OR_RETURN(
       s.deterministic_objective,
       OptionalBool(v, field, "deterministic_objective", s.deterministic_objective));
+  PLINTH_ASSIGN_OR_RETURN(std::optional<std::string> prior,
+                          JsonGetString(v, "lengthscale_prior"));
+  if (prior) {
+    Result<GpLengthscalePrior> parsed = ParseGpLengthscalePrior(*prior);
+    if (!parsed.ok()) return WithField(parsed.status(), Field(field, "lengthscale_prior"));
+    s.lengthscale_prior = *parsed;
+  }
   PLINTH_ASSIGN_OR_RETURN(s.consider_pruned_trials, OptionalBool(v, field, "consider_pruned_trials",
                                                                  s.consider_pruned_trials));
   if (const JsonValue* sigma0 = JsonFind(v, "sigma0")) {

@@ -13,7 +13,8 @@
 //                 "attributes": {…}}) is read too.
 //   search space  {"lr": <distribution>, "depth": <distribution>, …} (declaration order kept)
 //   sampler       {"type": "tpe" | "random" | "grid" | "gp" | "cmaes" | "auto", "seed": 42,
-//                 …options…} (auto: AutoSampler, seed only)
+//                 …options…} (gp: also "lengthscale_prior": "optuna" | "dim_scaled";
+//                 auto: AutoSampler, seed only)
 //   pruner        {"type": "none"} (see TrialPruner in tune_service.h)
 #ifndef PLINTH_TUNE_SERVICE_STUDY_CONFIG_H_
 #define PLINTH_TUNE_SERVICE_STUDY_CONFIG_H_
@@ -28,6 +29,7 @@
 #include "core/json.h"
 #include "core/result.h"
 #include "tune/distribution.h"
+#include "tune/gp_regressor.h"
 #include "tune/study.h"
 
 namespace plinth::tune {
@@ -48,6 +50,7 @@ struct SamplerConfig {
   bool consider_magic_clip = true;
   // GP.
   bool deterministic_objective = false;
+  GpLengthscalePrior lengthscale_prior = GpLengthscalePrior::kOptuna;
   // CMA-ES.
   std::optional<double> sigma0;
   std::optional<int> popsize;

@@ -99,6 +99,7 @@ Result<std::unique_ptr<Sampler>> MakeSampler(const StudyConfig& config, uint32_t
     o.seed = seed;
     o.n_startup_trials = s.n_startup_trials.value_or(o.n_startup_trials);
     o.deterministic_objective = s.deterministic_objective;
+    o.lengthscale_prior = s.lengthscale_prior;
     o.warn_independent_sampling = false;  // a server log line per conditional parameter is noise
     PLINTH_RETURN_IF_ERROR(o.Validate());
     PLINTH_ASSIGN_OR_RETURN(auto sampler, GpSampler::Create(std::move(o)));

@@ -162,6 +162,8 @@ TEST_F(TuneServiceTest, BadSettingsAreRefusedNamingTheField) {
          "needs a step");
   expect(R"({"name": "s", "directions": ["minimize", "maximize"], "sampler": {"type": "gp"}})",
          "one objective");
+  expect(R"({"name": "s", "sampler": {"type": "gp", "lengthscale_prior": "botorch"}})",
+         "sampler.lengthscale_prior");
   expect(R"({"name": "s", "pruner": {"type": "bogus"}})", "pruner.type");
   expect(R"({"name": "s", "n_trials": 0})", "n_trials");
   expect(R"({"name": "s", "heartbeat_grace_seconds": -1})", "heartbeat_grace_seconds");
@@ -399,9 +401,11 @@ TEST_F(TuneServiceTest, CmaEsAndGpRunOverTheStore) {
   EXPECT_GE(generations.back(), 2);
   EXPECT_TRUE(std::is_sorted(generations.begin(), generations.end()));
 
-  auto gp = Create(R"({"name": "gp", "sampler": {"type": "gp", "seed": 2, "n_startup_trials": 3},
+  auto gp = Create(R"({"name": "gp", "sampler": {"type": "gp", "seed": 2, "n_startup_trials": 3,
+      "lengthscale_prior": "dim_scaled"},
       "search_space": {"x": {"type": "float", "low": -3, "high": 3}}})");
   ASSERT_TRUE(gp.ok()) << gp.status().ToString();
+  EXPECT_EQ(gp->config.sampler.lengthscale_prior, GpLengthscalePrior::kDimensionScaled);
   for (int i = 0; i < 6; ++i) {
     TrialRecord t = Ask(gp->record.study_id);
     EXPECT_LE(std::abs(Param(t, "x")), 3);
