@@ -135,7 +135,8 @@ class GPSampler(BaseSampler):
                  deterministic_objective: bool = False, warn_independent_sampling: bool = True,
                  lengthscale_prior: str = "optuna"):
         """``lengthscale_prior``: ``"optuna"`` (Optuna's GPSampler) or ``"dim_scaled"`` (the
-        dimension-scaled LogNormal prior of Hvarfner et al. 2024, as AutoSampler's GP uses)."""
+        dimension-scaled LogNormal lengthscale prior of Hvarfner et al. 2024, BoTorch's
+        default; an opt-in departure from Optuna)."""
         self._opts = dict(seed=seed, n_startup_trials=n_startup_trials,
                           deterministic_objective=deterministic_objective,
                           warn_independent_sampling=warn_independent_sampling,

@@ -9,7 +9,7 @@
 // with Optuna's prior −Σ(0.1/λ + 0.1·λ) + Gamma(2, 1) on the scale + Gamma(1.1, 30) on the
 // noise, by L-BFGS (lbfgsb.h) from the previous fit, then from all-ones if that fails. The
 // lengthscale part of the prior can instead be the dimension-scaled one of Hvarfner et al.
-// (GpLengthscalePrior::kDimensionScaled), which AutoSampler's GP uses.
+// (GpLengthscalePrior::kDimensionScaled), an opt-in departure from Optuna.
 //
 // Inputs are rows of n×d doubles (numeric dimensions normalised to [0, 1], categorical ones
 // the choice index); targets standardised. A regressor is immutable once fitted, apart from
@@ -40,8 +40,8 @@ enum class GpLengthscalePrior : uint8_t {
   // the number of kernel dimensions, its density evaluated at ℓ as a MAP fit does:
   // log p = Σ −log ℓ_k − (log ℓ_k − μ)²/(2σ²). The expected distance between points grows as
   // √d, and so does this prior's median lengthscale; its heavy upper tail lets the data make a
-  // dimension smooth instead of holding every ℓ near 1, so that in 10-D the posterior variance
-  // does not pile up at the box's faces and corners (log-EI then chases them).
+  // dimension smooth (or irrelevant) instead of holding every ℓ near 1. Opt-in: on the tuning
+  // benchmark's Styblinski-Tang-10 it did not change AutoSampler's results (docs/tuning.md).
   kDimensionScaled,
 };
 

@@ -38,8 +38,8 @@ struct GpSamplerOptions {
   int n_startup_trials = 10;
   // Fix the noise variance at its minimum (1e-6) instead of fitting it.
   bool deterministic_objective = false;
-  // The fit's lengthscale prior. kOptuna (the default) is Optuna's GPSampler; AutoSampler's
-  // GP uses kDimensionScaled (gp_regressor.h), which does better on 10-D spaces.
+  // The fit's lengthscale prior: kOptuna (the default) is Optuna's GPSampler; kDimensionScaled
+  // is Hvarfner et al.'s (gp_regressor.h), an opt-in departure.
   GpLengthscalePrior lengthscale_prior = GpLengthscalePrior::kOptuna;
   bool warn_independent_sampling = true;
   // Builds the sampler for start-up trials and conditional parameters; unset: RandomSampler
