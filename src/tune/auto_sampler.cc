@@ -45,6 +45,9 @@ Status AutoSamplerOptions::Validate() const {
   if (max_budget_for_gp < 1) {
     return InvalidArgument("max_budget_for_gp must be >= 1.");
   }
+  if (max_dimension_for_gp < 0) {
+    return InvalidArgument("max_dimension_for_gp must be >= 0.");
+  }
   return Status::Ok();
 }
 
@@ -117,8 +120,8 @@ void AutoSampler::UpdateViews(const Study& study) {
 
 Status AutoSampler::Determine(const Study& study) {
   Current();
-  if (choice_ == AutoSamplerChoice::kTpe) {
-    return Status::Ok();  // TPE, once chosen, stays
+  if (tpe_for_good_) {
+    return Status::Ok();  // TPE, once chosen for the space's kind, stays
   }
   const uint32_t seed = static_cast<uint32_t>(rng_.RandInt(0, kMaxInt32));
   bool categorical = false;
@@ -131,9 +134,19 @@ Status AutoSampler::Determine(const Study& study) {
   if (categorical || conditional_) {
     PLINTH_ASSIGN_OR_RETURN(sampler_, MakeTpe(seed));
     choice_ = AutoSamplerChoice::kTpe;
+    tpe_for_good_ = true;
     return Status::Ok();
   }
   const int n_complete = study.CountInState(TrialState::kComplete);
+  const bool wide = static_cast<int>(intersection_->size()) > options_.max_dimension_for_gp;
+  if (n_complete < options_.max_budget_for_gp && wide) {
+    // Plinth's departure from OptunaHub (auto_sampler.h): the GP's slot goes to TPE.
+    if (choice_ != AutoSamplerChoice::kTpe) {
+      PLINTH_ASSIGN_OR_RETURN(sampler_, MakeTpe(seed));
+      choice_ = AutoSamplerChoice::kTpe;
+    }
+    return Status::Ok();
+  }
   if (n_complete < options_.max_budget_for_gp) {
     if (choice_ != AutoSamplerChoice::kGp) {
       PLINTH_ASSIGN_OR_RETURN(sampler_, options_.gp_factory(seed));

@@ -97,6 +97,7 @@ TEST(AutoSamplerGolden, SameSamplerAndParametersForEveryTrial) {
     AutoSamplerOptions options;
     options.seed = static_cast<uint32_t>(s["seed"].GetInt());
     options.max_budget_for_gp = s["max_budget_for_gp"].GetInt();
+    options.max_dimension_for_gp = std::numeric_limits<int>::max();  // OptunaHub's rule
     // The golden script's GP stand-in: a RandomSampler with the seed AutoSampler draws.
     options.gp_factory = [](uint32_t seed) -> Result<std::unique_ptr<Sampler>> {
       return std::unique_ptr<Sampler>(std::make_unique<RandomSampler>(seed));

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <memory>
+#include <string>
 
 namespace plinth::tune {
 namespace {
@@ -14,6 +15,37 @@ TEST(AutoSampler, OptionsValidate) {
   EXPECT_TRUE(o.Validate().ok());
   o.max_budget_for_gp = 0;
   EXPECT_FALSE(AutoSampler::Create(o).ok());
+}
+
+// Plinth's rule: a numeric space wider than max_dimension_for_gp gets TPE in the GP's slot,
+// then CMA-ES as usual; one at the limit keeps GP.
+TEST(AutoSampler, WideNumericSpacesGetTpeInTheGpSlot) {
+  for (int dims : {8, 9, 10}) {
+    SCOPED_TRACE(dims);
+    AutoSamplerOptions o;
+    o.seed = 2;
+    o.max_budget_for_gp = 14;
+    auto owned = AutoSampler::Create(o).value();
+    AutoSampler* sampler = owned.get();
+    Study study(std::move(owned));
+    for (int i = 0; i < 16; ++i) {
+      Trial t = study.Ask();
+      double s = 0;
+      for (int k = 0; k < dims; ++k) {
+        double x = t.SuggestFloat("x" + std::to_string(k), -5, 5).value();
+        s += x * x;
+      }
+      ASSERT_TRUE(study.Tell(t.number(), s).ok());
+    }
+    const AutoSamplerChoice slot = dims > 8 ? AutoSamplerChoice::kTpe : AutoSamplerChoice::kGp;
+    EXPECT_EQ(*sampler->ChoiceOf(0), AutoSamplerChoice::kRandom);
+    EXPECT_EQ(*sampler->ChoiceOf(1), slot);
+    EXPECT_EQ(*sampler->ChoiceOf(13), slot);
+    EXPECT_EQ(*sampler->ChoiceOf(14), AutoSamplerChoice::kCmaEs);
+  }
+  AutoSamplerOptions bad;
+  bad.max_dimension_for_gp = -1;
+  EXPECT_FALSE(AutoSampler::Create(bad).ok());
 }
 
 TEST(AutoSampler, RandomFirstThenGpSlotThenCmaEsOnNumericSpaces) {
