@@ -76,6 +76,16 @@ class ParzenEstimator {
 
   // log density of each point; out.size() == points.n.
   void LogPdf(const Candidates& points, std::span<double> out);
+  // LogPdf's values for the points `which` (ascending indices) only, bit for bit; the other
+  // entries of `out` are left as they are.
+  void LogPdfAt(const Candidates& points, std::span<const uint32_t> which, std::span<double> out);
+  // LogPdf within LogPdfApproxError of it, cheaper: the same kernels and terms, but a
+  // polynomial exp summed in order instead of libm's exp summed pairwise. NaN where LogPdf is
+  // NaN, -inf where it is -inf. For ranking candidates before computing the few that can win.
+  void LogPdfApprox(const Candidates& points, std::span<double> out);
+  // A bound on |LogPdfApprox − LogPdf| at a point where LogPdfApprox gave the finite `value`
+  // (generous: about a thousand times the worst rounding).
+  double LogPdfApproxError(double value) const;
 
   size_t n_dims() const { return dims_.size(); }
   size_t n_kernels() const { return weights_.size(); }
@@ -136,6 +146,8 @@ class ParzenEstimator {
     std::vector<double> log_cat_weights;  // choice-major: log p[k][x] at [x * K + k]
   };
 
+  void LogPdfPoints(const Candidates& points, std::span<const uint32_t> which, bool approximate,
+                    std::span<double> out);
   void BuildNumerical(Dim* dim, const double* obs, const uint32_t* order, const int* ids,
                       size_t n_obs, const ParzenEstimatorParameters& params);
   // Clears the dimension's caches if its range changed, and sizes them for `ids`.

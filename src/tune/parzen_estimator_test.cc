@@ -1,11 +1,16 @@
 // ParzenEstimator's caches (kernel masses kept by id, cell masses kept per study) must never
 // change a result: an estimator rebuilt many times with ids, as TPE rebuilds one per
-// suggestion, gives exactly the densities and draws of a fresh estimator given no ids.
+// suggestion, gives exactly the densities and draws of a fresh estimator given no ids. And
+// the cheaper densities TPE ranks candidates with keep to their promises: LogPdfAt gives
+// LogPdf's bits, LogPdfApprox stays within LogPdfApproxError of them.
 #include "tune/parzen_estimator.h"
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <bit>
 #include <cmath>
+#include <cstdint>
 #include <vector>
 
 #include "tune/random_state.h"
@@ -34,6 +39,35 @@ double Draw(const Distribution& d, RandomState& rng) {
     x = std::clamp(lo + std::nearbyint((x - lo) / d.step()) * d.step(), lo, hi);
   }
   return x;
+}
+
+// LogPdfAt on every other point gives LogPdf's bits there and leaves the rest; LogPdfApprox is
+// within its error bound (and -inf / NaN exactly where LogPdf is).
+void ExpectApproxAndSubsetKeepToLogPdf(ParzenEstimator& estimator, const Candidates& points) {
+  std::vector<double> exact(points.n), approx(points.n), subset(points.n, 12345.0);
+  estimator.LogPdf(points, exact);
+  estimator.LogPdfApprox(points, approx);
+  std::vector<uint32_t> odd;
+  for (uint32_t i = 1; i < points.n; i += 2) odd.push_back(i);
+  estimator.LogPdfAt(points, odd, subset);
+  for (size_t i = 0; i < points.n; ++i) {
+    if (i % 2 == 1) {
+      ASSERT_EQ(std::bit_cast<uint64_t>(subset[i]), std::bit_cast<uint64_t>(exact[i])) << i;
+    } else {
+      ASSERT_EQ(subset[i], 12345.0) << i;
+    }
+    if (!std::isfinite(exact[i])) {
+      ASSERT_EQ(std::isnan(approx[i]), std::isnan(exact[i])) << i;
+      if (!std::isnan(exact[i])) {
+        ASSERT_EQ(approx[i], exact[i]) << i;
+      }
+      continue;
+    }
+    ASSERT_TRUE(std::isfinite(approx[i])) << i;
+    // The bound is ~1000× the worst rounding; the real difference is far below it.
+    ASSERT_LE(std::abs(approx[i] - exact[i]), 1e-3 * estimator.LogPdfApproxError(approx[i]))
+        << "point " << i << ": " << approx[i] << " vs " << exact[i];
+  }
 }
 
 // Builds `reused` with ids and a fresh estimator without, over the same observations, and
@@ -70,6 +104,8 @@ void ExpectSame(ParzenEstimator& reused, const Space& space, const std::vector<d
   fresh.LogPdf(c1, l1);
   reused.LogPdf(c2, l2);
   ASSERT_EQ(l1, l2);
+  ExpectApproxAndSubsetKeepToLogPdf(reused, probe);
+  ExpectApproxAndSubsetKeepToLogPdf(reused, c2);
 }
 
 TEST(ParzenEstimatorTest, CachedKernelsGiveTheResultsOfAFreshBuild) {
@@ -125,6 +161,46 @@ TEST(ParzenEstimatorTest, CachesStartAfreshWhenASlotHoldsAnotherRange) {
     ExpectSame(reused, *space, obs, ids, rng);
     if (HasFatalFailure()) return;
   }
+}
+
+TEST(ParzenEstimatorTest, ApproximateDensitiesOfALargeMixtureStayWithinTheirBound) {
+  // g(x) of a long study: 3,000 kernels, the oldest weighted down, clustered where a search
+  // converges; probes near the cluster, anywhere, and outside the range (-inf).
+  Space space;
+  space.dists = {*Distribution::Float(-10, 10), *Distribution::Float(1e-5, 1e-1, true),
+                 *Distribution::Int(1, 64), *Distribution::Categorical({"a", "b", "c", "d"}),
+                 *Distribution::Float(0, 1)};
+  RandomState rng(11);
+  const size_t n_obs = 3000;
+  std::vector<double> obs;
+  for (size_t d = 0; d < space.dists.size(); ++d) {
+    for (size_t i = 0; i < n_obs; ++i) {
+      double v = Draw(space.dists[d], rng);
+      if (d == 0 && i % 2 == 0) v = 1.5 + 0.01 * (v / 10);
+      obs.push_back(v);
+    }
+  }
+  std::vector<double> weights;
+  for (size_t i = 0; i < n_obs; ++i) {
+    weights.push_back(std::min(1.0, static_cast<double>(i + 1) / 2000));
+  }
+  ParzenEstimator estimator;
+  estimator.Build(space.Pointers(), obs, n_obs, weights, {});
+  Candidates probe;
+  probe.n = 64;
+  for (size_t d = 0; d < space.dists.size(); ++d) {
+    for (size_t i = 0; i < probe.n; ++i) {
+      double v = Draw(space.dists[d], rng);
+      if (d == 0 && i % 3 == 0) v = 1.5 + 0.001 * static_cast<double>(i);
+      if (d == 0 && i == 5) v = 11;  // outside: -inf
+      probe.values.push_back(v);
+    }
+  }
+  ExpectApproxAndSubsetKeepToLogPdf(estimator, probe);
+  RandomState draws(2);
+  Candidates sampled;
+  estimator.Sample(&draws, 48, &sampled);
+  ExpectApproxAndSubsetKeepToLogPdf(estimator, sampled);
 }
 
 }  // namespace

@@ -442,12 +442,63 @@ size_t TpeSampler::ScoreCandidates(ParzenEstimator* below, ParzenEstimator* abov
   return best;
 }
 
+size_t TpeSampler::BestCandidate(ParzenEstimator* below, ParzenEstimator* above,
+                                 const Candidates& candidates) {
+  // Approximate scores first; only candidates whose score could still be the largest, given
+  // each approximation's error bound, are then computed exactly. The exact argmax is among
+  // them (its approximate score is within its bound of the exact one), and a candidate left
+  // out scores below it exactly, so it is ScoreCandidates' answer: usually one candidate is
+  // left and needs no exact score at all.
+  const size_t n = candidates.n;
+  log_l_.resize(n);
+  log_g_.resize(n);
+  below->LogPdfApprox(candidates, log_l_);
+  above->LogPdfApprox(candidates, log_g_);
+  scores_.resize(n);
+  error_buf_.resize(n);
+  double floor = -std::numeric_limits<double>::infinity();  // the largest score's lower bound
+  for (size_t i = 0; i < n; ++i) {
+    scores_[i] = log_l_[i] - log_g_[i];
+    if (!std::isfinite(scores_[i])) {
+      return ScoreCandidates(below, above, candidates, &scores_);  // NaN, ±inf: exactly
+    }
+    error_buf_[i] = below->LogPdfApproxError(log_l_[i]) + above->LogPdfApproxError(log_g_[i]) +
+                    1e-12 * std::abs(scores_[i]);
+    floor = std::max(floor, scores_[i] - error_buf_[i]);
+  }
+  contenders_.clear();
+  for (size_t i = 0; i < n; ++i) {
+    if (scores_[i] + error_buf_[i] >= floor) {
+      contenders_.push_back(static_cast<uint32_t>(i));
+    }
+  }
+  if (contenders_.size() == 1) {
+    return contenders_[0];
+  }
+  below->LogPdfAt(candidates, contenders_, log_l_);
+  above->LogPdfAt(candidates, contenders_, log_g_);
+  // numpy.argmax over the contenders, in index order: the first maximum, a NaN wins.
+  size_t best = contenders_[0];
+  double best_score = log_l_[best] - log_g_[best];
+  for (uint32_t i : contenders_) {
+    const double s = log_l_[i] - log_g_[i];
+    if (std::isnan(s)) {
+      return i;
+    }
+    if (s > best_score) {
+      best = i;
+      best_score = s;
+    }
+  }
+  return best;
+}
+
 Result<ParamMap> TpeSampler::SampleSpace(const Study& study, const FrozenTrial& trial,
                                          const SearchSpace& space) {
   SplitTrials(study, trial.number, &split_);
   PLINTH_RETURN_IF_ERROR(BuildEstimators(study, split_, space, &below_, &above_));
   below_.Sample(&rng_, static_cast<size_t>(options_.n_ei_candidates), &candidates_);
-  size_t best = ScoreCandidates(&below_, &above_, candidates_, &scores_);
+  size_t best = BestCandidate(&below_, &above_, candidates_);
   ParamMap result;
   result.reserve(space.size());
   for (size_t d = 0; d < space.size(); ++d) {

@@ -95,6 +95,10 @@ class TpeSampler : public Sampler {
   // scores[i] = log l(x_i) − log g(x_i); returns the index of the first largest score.
   size_t ScoreCandidates(ParzenEstimator* below, ParzenEstimator* above,
                          const Candidates& candidates, std::vector<double>* scores);
+  // ScoreCandidates' argmax, computed exactly only for the candidates that approximate scores
+  // (ParzenEstimator::LogPdfApprox) cannot rule out.
+  size_t BestCandidate(ParzenEstimator* below, ParzenEstimator* above,
+                       const Candidates& candidates);
   // One whole TPE suggestion over `space` for `trial` (after the start-up phase).
   Result<ParamMap> SampleSpace(const Study& study, const FrozenTrial& trial,
                                const SearchSpace& space);
@@ -145,7 +149,8 @@ class TpeSampler : public Sampler {
   std::vector<std::pair<double, uint32_t>> relative_sorted_;
   ParzenEstimator below_, above_;
   Candidates candidates_;
-  std::vector<double> scores_, log_l_, log_g_;
+  std::vector<double> scores_, log_l_, log_g_, error_buf_;
+  std::vector<uint32_t> contenders_;
 };
 
 }  // namespace plinth::tune
