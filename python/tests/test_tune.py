@@ -76,6 +76,25 @@ def test_exceptions_fail_the_trial_and_propagate_unless_caught():
         study.best_trial
 
 
+def test_callbacks_get_each_told_trial_as_optuna_hands_them():
+    seen = []
+
+    def objective(trial):
+        x = trial.suggest_float("x", 0, 1)
+        if trial.number == 1:
+            raise tune.TrialPruned()
+        return None if trial.number == 2 else x
+
+    study = tune.create_study(sampler=tune.RandomSampler(seed=0))
+    study.optimize(objective, n_trials=4, callbacks=[lambda s, t: seen.append((s, t))])
+    assert [t.number for _, t in seen] == [0, 1, 2, 3]
+    assert all(s is study for s, _ in seen)
+    assert [t.state for _, t in seen] == [tune.TrialState.COMPLETE, tune.TrialState.PRUNED,
+                                          tune.TrialState.FAIL, tune.TrialState.COMPLETE]
+    assert seen[0][1].value == seen[0][1].params["x"]
+    assert seen[3][1].datetime_complete is not None
+
+
 def test_ask_tell_enqueue_grid_and_errors():
     study = tune.create_study(sampler=tune.RandomSampler(seed=0))
     study.enqueue_trial({"x": 0.25})
