@@ -24,23 +24,106 @@ bool IsNumericType(DataType t) {
   return t == DataType::kInt64 || t == DataType::kFloat64 || t == DataType::kBool;
 }
 
+// The first row of each distinct key: open addressing with linear probing over (hash, row)
+// slots, at most half full (doubling as keys arrive, so a column of five values stays in
+// cache). std::unordered_map spent most of a uniqueness check allocating one node per
+// distinct value (a million for an id column).
+class FirstRows {
+ public:
+  FirstRows() { Resize(1024); }
+  // The first row inserted whose key equals this one (`same(row)` compares keys of equal
+  // hash), or `row` itself when the key is new.
+  template <typename Same>
+  int64_t Insert(uint64_t hash, int64_t row, const Same& same) {
+    for (size_t h = hash & mask_;; h = (h + 1) & mask_) {
+      if (rows_[h] == kNoRow) {
+        rows_[h] = row;
+        hashes_[h] = hash;
+        if (++size_ * 2 > mask_) {
+          Resize(2 * (mask_ + 1));
+        }
+        return row;
+      }
+      if (hashes_[h] == hash && same(rows_[h])) {
+        return rows_[h];
+      }
+    }
+  }
+
+ private:
+  void Resize(size_t capacity) {
+    std::vector<uint64_t> hashes(capacity);
+    std::vector<int64_t> rows(capacity, kNoRow);
+    const size_t mask = capacity - 1;
+    for (size_t i = 0; i < rows_.size(); ++i) {
+      if (rows_[i] != kNoRow) {
+        size_t h = hashes_[i] & mask;
+        while (rows[h] != kNoRow) {
+          h = (h + 1) & mask;
+        }
+        rows[h] = rows_[i];
+        hashes[h] = hashes_[i];
+      }
+    }
+    hashes_ = std::move(hashes);
+    rows_ = std::move(rows);
+    mask_ = mask;
+  }
+
+  size_t mask_ = 0;
+  size_t size_ = 0;
+  std::vector<uint64_t> hashes_;
+  std::vector<int64_t> rows_;
+};
+
+// splitmix64's finalizer: a bijection, so equal hashes mean equal 64-bit keys.
+inline uint64_t Mix64(uint64_t x) {
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+  return x ^ (x >> 31);
+}
+
 // For each row, the row where its value first occurs (itself for a first occurrence), or kNoRow
 // for a null. Values compare by type: integers, float bit patterns (-0.0 as 0.0), bytes.
 std::vector<int64_t> FirstOccurrence(const Column& column) {
   const size_t n = column.size();
   std::vector<int64_t> first(n, kNoRow);
   if (column.type() == DataType::kString) {
-    std::unordered_map<std::string_view, int64_t> seen;
-    seen.reserve(n);
+    FirstRows seen;
+    const std::hash<std::string_view> hash;
     for (size_t i = 0; i < n; ++i) {
       if (column.IsValid(i)) {
-        first[i] = seen.try_emplace(column.String(i), static_cast<int64_t>(i)).first->second;
+        const std::string_view s = column.String(i);
+        first[i] = seen.Insert(hash(s), static_cast<int64_t>(i), [&](int64_t r) {
+          return column.String(static_cast<size_t>(r)) == s;
+        });
       }
     }
     return first;
   }
-  std::unordered_map<uint64_t, int64_t> seen;
-  seen.reserve(n);
+  if (column.type() == DataType::kInt64 || column.type() == DataType::kTimestamp) {
+    // Ids are often written in order: strictly increasing values are all distinct.
+    bool increasing = true;
+    int64_t last = std::numeric_limits<int64_t>::min();
+    bool started = false;
+    for (size_t i = 0; i < n && increasing; ++i) {
+      if (column.IsValid(i)) {
+        const int64_t v = column.Int(i);
+        increasing = !started || v > last;
+        last = v;
+        started = true;
+      }
+    }
+    if (increasing) {
+      for (size_t i = 0; i < n; ++i) {
+        if (column.IsValid(i)) {
+          first[i] = static_cast<int64_t>(i);
+        }
+      }
+      return first;
+    }
+  }
+  FirstRows seen;
   for (size_t i = 0; i < n; ++i) {
     if (!column.IsValid(i)) {
       continue;
@@ -57,56 +140,44 @@ std::vector<int64_t> FirstOccurrence(const Column& column) {
     } else {
       key = static_cast<uint64_t>(column.Int(i));
     }
-    first[i] = seen.try_emplace(key, static_cast<int64_t>(i)).first->second;
+    first[i] = seen.Insert(Mix64(key), static_cast<int64_t>(i), [](int64_t) { return true; });
   }
   return first;
 }
 
-// The same over several columns: rows whose key columns are all null get kNoRow.
+// The same over several columns: rows whose key columns are all null get kNoRow. Each column's
+// values become their first rows (kNoRow for null), then the tuples are folded pairwise:
+// (rows so far, next column's row) → the first row of that pair.
 std::vector<int64_t> FirstOccurrence(const std::vector<const Column*>& columns, size_t rows) {
   if (columns.size() == 1) {
     return FirstOccurrence(*columns[0]);
   }
-  std::vector<int64_t> first(rows, kNoRow);
-  std::unordered_map<std::string, int64_t> seen;
-  seen.reserve(rows);
-  std::string key;
+  std::vector<int64_t> acc = FirstOccurrence(*columns[0]);
+  std::vector<uint8_t> any(rows);
   for (size_t i = 0; i < rows; ++i) {
-    key.clear();
-    bool any = false;
-    for (const Column* c : columns) {
-      if (!c->IsValid(i)) {
-        key.push_back('\0');
-        continue;
-      }
-      any = true;
-      key.push_back('\1');
-      if (c->type() == DataType::kString) {
-        const std::string_view s = c->String(i);
-        const uint64_t len = s.size();
-        key.append(reinterpret_cast<const char*>(&len), sizeof(len));
-        key.append(s);
-      } else {
-        uint64_t bits;
-        if (c->type() == DataType::kFloat64) {
-          double d = c->Float(i);
-          if (d == 0.0) {
-            d = 0.0;
-          }
-          std::memcpy(&bits, &d, sizeof(bits));
-        } else if (c->type() == DataType::kBool) {
-          bits = c->Bool(i) ? 1 : 0;
-        } else {
-          bits = static_cast<uint64_t>(c->Int(i));
-        }
-        key.append(reinterpret_cast<const char*>(&bits), sizeof(bits));
-      }
+    any[i] = acc[i] != kNoRow;
+  }
+  for (size_t k = 1; k < columns.size(); ++k) {
+    const std::vector<int64_t> next = FirstOccurrence(*columns[k]);
+    FirstRows seen;
+    std::vector<int64_t> folded(rows);
+    for (size_t i = 0; i < rows; ++i) {
+      any[i] = any[i] || next[i] != kNoRow;
+      const int64_t a = acc[i], b = next[i];
+      const uint64_t hash =
+          Mix64(static_cast<uint64_t>(a) * 0x9e3779b97f4a7c15ull ^ Mix64(static_cast<uint64_t>(b)));
+      folded[i] = seen.Insert(hash, static_cast<int64_t>(i), [&](int64_t r) {
+        return acc[static_cast<size_t>(r)] == a && next[static_cast<size_t>(r)] == b;
+      });
     }
-    if (any) {
-      first[i] = seen.try_emplace(key, static_cast<int64_t>(i)).first->second;
+    acc = std::move(folded);
+  }
+  for (size_t i = 0; i < rows; ++i) {
+    if (!any[i]) {
+      acc[i] = kNoRow;
     }
   }
-  return first;
+  return acc;
 }
 
 json ObservedNumber(double v) {
@@ -390,11 +461,21 @@ class Evaluator {
       r.error = "bad regex '" + e.regex + "': " + ex.what();
       return r;
     }
-    // GE matches with re.search semantics (pandas str.contains), not a full match.
+    // GE matches with re.search semantics (pandas str.contains), not a full match. A string
+    // column's values repeat: each distinct one is searched once (up to 2^16 remembered).
+    std::unordered_map<std::string_view, bool> seen;
+    constexpr size_t kMaxRemembered = size_t{1} << 16;
     return MapOver(e, col, [&](size_t i) {
       if (col.type() == DataType::kString) {
         const std::string_view s = col.String(i);
-        return std::regex_search(s.begin(), s.end(), *re) != want_match;
+        if (auto it = seen.find(s); it != seen.end()) {
+          return it->second != want_match;
+        }
+        const bool found = std::regex_search(s.begin(), s.end(), *re);
+        if (seen.size() < kMaxRemembered) {
+          seen.emplace(s, found);
+        }
+        return found != want_match;
       }
       const std::string s = col.ToText(i);
       return std::regex_search(s, *re) != want_match;
