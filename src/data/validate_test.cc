@@ -279,6 +279,47 @@ expectations:
   EXPECT_TRUE(r[9].success);
 }
 
+// Uniqueness paths: ids in increasing order (nulls between them skipped), a duplicate after a
+// long increasing run, enough distinct values to grow the first-row table several times,
+// and compound keys with nulls in some columns (null equals null, all-null rows ignored).
+TEST(ValidateTest, UniquenessAcrossKeyShapes) {
+  auto suite = ParseSuite(R"(
+expectations:
+  - expect_column_values_to_be_unique: {column: up}
+  - expect_column_values_to_be_unique: {column: late}
+  - expect_column_values_to_be_unique: {column: s}
+  - expect_compound_columns_to_be_unique: {column_list: [a, b]}
+  - expect_column_values_to_be_unique: {column: f}
+)");
+  ASSERT_TRUE(suite.ok()) << suite.status().ToString();
+  std::string csv = "up,late,s,a,b,f\n";
+  const int n = 5000;
+  for (int i = 0; i < n; ++i) {
+    const std::string up = i % 7 == 3 ? "" : std::to_string(2 * i);
+    const std::string late = std::to_string(i == n - 1 ? 17 : i);       // row n-1 repeats row 17
+    const std::string str = "k" + std::to_string(i == 4000 ? 123 : i);  // 4000 repeats 123
+    // (a, b): rows 10 and 20 share (x, null); rows 30 and 40 are all null (ignored).
+    std::string a = "v" + std::to_string(i), b = std::to_string(i % 3);
+    if (i == 10 || i == 20) {
+      a = "x", b = "";
+    } else if (i == 30 || i == 40) {
+      a = "", b = "";
+    }
+    const std::string f = i == 2500 ? "-0.0" : i == 2501 ? "0.0" : std::to_string(i) + ".5";
+    csv += up + "," + late + "," + str + "," + a + "," + b + "," + f + "\n";
+  }
+  auto data = ReadCsvString(csv, {});
+  ASSERT_TRUE(data.ok());
+  auto report = Validate(std::make_shared<const Suite>(*suite), *data);
+  const auto& r = report.results;
+  EXPECT_TRUE(r[0].success);
+  EXPECT_EQ(r[0].unexpected_count, 0u);
+  EXPECT_THAT(Rows(r[1].partial_unexpected), ElementsAre(18, n));  // rows count from 1
+  EXPECT_THAT(Rows(r[2].partial_unexpected), ElementsAre(124, 4001));
+  EXPECT_THAT(Rows(r[3].partial_unexpected), ElementsAre(11, 21));
+  EXPECT_THAT(Rows(r[4].partial_unexpected), ElementsAre(2501, 2502));  // -0.0 == 0.0
+}
+
 TEST(SuiteTest, ParseErrorsNameTheEntry) {
   EXPECT_THAT(ParseSuite("expectations:\n  - expect_everything: {}\n").status().message(),
               HasSubstr("expectation 1: unknown expectation 'expect_everything'"));
