@@ -427,6 +427,17 @@ class Evaluator {
 
   ExpectationResult InSet(const Expectation& e, const Column& col, bool want_in) const {
     if (col.type() == DataType::kString) {
+      if (e.value_set.size() <= 16) {  // a short list: compare lengths, then bytes (no hashing)
+        return MapOver(e, col, [&](size_t i) {
+          const std::string_view s = col.String(i);
+          bool in = false;
+          for (const std::string& member : e.value_set) {
+            in = in ||
+                 (member.size() == s.size() && std::memcmp(member.data(), s.data(), s.size()) == 0);
+          }
+          return in != want_in;
+        });
+      }
       const std::unordered_set<std::string_view> set(e.value_set.begin(), e.value_set.end());
       return MapOver(e, col, [&](size_t i) { return (set.count(col.String(i)) != 0) != want_in; });
     }
