@@ -193,7 +193,8 @@ void ParzenEstimator::BuildNumerical(Dim* dim, const double* obs, const uint32_t
     }
     // The log transform keeps the order but may merge neighbours into equal centres; such a
     // run must be ordered by index, as a sort of the transformed values would order it.
-    for (size_t r = 1; r < n_obs; ++r) {
+    // (Without it, equal centres are equal observations, which the order has by index.)
+    for (size_t r = 1; r < n_obs && dim->log; ++r) {
       if (sort_buf_[r].first == sort_buf_[r - 1].first &&
           sort_buf_[r].second < sort_buf_[r - 1].second) {
         size_t start = r - 1;

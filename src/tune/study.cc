@@ -346,6 +346,7 @@ int Study::NewTrial(TrialState state) {
   trials_.emplace_back();
   trials_.back().number = number;
   trials_.back().state = state;
+  states_.push_back(state);
   ++state_counts_[static_cast<int>(state)];
   for (auto& column : columns_) {
     column.push_back(kAbsent);
@@ -378,6 +379,7 @@ void Study::SetState(int number, TrialState state) {
   --state_counts_[static_cast<int>(t.state)];
   ++state_counts_[static_cast<int>(state)];
   t.state = state;
+  states_[number] = state;
   if (!IsFinished(state)) {
     return;
   }

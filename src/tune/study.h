@@ -257,6 +257,8 @@ class Study {
   const std::vector<int>& FinishOrder() const { return finish_order_; }
   // Number of trials in each state.
   int CountInState(TrialState s) const { return state_counts_[static_cast<int>(s)]; }
+  // Each trial's state by number (trial(number).state without touching the trial records).
+  const std::vector<TrialState>& TrialStates() const { return states_; }
 
  private:
   friend class Trial;
@@ -289,6 +291,7 @@ class Study {
   std::vector<int> finish_order_;
   std::vector<int> waiting_;  // WAITING trial numbers, oldest first
   int state_counts_[5] = {0, 0, 0, 0, 0};
+  std::vector<TrialState> states_;  // by trial number, as in trials_
 };
 
 }  // namespace plinth::tune

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 #include <set>
+#include <span>
 
 #include "tune/multi_objective.h"
 
@@ -261,14 +262,16 @@ void TpeSampler::SplitTrials(const Study& study, int current, Split* split) {
       in_below_[pruned_buf_[i].second] = 1;
     }
   }
-  for (const FrozenTrial& t : trials) {
+  const std::vector<TrialState>& states = study.TrialStates();
+  for (int number = 0; number < static_cast<int>(states.size()); ++number) {
+    const TrialState state = states[number];
     bool considered =
-        t.state == TrialState::kComplete || t.state == TrialState::kPruned ||
-        (options_.constant_liar && t.state == TrialState::kRunning && t.number != current);
+        state == TrialState::kComplete || state == TrialState::kPruned ||
+        (options_.constant_liar && state == TrialState::kRunning && number != current);
     if (!considered) {
       continue;
     }
-    (in_below_[t.number] ? split->below : split->above).push_back(t.number);
+    (in_below_[number] ? split->below : split->above).push_back(number);
   }
 }
 
@@ -279,18 +282,22 @@ Status TpeSampler::GatherObservations(const Study& study, const std::vector<int>
   // A running trial's joint sample stands in for the parameters it has not suggested yet
   // (multivariate mode only, as Optuna reads it from the trial's system attributes then).
   kept_buf_.clear();
-  for (int number : trials) {
-    const bool use_relative =
-        IsMultivariate(study) && study.trial(number).state == TrialState::kRunning;
+  const bool multivariate = IsMultivariate(study);
+  columns_buf_.clear();
+  relative_buf_.clear();
+  const bool any_unknown = std::any_of(param_ids.begin(), param_ids.end(),
+                                       [](int pid) { return pid < 0; });
+  for (size_t d = 0; d < param_ids.size() && !any_unknown; ++d) {
+    columns_buf_.push_back(study.ParamColumn(param_ids[d]).data());
+    relative_buf_.push_back(study.RelativeColumn(param_ids[d]).data());
+  }
+  for (int number : any_unknown ? std::span<const int>() : std::span<const int>(trials)) {
     bool has_all = true;
-    for (int pid : param_ids) {
-      if (pid < 0) {
-        has_all = false;
-        break;
-      }
-      double v = study.ParamColumn(pid)[number];
-      if (std::isnan(v) && use_relative) {
-        v = study.RelativeColumn(pid)[number];
+    for (size_t d = 0; d < columns_buf_.size(); ++d) {
+      double v = columns_buf_[d][number];
+      // The trial record only for a missing value (most trials have them all).
+      if (std::isnan(v) && multivariate && study.trial(number).state == TrialState::kRunning) {
+        v = relative_buf_[d][number];
       }
       if (std::isnan(v)) {
         has_all = false;

@@ -143,6 +143,7 @@ class TpeSampler : public Sampler {
   std::vector<std::pair<std::pair<double, double>, int>> pruned_buf_;
   std::vector<int> param_ids_buf_, kept_buf_;
   std::vector<const Distribution*> dims_buf_;
+  std::vector<const double*> columns_buf_, relative_buf_;
   std::vector<double> obs_below_, obs_above_, weights_buf_;
   std::vector<uint32_t> order_below_, order_above_;
   std::vector<int> obs_index_of_trial_;
