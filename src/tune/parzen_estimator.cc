@@ -562,6 +562,64 @@ PLINTH_KERNEL_LOOP void AddCellBound(const double* base, const double* mu,
   }
 }
 
+// AddCellBound that also writes the largest bound of each block of kBlock kernels to
+// block_max[k / kBlock] (NaNs ignored, -inf for none), so that the kernel with the largest
+// bound is found without two more passes over all of them.
+constexpr size_t kBlock = 64;
+PLINTH_KERNEL_LOOP void AddCellBoundWithMaxima(const double* base, const double* mu,
+                                               const double* inv_sigma, double left, double right,
+                                               double peak, size_t n, double* bound,
+                                               double* block_max) {
+  for (size_t start = 0; start < n; start += kBlock) {
+    const size_t end = std::min(n, start + kBlock);
+    double m[8];
+    std::fill(m, m + 8, kNegInf);
+    size_t k = start;
+    for (; k + 8 <= end; k += 8) {
+      for (size_t j = 0; j < 8; ++j) {
+        const double gap = std::max(std::max(left - mu[k + j], mu[k + j] - right), 0.0);
+        const double z = gap * inv_sigma[k + j];
+        const double v = base[k + j] + std::min(peak - 0.5 * (z * z), 0.0);
+        bound[k + j] = v;
+        m[j] = v > m[j] ? v : m[j];
+      }
+    }
+    for (; k < end; ++k) {
+      const double gap = std::max(std::max(left - mu[k], mu[k] - right), 0.0);
+      const double z = gap * inv_sigma[k];
+      const double v = base[k] + std::min(peak - 0.5 * (z * z), 0.0);
+      bound[k] = v;
+      m[0] = v > m[0] ? v : m[0];
+    }
+    double out = m[0];
+    for (size_t j = 1; j < 8; ++j) {
+      out = m[j] > out ? m[j] : out;
+    }
+    block_max[start / kBlock] = out;
+  }
+}
+
+// FirstIndexOf(v, n, MaxOf(v, n)) from AddCellBoundWithMaxima's block maxima: the largest of
+// them, then the first element equal to it in the first block that holds one.
+size_t FirstIndexOfMax(const double* v, size_t n, const double* block_max) {
+  const size_t n_blocks = (n + kBlock - 1) / kBlock;
+  double max = kNegInf;
+  for (size_t b = 0; b < n_blocks; ++b) {
+    max = block_max[b] > max ? block_max[b] : max;
+  }
+  for (size_t b = 0; b < n_blocks; ++b) {
+    if (block_max[b] != max) {
+      continue;
+    }
+    for (size_t k = b * kBlock; k < std::min(n, (b + 1) * kBlock); ++k) {
+      if (v[k] == max) {
+        return k;
+      }
+    }
+  }
+  return n - 1;
+}
+
 // The largest of v[0..n), NaNs ignored (-inf for none); eight running maxima, which the
 // compiler keeps in vector registers.
 PLINTH_KERNEL_LOOP double MaxOf(const double* v, size_t n) {
@@ -581,27 +639,6 @@ PLINTH_KERNEL_LOOP double MaxOf(const double* v, size_t n) {
     out = m[j] > out ? m[j] : out;
   }
   return out;
-}
-
-// The index of the first element of v[0..n) equal to `value`, n − 1 if none; eight at a time
-// (compared together) until a block holds it.
-PLINTH_KERNEL_LOOP size_t FirstIndexOf(const double* v, size_t n, double value) {
-  size_t k = 0;
-  for (; k + 8 <= n; k += 8) {
-    int hits = 0;
-    for (size_t j = 0; j < 8; ++j) {
-      hits |= v[k + j] == value;
-    }
-    if (hits != 0) {
-      break;
-    }
-  }
-  for (; k < n; ++k) {
-    if (v[k] == value) {
-      return k;
-    }
-  }
-  return n - 1;
 }
 
 // Writes the indices k with !(v[k] < cutoff) to out (which has room for n + 3), ascending;
@@ -761,6 +798,7 @@ void ParzenEstimator::LogPdfPoints(const Candidates& points, std::span<const uin
   exp_buf_.resize(K);
   bound_buf_.resize(K);
   survivors_.resize(K + 4);  // Survivors stores four at a time
+  block_max_.resize((K + kBlock - 1) / kBlock);
 
   // Discrete dimensions: each point's cell, and a memo of the cell masses filled on demand
   // (the cell cache where the dimension has one and the point is on its grid).
@@ -915,12 +953,17 @@ void ParzenEstimator::LogPdfPoints(const Candidates& points, std::span<const uin
           // log of width / (sqrt(2π) · smallest sigma), and a margin for rounding.
           const double peak =
               std::log((right - left) / dim.min_sigma) - truncnorm::kLogSqrt2Pi + 1e-6;
-          AddCellBound(bound_base, dim.mu.data(), dim.inv_sigma.data(), left, right, peak, K,
-                       bound);
+          if (dd + 1 < n_discrete) {
+            AddCellBound(bound_base, dim.mu.data(), dim.inv_sigma.data(), left, right, peak, K,
+                         bound);
+          } else {
+            AddCellBoundWithMaxima(bound_base, dim.mu.data(), dim.inv_sigma.data(), left, right,
+                                   peak, K, bound, block_max_.data());
+          }
           bound_base = bound;
         }
         // The kernel with the largest bound (the first, as a scan would pick) sets the cutoff.
-        cutoff = complete(FirstIndexOf(bound, K, MaxOf(bound, K))) + kNegligible;
+        cutoff = complete(FirstIndexOfMax(bound, K, block_max_.data())) + kNegligible;
         n_survivors = Survivors(bound, K, cutoff, survivors);
       } else {
         n_survivors = K;

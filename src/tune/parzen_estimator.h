@@ -181,6 +181,7 @@ class ParzenEstimator {
   std::vector<std::vector<int64_t>> grid_cell_;
   std::vector<size_t> point_cell_;
   std::vector<uint32_t> survivors_;
+  std::vector<double> block_max_;
   std::vector<const double*> cell_column_;
   truncnorm::PpfWorkspace ppf_ws_;
   std::vector<double> cat_rows_, cat_log_rows_;
