@@ -50,6 +50,7 @@ void ParzenEstimator::Build(std::span<const Distribution* const> dims,
       std::any_of(kernel_ids.begin(), kernel_ids.end(), [](int id) { return id < 0; })) {
     kernel_ids = {};
   }
+  kernel_ids_.assign(kernel_ids.begin(), kernel_ids.end());
   dims_.resize(dims.size());
   for (size_t d = 0; d < dims.size(); ++d) {
     Dim& dim = dims_[d];
@@ -361,6 +362,10 @@ void ParzenEstimator::PrepareKernelCache(Dim* dim, const int* ids, size_t n_obs)
     }
     const double m = 0.5 * (dim->low + dim->high), sg = dim->high - dim->low;
     dim->prior_log_mass = truncnorm::LogGaussMass((dim->low - m) / sg, (dim->high - m) / sg);
+    dim->tail_mu.clear();
+    dim->tail_sigma.clear();
+    dim->tail_log.clear();
+    dim->prior_log_tail = std::numeric_limits<double>::quiet_NaN();
   }
   if (ids == nullptr) {
     return;
@@ -448,13 +453,15 @@ void ParzenEstimator::Sample(RandomState* rng, size_t n, Candidates* out) {
   a_buf_.resize(n_numerical * n);
   b_buf_.resize(n_numerical * n);
   mass_buf_.resize(n_numerical * n);
+  tail_buf_.resize(n_numerical * n);
   ppf_out_.resize(n_numerical * n);
   for (double& q : quantiles_) {
     q = rng->Uniform(0.0, 1.0);
   }
   size_t j = 0;
+  const size_t n_obs = n_kernels() - 1;
   for (size_t d = 0; d < n_dims; ++d) {
-    const Dim& dim = dims_[d];
+    Dim& dim = dims_[d];
     if (dim.categorical) {
       continue;
     }
@@ -463,9 +470,36 @@ void ParzenEstimator::Sample(RandomState* rng, size_t n, Candidates* out) {
       a_buf_[j] = (dim.low - dim.mu[k]) / dim.sigma[k];
       b_buf_[j] = (dim.high - dim.mu[k]) / dim.sigma[k];
       mass_buf_[j] = dim.log_mass[k];  // Build's LogGaussMass of these very (a, b)
+      // The kernel's tail mass, kept by kernel id (as the masses are) for its (mu, sigma):
+      // l(x)'s few kernels are drawn from again and again over a study.
+      double* tail = nullptr;
+      if (k == n_obs) {
+        tail = &dim.prior_log_tail;
+      } else if (!kernel_ids_.empty()) {
+        const size_t id = static_cast<size_t>(kernel_ids_[k]);
+        if (id >= dim.tail_log.size()) {
+          dim.tail_mu.resize(id + 1, std::numeric_limits<double>::quiet_NaN());
+          dim.tail_sigma.resize(id + 1, std::numeric_limits<double>::quiet_NaN());
+          dim.tail_log.resize(id + 1, std::numeric_limits<double>::quiet_NaN());
+        }
+        if (dim.tail_mu[id] != dim.mu[k] || dim.tail_sigma[id] != dim.sigma[k]) {
+          dim.tail_mu[id] = dim.mu[k];
+          dim.tail_sigma[id] = dim.sigma[k];
+          dim.tail_log[id] = std::numeric_limits<double>::quiet_NaN();
+        }
+        tail = &dim.tail_log[id];
+      }
+      if (tail == nullptr) {
+        tail_buf_[j] = truncnorm::PpfLogTail(a_buf_[j], b_buf_[j]);
+      } else {
+        if (std::isnan(*tail)) {
+          *tail = truncnorm::PpfLogTail(a_buf_[j], b_buf_[j]);
+        }
+        tail_buf_[j] = *tail;
+      }
     }
   }
-  truncnorm::Ppf(quantiles_, a_buf_, b_buf_, mass_buf_, ppf_out_, &ppf_ws_);
+  truncnorm::Ppf(quantiles_, a_buf_, b_buf_, mass_buf_, ppf_out_, &ppf_ws_, tail_buf_);
   j = 0;
   for (size_t d = 0; d < n_dims; ++d) {
     const Dim& dim = dims_[d];

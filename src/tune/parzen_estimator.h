@@ -134,6 +134,10 @@ class ParzenEstimator {
     std::vector<double> cached_obs, cached_mu, cached_sigma, cached_log_mass, cached_log_sigma;
     std::vector<uint32_t> cached_slot;
     double prior_log_mass = 0.0;  // the prior kernel's, for these bounds
+    // Sample's truncnorm::PpfLogTail of a kernel, by id, with the (mu, sigma) it is for (NaN:
+    // none); the prior kernel's for these bounds (NaN until drawn from).
+    std::vector<double> tail_mu, tail_sigma, tail_log;
+    double prior_log_tail = 0.0;
     // Discrete dimensions with a small grid: log mass of a (mu, sigma) pair on each cell of the
     // grid, one row per pair (NaN until used), kept across Builds and LogPdf calls so that a
     // long study computes each cell mass once.
@@ -161,6 +165,7 @@ class ParzenEstimator {
   double CellLogMass(size_t dd, size_t ux, size_t u);
 
   std::vector<Dim> dims_;
+  std::vector<int> kernel_ids_;  // Build's kernel_ids (empty: none)
   std::vector<double> weights_;
   std::vector<double> log_weights_;
   // The part of each kernel's log density that does not depend on the point: its log weight
@@ -172,7 +177,7 @@ class ParzenEstimator {
   std::vector<std::pair<double, size_t>> sort_buf_;
   std::vector<double> sorted_buf_;
   std::vector<size_t> active_;
-  std::vector<double> quantiles_, a_buf_, b_buf_, mass_buf_, ppf_out_;
+  std::vector<double> quantiles_, a_buf_, b_buf_, mass_buf_, tail_buf_, ppf_out_;
   std::vector<double> row_buf_, exp_buf_, bound_buf_, cell_mass_;
   // LogPdf, per discrete dimension: the points' distinct values, and the memo of cell masses
   // (distinct value-major, NaN until computed).

@@ -140,8 +140,11 @@ void Ppf(std::span<const double> q, std::span<const double> a, std::span<const d
   Ppf(q, a, b, {}, out, ws);
 }
 
+double PpfLogTail(double a, double b) { return a < 0 ? LogNdtr(a) : LogNdtr(-b); }
+
 void Ppf(std::span<const double> q, std::span<const double> a, std::span<const double> b,
-         std::span<const double> log_mass, std::span<double> out, PpfWorkspace* ws) {
+         std::span<const double> log_mass, std::span<double> out, PpfWorkspace* ws,
+         std::span<const double> log_tail) {
   const size_t n = q.size();
   std::vector<size_t>& index = ws->index;
   std::vector<double>& x = ws->x;
@@ -155,8 +158,9 @@ void Ppf(std::span<const double> q, std::span<const double> a, std::span<const d
         continue;
       }
       const double mass = log_mass.empty() ? LogGaussMass(a[i], b[i]) : log_mass[i];
-      double log_phi = left ? LogAddExp(LogNdtr(a[i]), std::log(q[i]) + mass)
-                            : LogAddExp(LogNdtr(-b[i]), std::log1p(-q[i]) + mass);
+      const double tail = log_tail.empty() ? PpfLogTail(a[i], b[i]) : log_tail[i];
+      double log_phi = left ? LogAddExp(tail, std::log(q[i]) + mass)
+                            : LogAddExp(tail, std::log1p(-q[i]) + mass);
       index.push_back(i);
       x.push_back(log_phi);
     }

@@ -35,9 +35,13 @@ struct PpfWorkspace {
 void Ppf(std::span<const double> q, std::span<const double> a, std::span<const double> b,
          std::span<double> out, PpfWorkspace* ws);
 // The same with log_mass[i] = LogGaussMass(a[i], b[i]) given (the kernels' masses, which the
-// caller has already).
+// caller has already), and, if not empty, log_tail[i] = LogNdtr(a[i]) where a[i] < 0, else
+// LogNdtr(−b[i]) (PpfLogTail: a kernel's, which the caller can keep across draws).
 void Ppf(std::span<const double> q, std::span<const double> a, std::span<const double> b,
-         std::span<const double> log_mass, std::span<double> out, PpfWorkspace* ws);
+         std::span<const double> log_mass, std::span<double> out, PpfWorkspace* ws,
+         std::span<const double> log_tail = {});
+// The log tail mass Ppf starts from for truncation bounds [a, b].
+double PpfLogTail(double a, double b);
 
 }  // namespace plinth::tune::truncnorm
 
