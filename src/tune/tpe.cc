@@ -291,6 +291,7 @@ Status TpeSampler::GatherObservations(const Study& study, const std::vector<int>
     columns_buf_.push_back(study.ParamColumn(param_ids[d]).data());
     relative_buf_.push_back(study.RelativeColumn(param_ids[d]).data());
   }
+  bool any_relative = false;  // whether some observation comes from a joint sample
   for (int number : any_unknown ? std::span<const int>() : std::span<const int>(trials)) {
     bool has_all = true;
     for (size_t d = 0; d < columns_buf_.size(); ++d) {
@@ -298,6 +299,7 @@ Status TpeSampler::GatherObservations(const Study& study, const std::vector<int>
       // The trial record only for a missing value (most trials have them all).
       if (std::isnan(v) && multivariate && study.trial(number).state == TrialState::kRunning) {
         v = relative_buf_[d][number];
+        any_relative = true;
       }
       if (std::isnan(v)) {
         has_all = false;
@@ -314,6 +316,12 @@ Status TpeSampler::GatherObservations(const Study& study, const std::vector<int>
     const std::vector<double>& column = study.ParamColumn(param_ids[d]);
     const std::vector<double>& relative = study.RelativeColumn(param_ids[d]);
     double* out = obs->data() + d * n;
+    if (!any_relative) {
+      for (size_t i = 0; i < n; ++i) {
+        out[i] = column[kept_buf_[i]];
+      }
+      continue;
+    }
     for (size_t i = 0; i < n; ++i) {
       double v = column[kept_buf_[i]];
       out[i] = std::isnan(v) ? relative[kept_buf_[i]] : v;
@@ -348,6 +356,17 @@ Status TpeSampler::GatherObservations(const Study& study, const std::vector<int>
       continue;
     }
     const std::vector<double>& column = study.ParamColumn(param_ids[d]);
+    uint32_t* out = order->data() + d * n;
+    if (!any_relative) {
+      size_t written = 0;
+      for (int number : sorted_trials) {
+        const int i = obs_index_of_trial_[number];
+        if (i >= 0) {
+          out[written++] = static_cast<uint32_t>(i);
+        }
+      }
+      continue;
+    }
     relative_sorted_.clear();
     for (size_t i = 0; i < n; ++i) {
       if (std::isnan(column[kept_buf_[i]])) {
@@ -355,7 +374,6 @@ Status TpeSampler::GatherObservations(const Study& study, const std::vector<int>
       }
     }
     std::sort(relative_sorted_.begin(), relative_sorted_.end());
-    uint32_t* out = order->data() + d * n;
     size_t written = 0, next_relative = 0;
     for (int number : sorted_trials) {
       int i = obs_index_of_trial_[number];
