@@ -147,15 +147,20 @@ class GPSampler(BaseSampler):
 
 
 class AutoSampler(BaseSampler):
-    """Picks GP, CMA-ES, TPE or random by search space and budget, as OptunaHub's AutoSampler."""
+    """Picks GP, CMA-ES, TPE or random by search space and budget, as OptunaHub's AutoSampler.
+
+    ``gp_trials`` (default 100, Plinth's rule): GP below that many COMPLETE trials, then TPE
+    until CMA-ES takes over at 250; 250 or more is OptunaHub's GP-until-CMA-ES.
+    """
 
     _kind = "auto"
 
-    def __init__(self, *, seed: int | None = None):
+    def __init__(self, *, seed: int | None = None, gp_trials: int | None = None):
         self._seed = seed
+        self._gp_trials = gp_trials
 
     def _options(self) -> dict:
-        return {"seed": self._seed}
+        return {"seed": self._seed, "gp_trials": self._gp_trials}
 
 
 # --- pruners (configuration only; the C++ engine decides) ---

@@ -314,6 +314,7 @@ std::unique_ptr<NativeStudy> MakeStudy(const std::string& sampler, const py::dic
   if (sampler == "auto") {
     tune::AutoSamplerOptions o;
     o.seed = seed;
+    Opt(options, "gp_trials", &o.gp_trials);
     return std::make_unique<NativeStudy>(Take(tune::AutoSampler::Create(std::move(o))), maximize);
   }
   throw py::value_error("unknown sampler " + sampler + " (random, grid, tpe, cmaes, gp, auto)");

@@ -215,6 +215,22 @@ def test_model_based_samplers_beat_random_search(sampler):
     assert ours.best_value < rand.best_value
 
 
+def test_auto_sampler_gp_trials_hands_over_after_the_gp():
+    """gp_trials=N: the GP's points for the first N trials, TPE's afterwards."""
+    def sphere(trial):
+        return sum(trial.suggest_float(f"x{i}", -5, 5) ** 2 for i in range(2))
+
+    runs = {}
+    for gp_trials in (15, 250):
+        study = tune.create_study(sampler=tune.AutoSampler(seed=3, gp_trials=gp_trials))
+        study.optimize(sphere, n_trials=20)
+        runs[gp_trials] = [t.params for t in study.trials]
+    assert runs[15][:15] == runs[250][:15]
+    assert runs[15][15:] != runs[250][15:]
+    with pytest.raises(Exception):
+        tune.create_study(sampler=tune.AutoSampler(gp_trials=-1))
+
+
 def test_multi_objective_pareto_front():
     def objective(trial):
         x = trial.suggest_float("x", 0, 1)

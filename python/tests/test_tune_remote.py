@@ -96,8 +96,9 @@ def test_remote_study_optimizes_shares_and_tracks_runs(storage):
 def test_remote_auto_sampler(storage):
     """AutoSampler is served by plinth server: the study keeps it and optimizes with it."""
     study = tune.create_study(storage=storage, study_name="sdk-auto",
-                              sampler=tune.AutoSampler(seed=1))
+                              sampler=tune.AutoSampler(seed=1, gp_trials=10))
     assert study._record["sampler"]["type"] == "auto"
+    assert study._record["sampler"]["gp_trials"] == 10  # GP for 10 trials, then TPE
 
     def quadratic(trial):
         return (trial.suggest_float("x", -3, 3) - 1) ** 2 + trial.suggest_float("y", -3, 3) ** 2

@@ -48,6 +48,9 @@ Status AutoSamplerOptions::Validate() const {
   if (max_dimension_for_gp < 0) {
     return InvalidArgument("max_dimension_for_gp must be >= 0.");
   }
+  if (gp_trials < 0) {
+    return InvalidArgument("gp_trials must be >= 0.");
+  }
   return Status::Ok();
 }
 
@@ -138,17 +141,16 @@ Status AutoSampler::Determine(const Study& study) {
     return Status::Ok();
   }
   const int n_complete = study.CountInState(TrialState::kComplete);
-  const bool wide = static_cast<int>(intersection_->size()) > options_.max_dimension_for_gp;
-  if (n_complete < options_.max_budget_for_gp && wide) {
-    // Plinth's departure from OptunaHub (auto_sampler.h): the GP's slot goes to TPE.
-    if (choice_ != AutoSamplerChoice::kTpe) {
-      PLINTH_ASSIGN_OR_RETURN(sampler_, MakeTpe(seed));
-      choice_ = AutoSamplerChoice::kTpe;
-    }
-    return Status::Ok();
-  }
   if (n_complete < options_.max_budget_for_gp) {
-    if (choice_ != AutoSamplerChoice::kGp) {
+    // Plinth's departures from OptunaHub (auto_sampler.h): the GP's slot goes to TPE for a wide
+    // space, and to TPE from gp_trials COMPLETE trials on.
+    const bool wide = static_cast<int>(intersection_->size()) > options_.max_dimension_for_gp;
+    if (wide || n_complete >= options_.gp_trials) {
+      if (choice_ != AutoSamplerChoice::kTpe) {
+        PLINTH_ASSIGN_OR_RETURN(sampler_, MakeTpe(seed));
+        choice_ = AutoSamplerChoice::kTpe;
+      }
+    } else if (choice_ != AutoSamplerChoice::kGp) {
       PLINTH_ASSIGN_OR_RETURN(sampler_, options_.gp_factory(seed));
       choice_ = AutoSamplerChoice::kGp;
     }

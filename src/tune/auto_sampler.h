@@ -6,12 +6,15 @@
 // parameters and the history:
 //   * a categorical parameter, or trials with different parameter sets (a conditional
 //     space): TPE (multivariate, constant liar), and TPE for good;
-//   * otherwise, fewer than 250 COMPLETE trials: GP, or TPE (multivariate, constant liar) when
-//     the space has more than `max_dimension_for_gp` (8) parameters;
+//   * otherwise, fewer than `gp_trials` (100) COMPLETE trials: GP, or TPE (multivariate,
+//     constant liar) when the space has more than `max_dimension_for_gp` (8) parameters;
+//   * otherwise, fewer than 250 COMPLETE trials: TPE (multivariate, constant liar);
 //   * otherwise: CMA-ES, warm-started (WS-CMA-ES) from the first 250 trials to complete.
-// The dimension rule is Plinth's, not OptunaHub's: over 40 seeds Optuna's TPE beat the GP on
-// Styblinski-Tang-10 (200 trials) and Rosenbrock-10 (100 trials), while the GP won on Branin,
-// Hartmann-6 and Ackley-5 (docs/tuning.md). `max_dimension_for_gp = INT_MAX` is OptunaHub's rule.
+// The dimension rule and the GP→TPE handoff at `gp_trials` are Plinth's, not OptunaHub's: over
+// 40 seeds Optuna's TPE beat the GP on Styblinski-Tang-10 (200 trials) and Rosenbrock-10 (100
+// trials), and on Ackley-5 at 200 trials, while the GP won on Branin, Hartmann-6 and Ackley-5
+// up to 100 trials (docs/tuning.md). `max_dimension_for_gp = INT_MAX` with `gp_trials >=
+// max_budget_for_gp` is OptunaHub's rule.
 // Before the first COMPLETE trial it samples at random. Each switch creates the new sampler
 // with a seed drawn from the AutoSampler's own stream, so a seeded run repeats.
 //
@@ -52,8 +55,12 @@ struct AutoSamplerOptions {
   // Numeric spaces with more parameters than this get TPE instead of GP below
   // max_budget_for_gp (Plinth's rule; std::numeric_limits<int>::max() turns it off).
   int max_dimension_for_gp = 8;
+  // The GP's share (Plinth's rule): GP below this many COMPLETE trials, then TPE (multivariate,
+  // constant liar) until max_budget_for_gp. Any value >= max_budget_for_gp (e.g. 250) is
+  // OptunaHub's rule: GP until CMA-ES takes over.
+  int gp_trials = 100;
 
-  // kInvalidArgument for max_budget_for_gp < 1 or max_dimension_for_gp < 0.
+  // kInvalidArgument for max_budget_for_gp < 1, max_dimension_for_gp < 0 or gp_trials < 0.
   Status Validate() const;
 };
 
@@ -101,7 +108,8 @@ class AutoSampler : public Sampler {
   std::optional<std::vector<int>> first_param_set_;
   bool conditional_ = false;
   // TPE chosen for a categorical or conditional space: kept for the rest of the study (TPE in
-  // the GP's slot for a wide numeric space still gives way to CMA-ES at max_budget_for_gp).
+  // the GP's slot for a wide numeric space, or after gp_trials, still gives way to CMA-ES at
+  // max_budget_for_gp).
   bool tpe_for_good_ = false;
 };
 

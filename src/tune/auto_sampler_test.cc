@@ -6,6 +6,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace plinth::tune {
 namespace {
@@ -67,6 +68,62 @@ TEST(AutoSampler, RandomFirstThenGpSlotThenCmaEsOnNumericSpaces) {
   EXPECT_EQ(*sampler->ChoiceOf(12), AutoSamplerChoice::kCmaEs);
   EXPECT_EQ(sampler->choice(), AutoSamplerChoice::kCmaEs);
   EXPECT_FALSE(sampler->ChoiceOf(99).has_value());
+}
+
+// Plinth's handoff: GP below gp_trials COMPLETE trials, TPE from there, CMA-ES from
+// max_budget_for_gp; gp_trials >= max_budget_for_gp is OptunaHub's GP-until-CMA-ES.
+TEST(AutoSampler, GpHandsOverToTpeAtGpTrials) {
+  auto run = [](int gp_trials) {
+    AutoSamplerOptions o;
+    o.seed = 3;
+    o.gp_trials = gp_trials;
+    o.max_budget_for_gp = 16;
+    auto owned = AutoSampler::Create(o).value();
+    AutoSampler* sampler = owned.get();
+    Study study(std::move(owned));
+    std::vector<AutoSamplerChoice> choices;
+    for (int i = 0; i < 18; ++i) {
+      Trial t = study.Ask();
+      double x = t.SuggestFloat("x", -2, 2).value();
+      double y = t.SuggestFloat("y", -2, 2).value();
+      EXPECT_TRUE(study.Tell(t.number(), x * x + y * y).ok());
+      choices.push_back(*sampler->ChoiceOf(i));
+    }
+    return choices;
+  };
+  using C = AutoSamplerChoice;
+  const std::vector<C> handoff = run(12);
+  EXPECT_EQ(handoff[0], C::kRandom);
+  for (int i = 1; i < 12; ++i) EXPECT_EQ(handoff[i], C::kGp) << i;
+  for (int i = 12; i < 16; ++i) EXPECT_EQ(handoff[i], C::kTpe) << i;
+  EXPECT_EQ(handoff[16], C::kCmaEs);
+  EXPECT_EQ(handoff[17], C::kCmaEs);
+  for (int gp_trials : {16, 250}) {  // OptunaHub's rule: no TPE stage
+    const std::vector<C> hub = run(gp_trials);
+    for (int i = 1; i < 16; ++i) EXPECT_EQ(hub[i], C::kGp) << i;
+    EXPECT_EQ(hub[16], C::kCmaEs);
+  }
+  // The handoff changes nothing before it: the same points up to trial 11 as without one.
+  auto xs = [](int gp_trials) {
+    AutoSamplerOptions o;
+    o.seed = 3;
+    o.gp_trials = gp_trials;
+    Study study(AutoSampler::Create(o).value());
+    std::vector<double> out;
+    for (int i = 0; i < 14; ++i) {
+      Trial t = study.Ask();
+      out.push_back(t.SuggestFloat("x", -2, 2).value());
+      EXPECT_TRUE(study.Tell(t.number(), out.back() * out.back()).ok());
+    }
+    return out;
+  };
+  const std::vector<double> a = xs(12), b = xs(250);
+  EXPECT_EQ(std::vector<double>(a.begin(), a.begin() + 12),
+            std::vector<double>(b.begin(), b.begin() + 12));
+  EXPECT_NE(a, b);
+  AutoSamplerOptions bad;
+  bad.gp_trials = -1;
+  EXPECT_FALSE(AutoSampler::Create(bad).ok());
 }
 
 TEST(AutoSampler, CategoricalOrConditionalSpacesGoToTpeForGood) {

@@ -121,6 +121,7 @@ void WriteSampler(JsonWriter& w, const SamplerConfig& s) {
       w.KeyString("lengthscale_prior", GpLengthscalePriorName(s.lengthscale_prior));
     }
   }
+  if (s.type == "auto" && s.gp_trials) w.KeyInt64("gp_trials", *s.gp_trials);
   if (s.type == "cmaes") {
     if (s.sigma0) w.KeyDouble("sigma0", *s.sigma0);
     if (s.popsize) w.KeyInt64("popsize", *s.popsize);
@@ -174,6 +175,13 @@ Result<SamplerConfig> SamplerFromValue(const JsonValue& v, std::string_view fiel
       return InvalidArgument("'" + Field(field, "n_startup_trials") + "' must be >= 0");
     }
     s.n_startup_trials = static_cast<int>(*n_startup);
+  }
+  PLINTH_ASSIGN_OR_RETURN(std::optional<int64_t> gp_trials, OptionalInt(v, field, "gp_trials"));
+  if (gp_trials) {
+    if (*gp_trials < 0 || *gp_trials > 1000000) {
+      return InvalidArgument("'" + Field(field, "gp_trials") + "' must be >= 0");
+    }
+    s.gp_trials = static_cast<int>(*gp_trials);
   }
   PLINTH_ASSIGN_OR_RETURN(std::optional<int64_t> n_ei, OptionalInt(v, field, "n_ei_candidates"));
   if (n_ei) {

@@ -14,7 +14,7 @@
 //   search space  {"lr": <distribution>, "depth": <distribution>, …} (declaration order kept)
 //   sampler       {"type": "tpe" | "random" | "grid" | "gp" | "cmaes" | "auto", "seed": 42,
 //                 …options…} (gp: also "lengthscale_prior": "optuna" | "dim_scaled";
-//                 auto: AutoSampler, seed only)
+//                 auto: AutoSampler, "seed" and "gp_trials")
 //   pruner        {"type": "none"} (see TrialPruner in tune_service.h)
 #ifndef PLINTH_TUNE_SERVICE_STUDY_CONFIG_H_
 #define PLINTH_TUNE_SERVICE_STUDY_CONFIG_H_
@@ -51,6 +51,9 @@ struct SamplerConfig {
   // GP.
   bool deterministic_objective = false;
   GpLengthscalePrior lengthscale_prior = GpLengthscalePrior::kOptuna;
+  // Auto: AutoSamplerOptions::gp_trials (GP below that many COMPLETE trials, then TPE);
+  // unset: AutoSampler's default (100).
+  std::optional<int> gp_trials;
   // CMA-ES.
   std::optional<double> sigma0;
   std::optional<int> popsize;

@@ -107,10 +107,14 @@ Result<std::unique_ptr<Sampler>> MakeSampler(const StudyConfig& config, uint32_t
   }
   if (s.type == "auto") {
     // OptunaHub's AutoSampler (tune/auto_sampler.h), seeded like the others. Built fresh for
-    // each request, it decides from the stored history; its CMA-ES stage (from 250 COMPLETE
-    // trials on numeric spaces) therefore restarts from its warm start at every trial.
+    // each request, it decides from the stored history: GP below gp_trials COMPLETE trials, TPE
+    // from there (stateless apart from its seed, so a fresh one per request is TPE as usual);
+    // its CMA-ES stage (from 250 COMPLETE trials on numeric spaces) therefore restarts from its
+    // warm start at every trial.
     AutoSamplerOptions o;
     o.seed = seed;
+    o.gp_trials = s.gp_trials.value_or(o.gp_trials);
+    PLINTH_RETURN_IF_ERROR(o.Validate());
     PLINTH_ASSIGN_OR_RETURN(auto sampler, AutoSampler::Create(std::move(o)));
     return std::unique_ptr<Sampler>(std::move(sampler));
   }

@@ -547,6 +547,25 @@ TEST_F(TuneServiceTest, AutoSamplerRunsOverTheStore) {
     ASSERT_TRUE(Tell(t.trial_id, {v}).ok());
   }
   EXPECT_LT(best, 1.0);
+  // gp_trials (GP below it, then TPE) is kept with the study and read back; < 0 is refused.
+  auto handoff = Create(R"({"name": "auto-handoff", "sampler": {"type": "auto", "seed": 2,
+      "gp_trials": 12}, "search_space": {"x": {"type": "float", "low": -3, "high": 3},
+                                         "y": {"type": "float", "low": -3, "high": 3}}})");
+  ASSERT_TRUE(handoff.ok()) << handoff.status().ToString();
+  EXPECT_EQ(handoff->config.sampler.gp_trials, 12);
+  auto reread = service_->GetStudy({handoff->record.study_id, ""});
+  ASSERT_TRUE(reread.ok());
+  EXPECT_EQ(reread->config.sampler.gp_trials, 12);
+  for (int i = 0; i < 16; ++i) {  // GP for trials 1-11, TPE from 12 on
+    TrialRecord t = Ask(handoff->record.study_id);
+    ASSERT_EQ(t.params.size(), 2u);
+    EXPECT_LE(std::abs(Param(t, "x")), 3);
+    ASSERT_TRUE(Tell(t.trial_id, {std::pow(Param(t, "x") - 1, 2) + Param(t, "y")}).ok());
+  }
+  EXPECT_THAT(Create(R"({"name": "auto-neg", "sampler": {"type": "auto", "gp_trials": -1}})")
+                  .status()
+                  .message(),
+              HasSubstr("gp_trials"));
   EXPECT_THAT(Create(R"({"name": "auto-mo", "directions": ["minimize", "maximize"],
                          "sampler": {"type": "auto"}})")
                   .status()
