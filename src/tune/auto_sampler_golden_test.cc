@@ -98,7 +98,7 @@ TEST(AutoSamplerGolden, SameSamplerAndParametersForEveryTrial) {
     options.seed = static_cast<uint32_t>(s["seed"].GetInt());
     options.max_budget_for_gp = s["max_budget_for_gp"].GetInt();
     options.max_dimension_for_gp = std::numeric_limits<int>::max();  // OptunaHub's rule
-    options.gp_trials = options.max_budget_for_gp;                    // OptunaHub: no TPE stage
+    options.gp_trials = options.max_budget_for_gp;                   // OptunaHub: no TPE stage
     // The golden script's GP stand-in: a RandomSampler with the seed AutoSampler draws.
     options.gp_factory = [](uint32_t seed) -> Result<std::unique_ptr<Sampler>> {
       return std::unique_ptr<Sampler>(std::make_unique<RandomSampler>(seed));

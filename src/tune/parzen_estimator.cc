@@ -586,9 +586,9 @@ PLINTH_KERNEL_LOOP void AddTo(const double* v, size_t n, double* row) {
 // bound[k] = base[k] + min(peak − ½·(gap_k / sigma_k)², 0), gap_k the distance from mu[k] to
 // the cell [left, right]: a discrete dimension's bound on log(cell mass / range mass) (see
 // LogPdf). base may be bound.
-PLINTH_KERNEL_LOOP void AddCellBound(const double* base, const double* mu,
-                                     const double* inv_sigma, double left, double right,
-                                     double peak, size_t n, double* bound) {
+PLINTH_KERNEL_LOOP void AddCellBound(const double* base, const double* mu, const double* inv_sigma,
+                                     double left, double right, double peak, size_t n,
+                                     double* bound) {
   for (size_t k = 0; k < n; ++k) {
     const double gap = std::max(std::max(left - mu[k], mu[k] - right), 0.0);
     const double z = gap * inv_sigma[k];
@@ -913,8 +913,8 @@ void ParzenEstimator::LogPdfPoints(const Candidates& points, std::span<const uin
         x = std::log(x);
       }
       if (c + 1 == continuous_dims_.size() && !categorical_dims_.empty()) {
-        SubtractSquaredDistanceAdd(base, dim.mu.data(), dim.inv_sigma.data(), x,
-                                   categorical_row(0), K, row);
+        SubtractSquaredDistanceAdd(base, dim.mu.data(), dim.inv_sigma.data(), x, categorical_row(0),
+                                   K, row);
         next_categorical = 1;
       } else {
         SubtractSquaredDistance(base, dim.mu.data(), dim.inv_sigma.data(), x, K, row);

@@ -285,8 +285,8 @@ Status TpeSampler::GatherObservations(const Study& study, const std::vector<int>
   const bool multivariate = IsMultivariate(study);
   columns_buf_.clear();
   relative_buf_.clear();
-  const bool any_unknown = std::any_of(param_ids.begin(), param_ids.end(),
-                                       [](int pid) { return pid < 0; });
+  const bool any_unknown =
+      std::any_of(param_ids.begin(), param_ids.end(), [](int pid) { return pid < 0; });
   for (size_t d = 0; d < param_ids.size() && !any_unknown; ++d) {
     columns_buf_.push_back(study.ParamColumn(param_ids[d]).data());
     relative_buf_.push_back(study.RelativeColumn(param_ids[d]).data());

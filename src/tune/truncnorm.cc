@@ -159,8 +159,8 @@ void Ppf(std::span<const double> q, std::span<const double> a, std::span<const d
       }
       const double mass = log_mass.empty() ? LogGaussMass(a[i], b[i]) : log_mass[i];
       const double tail = log_tail.empty() ? PpfLogTail(a[i], b[i]) : log_tail[i];
-      double log_phi = left ? LogAddExp(tail, std::log(q[i]) + mass)
-                            : LogAddExp(tail, std::log1p(-q[i]) + mass);
+      double log_phi =
+          left ? LogAddExp(tail, std::log(q[i]) + mass) : LogAddExp(tail, std::log1p(-q[i]) + mass);
       index.push_back(i);
       x.push_back(log_phi);
     }

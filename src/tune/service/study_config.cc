@@ -201,8 +201,7 @@ Result<SamplerConfig> SamplerFromValue(const JsonValue& v, std::string_view fiel
   PLINTH_ASSIGN_OR_RETURN(
       s.deterministic_objective,
       OptionalBool(v, field, "deterministic_objective", s.deterministic_objective));
-  PLINTH_ASSIGN_OR_RETURN(std::optional<std::string> prior,
-                          JsonGetString(v, "lengthscale_prior"));
+  PLINTH_ASSIGN_OR_RETURN(std::optional<std::string> prior, JsonGetString(v, "lengthscale_prior"));
   if (prior) {
     Result<GpLengthscalePrior> parsed = ParseGpLengthscalePrior(*prior);
     if (!parsed.ok()) return WithField(parsed.status(), Field(field, "lengthscale_prior"));
