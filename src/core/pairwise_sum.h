@@ -5,10 +5,17 @@
 #define PLINTH_CORE_PAIRWISE_SUM_H_
 
 #include <cstddef>
+#include <cstdint>
 
 namespace plinth {
 
 double PairwiseSum(const double* a, size_t n);
+
+// PairwiseSum of the n values a[base .. base + n) of an array that is 0 except at the ascending
+// indices idx[0..m), which hold terms[0..m) (none negative): the same bits, as adding 0 to a
+// non-negative partial sum leaves it unchanged, without reading or summing the zeros (the TPE
+// mixture's log-sum-exp has a few terms worth an exp among hundreds of kernels).
+double SparsePairwiseSum(const uint32_t* idx, const double* terms, size_t m, size_t base, size_t n);
 
 }  // namespace plinth
 

@@ -724,43 +724,6 @@ size_t Survivors(const double* v, size_t n, double cutoff, uint32_t* out) {
   return SurvivorsScalar(v, n, cutoff, out);
 }
 
-// PairwiseSum of the n values a[base .. base + n) of an array that is 0 except at the ascending
-// indices idx[0..m), which hold terms[0..m) (none negative): the same bits, as adding 0 to a
-// non-negative partial sum leaves it unchanged, without reading or summing the zeros. The
-// mixture's log-sum-exp has a few terms worth an exp among hundreds of kernels.
-double SparsePairwiseSum(const uint32_t* idx, const double* terms, size_t m, size_t base,
-                         size_t n) {
-  if (m == 0) {
-    return 0.0;
-  }
-  if (n < 8) {
-    double res = 0.0;
-    for (size_t j = 0; j < m; ++j) {
-      res += terms[j];
-    }
-    return res;
-  }
-  if (n <= 128) {
-    // PairwiseSum's eight lanes over the first n − n % 8 values, then the rest in order.
-    const size_t lanes_end = base + n - n % 8;
-    double r[8] = {0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0};
-    size_t j = 0;
-    for (; j < m && idx[j] < lanes_end; ++j) {
-      r[(idx[j] - base) % 8] += terms[j];
-    }
-    double res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
-    for (; j < m; ++j) {
-      res += terms[j];
-    }
-    return res;
-  }
-  size_t n2 = n / 2;
-  n2 -= n2 % 8;
-  const size_t m2 = static_cast<size_t>(std::lower_bound(idx, idx + m, base + n2) - idx);
-  return SparsePairwiseSum(idx, terms, m2, base, n2) +
-         SparsePairwiseSum(idx + m2, terms + m2, m - m2, base + n2, n - n2);
-}
-
 // out[j] = e^d[j] within a relative 1e-14 (a degree-12 Taylor polynomial after reducing by
 // multiples of ln 2; measured 5e-16), 0 where d[j] < kNegligible, for d[j] <= 0 not NaN:
 // LogPdfApprox's stand-in for exp, which the compiler vectorizes (no branch, no libm call).
